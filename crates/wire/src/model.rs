@@ -1,0 +1,530 @@
+//! The embedded botocore KMS model, and the request checks it drives.
+//!
+//! [`check_request`] walks a request's JSON against the operation's input shape:
+//! a value of the wrong JSON type is a `SerializationException`; a value that breaks a
+//! member constraint (required, length, pattern, enum, range) is a `ValidationException`
+//! worded as AWS words it, e.g.
+//! `1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1`.
+//! Unknown members are ignored, as AWS ignores them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::WireError;
+use crate::operation::Operation;
+
+const MODEL_JSON: &str = include_str!("../model/kms-2014-11-01.json");
+
+#[derive(Deserialize)]
+struct RawModel {
+    operations: HashMap<String, RawOperation>,
+    shapes: HashMap<String, RawShape>,
+}
+
+#[derive(Deserialize)]
+struct RawOperation {
+    input: Option<ShapeRef>,
+}
+
+#[derive(Deserialize)]
+struct ShapeRef {
+    shape: String,
+}
+
+#[derive(Deserialize)]
+struct RawShape {
+    #[serde(rename = "type")]
+    ty: String,
+    members: Option<BTreeMap<String, ShapeRef>>,
+    required: Option<Vec<String>>,
+    min: Option<i64>,
+    max: Option<i64>,
+    pattern: Option<String>,
+    #[serde(rename = "enum")]
+    enum_values: Option<Vec<String>>,
+    sensitive: Option<bool>,
+    member: Option<ShapeRef>,
+    key: Option<ShapeRef>,
+    value: Option<ShapeRef>,
+}
+
+/// One shape of the model, with its constraints compiled.
+#[derive(Debug)]
+pub enum Shape {
+    /// A JSON object with named members.
+    Structure {
+        /// Member name → (shape name, required).
+        members: Vec<(String, String, bool)>,
+    },
+    /// A string with optional length, pattern and enum constraints.
+    String {
+        min: Option<i64>,
+        max: Option<i64>,
+        pattern: Option<(String, Regex)>,
+        enum_values: Option<Vec<String>>,
+        sensitive: bool,
+    },
+    /// Base64 bytes with optional length limits on the decoded bytes.
+    Blob {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    /// A whole number with an optional range.
+    Integer { min: Option<i64>, max: Option<i64> },
+    /// true or false.
+    Boolean,
+    /// Epoch seconds.
+    Timestamp,
+    /// A JSON array.
+    List {
+        member: String,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    /// A JSON object with string keys.
+    Map {
+        key: String,
+        value: String,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+}
+
+/// The compiled model.
+pub struct Model {
+    inputs: HashMap<String, String>,
+    shapes: HashMap<String, Shape>,
+}
+
+static MODEL: LazyLock<Model> = LazyLock::new(|| Model::parse(MODEL_JSON));
+
+/// The embedded model, parsed once.
+pub fn model() -> &'static Model {
+    &MODEL
+}
+
+impl Model {
+    fn parse(json: &str) -> Model {
+        // The embedded model is part of the build; failing to parse it is a build defect,
+        // caught by this crate's tests.
+        let raw: RawModel = serde_json::from_str(json).expect("embedded KMS model parses");
+        let inputs = raw
+            .operations
+            .iter()
+            .filter_map(|(name, op)| Some((name.clone(), op.input.as_ref()?.shape.clone())))
+            .collect();
+        let shapes = raw
+            .shapes
+            .into_iter()
+            .map(|(name, s)| {
+                let shape = match s.ty.as_str() {
+                    "structure" => {
+                        let required = s.required.unwrap_or_default();
+                        Shape::Structure {
+                            members: s
+                                .members
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|(m, r)| {
+                                    let req = required.contains(&m);
+                                    (m, r.shape, req)
+                                })
+                                .collect(),
+                        }
+                    }
+                    "string" => Shape::String {
+                        min: s.min,
+                        max: s.max,
+                        pattern: s.pattern.map(|p| {
+                            let re = Regex::new(&format!("^(?:{p})$"))
+                                .expect("model patterns compile");
+                            (p, re)
+                        }),
+                        enum_values: s.enum_values,
+                        sensitive: s.sensitive.unwrap_or(false),
+                    },
+                    "blob" => Shape::Blob {
+                        min: s.min,
+                        max: s.max,
+                    },
+                    "integer" | "long" => Shape::Integer {
+                        min: s.min,
+                        max: s.max,
+                    },
+                    "boolean" => Shape::Boolean,
+                    "timestamp" => Shape::Timestamp,
+                    "list" => Shape::List {
+                        member: s.member.expect("list has member").shape,
+                        min: s.min,
+                        max: s.max,
+                    },
+                    "map" => Shape::Map {
+                        key: s.key.expect("map has key").shape,
+                        value: s.value.expect("map has value").shape,
+                        min: s.min,
+                        max: s.max,
+                    },
+                    other => panic!("unknown shape type {other} in embedded model"),
+                };
+                (name, shape)
+            })
+            .collect();
+        Model { inputs, shapes }
+    }
+
+    /// The names of every operation in the model.
+    pub fn operation_names(&self) -> impl Iterator<Item = &str> {
+        self.inputs.keys().map(String::as_str)
+    }
+
+    /// A shape by name.
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+}
+
+/// Checks a request body against the operation's input shape.
+pub fn check_request(op: Operation, body: &Value) -> Result<(), WireError> {
+    let m = model();
+    let Some(input) = m.inputs.get(op.name()) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    walk(m, input, body, "", &mut errors)?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        let n = errors.len();
+        let plural = if n == 1 { "error" } else { "errors" };
+        Err(WireError::Validation(format!(
+            "{n} validation {plural} detected: {}",
+            errors.join("; ")
+        )))
+    }
+}
+
+/// `KeyId` → `keyId`, as AWS writes member paths in validation messages.
+fn lower_camel(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "BOOLEAN_VALUE",
+        Value::Number(_) => "NUMBER_VALUE",
+        Value::String(_) => "STRING_VALUE",
+        Value::Array(_) => "START_ARRAY",
+        Value::Object(_) => "START_OBJECT",
+    }
+}
+
+fn type_error(path: &str, expected: &str, v: &Value) -> WireError {
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at '{path}'")
+    };
+    WireError::Serialization(format!(
+        "{} can not be converted to {expected}{at}",
+        json_kind(v)
+    ))
+}
+
+fn length_errors(
+    shown: &str,
+    path: &str,
+    len: i64,
+    min: Option<i64>,
+    max: Option<i64>,
+    errors: &mut Vec<String>,
+) {
+    if let Some(min) = min {
+        if len < min {
+            errors.push(format!(
+                "{shown} at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        }
+    }
+    if let Some(max) = max {
+        if len > max {
+            errors.push(format!(
+                "{shown} at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+    }
+}
+
+fn walk(
+    m: &Model,
+    shape_name: &str,
+    v: &Value,
+    path: &str,
+    errors: &mut Vec<String>,
+) -> Result<(), WireError> {
+    let Some(shape) = m.shapes.get(shape_name) else {
+        return Ok(());
+    };
+    match shape {
+        Shape::Structure { members } => {
+            let Value::Object(obj) = v else {
+                return Err(type_error(path, "a structure", v));
+            };
+            for (name, member_shape, required) in members {
+                let child = if path.is_empty() {
+                    lower_camel(name)
+                } else {
+                    format!("{path}.{}", lower_camel(name))
+                };
+                match obj.get(name) {
+                    None | Some(Value::Null) => {
+                        if *required {
+                            errors.push(format!(
+                                "Value null at '{child}' failed to satisfy constraint: Member must not be null"
+                            ));
+                        }
+                    }
+                    Some(value) => walk(m, member_shape, value, &child, errors)?,
+                }
+            }
+        }
+        Shape::String {
+            min,
+            max,
+            pattern,
+            enum_values,
+            sensitive,
+        } => {
+            let Value::String(s) = v else {
+                return Err(type_error(path, "a String", v));
+            };
+            let shown = if *sensitive {
+                "Value".to_string()
+            } else {
+                format!("Value '{s}'")
+            };
+            // Java counts UTF-16 code units; AWS limits are in those.
+            let len = s.encode_utf16().count() as i64;
+            length_errors(&shown, path, len, *min, *max, errors);
+            if let Some((text, re)) = pattern {
+                if !re.is_match(s) {
+                    errors.push(format!(
+                        "{shown} at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {text}"
+                    ));
+                }
+            }
+            if let Some(values) = enum_values {
+                if !values.iter().any(|e| e == s) {
+                    errors.push(format!(
+                        "{shown} at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                        values.join(", ")
+                    ));
+                }
+            }
+        }
+        Shape::Blob { min, max } => {
+            let Value::String(s) = v else {
+                return Err(type_error(path, "a Blob", v));
+            };
+            let Some(bytes) = crate::blob::decode(s) else {
+                return Err(WireError::Serialization(format!(
+                    "Value at '{path}' is not valid base64"
+                )));
+            };
+            let len = bytes.len() as i64;
+            drop(zeroize::Zeroizing::new(bytes));
+            length_errors("Value", path, len, *min, *max, errors);
+        }
+        Shape::Integer { min, max } => {
+            let Some(n) = v.as_i64() else {
+                return Err(type_error(path, "an Integer", v));
+            };
+            if n > i64::from(i32::MAX) || n < i64::from(i32::MIN) {
+                return Err(type_error(path, "an Integer", v));
+            }
+            if let Some(min) = min {
+                if n < *min {
+                    errors.push(format!(
+                        "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+                    ));
+                }
+            }
+            if let Some(max) = max {
+                if n > *max {
+                    errors.push(format!(
+                        "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                    ));
+                }
+            }
+        }
+        Shape::Boolean => {
+            if !v.is_boolean() {
+                return Err(type_error(path, "a Boolean", v));
+            }
+        }
+        Shape::Timestamp => {
+            if !v.is_number() {
+                return Err(type_error(path, "a Timestamp", v));
+            }
+        }
+        Shape::List { member, min, max } => {
+            let Value::Array(items) = v else {
+                return Err(type_error(path, "a List", v));
+            };
+            let shown = format!("Value '{}'", list_display(items));
+            length_errors(&shown, path, items.len() as i64, *min, *max, errors);
+            for (i, item) in items.iter().enumerate() {
+                if item.is_null() {
+                    continue;
+                }
+                walk(m, member, item, &format!("{path}.{}.member", i + 1), errors)?;
+            }
+        }
+        Shape::Map {
+            key,
+            value,
+            min,
+            max,
+        } => {
+            let Value::Object(obj) = v else {
+                return Err(type_error(path, "a Map", v));
+            };
+            length_errors("Value", path, obj.len() as i64, *min, *max, errors);
+            for (k, val) in obj {
+                walk(m, key, &Value::String(k.clone()), path, errors)?;
+                if !val.is_null() {
+                    walk(m, value, val, path, errors)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list_display(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validation(op: Operation, v: Value) -> String {
+        match check_request(op, &v) {
+            Err(WireError::Validation(m)) => m,
+            other => panic!("expected ValidationException, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn embedded_model_parses_and_every_operation_has_an_input_shape() {
+        for op in Operation::ALL {
+            assert!(model().inputs.contains_key(op.name()), "{}", op.name());
+        }
+    }
+
+    #[test]
+    fn missing_required_member_is_a_not_null_validation_error() {
+        assert_eq!(
+            validation(Operation::DescribeKey, json!({})),
+            "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn too_long_key_id_is_a_length_validation_error() {
+        let long = "a".repeat(2049);
+        assert_eq!(
+            validation(Operation::DescribeKey, json!({ "KeyId": long })),
+            format!("1 validation error detected: Value '{long}' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048")
+        );
+    }
+
+    #[test]
+    fn oversized_plaintext_is_reported_without_its_value() {
+        let pt = crate::blob::encode(&[7u8; 4097]);
+        let msg = validation(Operation::Encrypt, json!({"KeyId": "k", "Plaintext": pt}));
+        assert_eq!(msg, "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096");
+    }
+
+    #[test]
+    fn several_violations_are_counted_and_joined() {
+        let msg = validation(
+            Operation::CreateAlias,
+            json!({"AliasName": "alias/bad name!", "TargetKeyId": ""}),
+        );
+        assert!(msg.starts_with("2 validation errors detected: "), "{msg}");
+        assert!(msg.contains("Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+        assert!(msg.contains("at 'targetKeyId'"));
+    }
+
+    #[test]
+    fn enum_violation_lists_the_allowed_values() {
+        let msg = validation(
+            Operation::GenerateDataKey,
+            json!({"KeyId": "k", "KeySpec": "AES_512"}),
+        );
+        assert_eq!(msg, "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]");
+    }
+
+    #[test]
+    fn integer_range_violation_names_the_bound() {
+        let msg = validation(Operation::GenerateRandom, json!({"NumberOfBytes": 1025}));
+        assert_eq!(msg, "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024");
+    }
+
+    #[test]
+    fn nested_list_members_have_indexed_paths() {
+        let msg = validation(
+            Operation::TagResource,
+            json!({"KeyId": "k", "Tags": [{"TagKey": "a", "TagValue": "b"}, {"TagKey": "", "TagValue": "c"}]}),
+        );
+        assert!(msg.contains("at 'tags.2.member.tagKey'"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_json_type_is_a_serialization_error() {
+        for body in [
+            json!({"KeyId": 5}),
+            json!({"KeyId": "k", "Plaintext": 3}),
+            json!({"KeyId": "k", "Plaintext": "!!!not base64"}),
+            json!({"KeyId": "k", "Plaintext": "aGk=", "EncryptionContext": []}),
+            json!({"KeyId": "k", "Plaintext": "aGk=", "GrantTokens": "x"}),
+            json!([1, 2]),
+        ] {
+            assert!(
+                matches!(check_request(Operation::Encrypt, &body), Err(WireError::Serialization(_))),
+                "{body}"
+            );
+        }
+        assert!(matches!(
+            check_request(Operation::GenerateRandom, &json!({"NumberOfBytes": 1.5})),
+            Err(WireError::Serialization(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_members_and_nulls_are_ignored() {
+        check_request(
+            Operation::Encrypt,
+            &json!({"KeyId": "k", "Plaintext": "aGk=", "Bogus": {"x": 1}, "GrantTokens": null}),
+        )
+        .unwrap();
+    }
+}
