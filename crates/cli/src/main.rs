@@ -1,0 +1,217 @@
+#![forbid(unsafe_code)]
+//! `trent`: the only binary. `trent serve | init | audit verify`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use trent_core::model::AccountId;
+use trent_server::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+use trent_server::{App, DataDir, ServerConfig};
+
+/// Trent: an AWS-KMS-compatible key management service you run yourself.
+#[derive(Parser)]
+#[command(name = "trent", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data dir: root key, database, first account and its administrator access key.
+    Init {
+        /// The data directory to create.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The Region this Trent serves.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// The first account's 12-digit id.
+        #[arg(long, default_value = "111122223333")]
+        account_id: String,
+    },
+    /// Serve the AWS KMS API (initialising an empty data dir first).
+    Serve {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = DEFAULT_LISTEN, env = "TRENT_LISTEN")]
+        listen: SocketAddr,
+        /// Development mode: accept any well-formed SigV4 request as the first account's root.
+        /// Loopback only.
+        #[arg(long)]
+        dev: bool,
+        /// The Region, used only when the data dir is initialised by this command.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// The first account's id, used only when the data dir is initialised by this command.
+        #[arg(long, default_value = "111122223333")]
+        account_id: String,
+        /// At most this many connections at once.
+        #[arg(long, default_value_t = 4096)]
+        max_connections: usize,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that the audit log is whole and unaltered; prints the record count.
+    Verify {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trent: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Init {
+            data_dir,
+            region,
+            account_id,
+        } => {
+            init(&data_dir, &region, &account_id).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            data_dir,
+            listen,
+            dev,
+            region,
+            account_id,
+            max_connections,
+        } => {
+            serve(data_dir, listen, dev, &region, &account_id, max_connections).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
+            let dir = DataDir::new(&data_dir);
+            match trent_audit::verify(&dir.audit_dir()) {
+                Ok(report) => {
+                    println!("audit log OK: {} records", report.records);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("audit log BROKEN: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+async fn init(data_dir: &PathBuf, region: &str, account_id: &str) -> Result<()> {
+    let account = AccountId::parse(account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = DataDir::new(data_dir);
+    let key = dir
+        .init(region, &account)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("trent init failed")?;
+    println!(
+        "Initialised {} for account {account} in {region}.\nAdministrator access key {} written as profile 'trent' to {}\n(Region in {}).",
+        data_dir.display(),
+        key.access_key_id,
+        dir.credentials_path().display(),
+        dir.config_path().display()
+    );
+    Ok(())
+}
+
+async fn serve(
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    dev: bool,
+    region: &str,
+    account_id: &str,
+    max_connections: usize,
+) -> Result<()> {
+    disable_core_dumps();
+    if dev && !listen.ip().is_loopback() {
+        bail!("--dev serves loopback addresses only; {listen} is not one");
+    }
+    let dir = DataDir::new(&data_dir);
+    if !dir.is_initialised() {
+        println!("{} is not initialised: initialising it first.", data_dir.display());
+        init(&data_dir, region, account_id).await?;
+    }
+    let settings = dir.settings().map_err(|e| anyhow::anyhow!(e))?;
+    let dev_account = if dev {
+        Some(AccountId::parse(&settings.first_account_id).map_err(|e| anyhow::anyhow!("{e}"))?)
+    } else {
+        None
+    };
+    let config = ServerConfig {
+        listen,
+        data_dir: data_dir.clone(),
+        region: settings.region.clone(),
+        dev_account,
+        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        max_connections,
+    };
+    let app = App::open(config).await.map_err(|e| anyhow::anyhow!(e))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let bound = listener.local_addr()?;
+    if dev {
+        println!(
+            "Trent DEV MODE: any well-formed SigV4 request acts as the root of account {}. Never use this for real keys.",
+            settings.first_account_id
+        );
+    }
+    println!(
+        "Trent listening on http://{bound} (Region {}, data dir {})",
+        settings.region,
+        data_dir.display()
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    trent_server::listener::serve(app.clone(), listener, shutdown).await?;
+    app.audit.close();
+    Ok(())
+}
+
+/// Core dumps could contain unwrapped key material: switch them off for this process.
+fn disable_core_dumps() {
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0) {
+        tracing::warn!(error = %e, "could not disable core dumps");
+    }
+}

@@ -1,0 +1,111 @@
+//! The KMS actions, as policies name them (`kms:Encrypt`). Core's own list, so core never
+//! depends on the wire protocol.
+
+macro_rules! actions {
+    ($($name:ident),+ $(,)?) => {
+        /// One KMS API action.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action { $($name),+ }
+        impl Action {
+            /// Every action.
+            pub const ALL: &'static [Action] = &[$(Action::$name),+];
+            /// The action name without the `kms:` prefix.
+            pub fn name(&self) -> &'static str {
+                match self { $(Action::$name => stringify!($name)),+ }
+            }
+            /// Looks an action up by its name without prefix.
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name { $(stringify!($name) => Some(Action::$name),)+ _ => None }
+            }
+        }
+    };
+}
+
+actions!(
+    CancelKeyDeletion,
+    ConnectCustomKeyStore,
+    CreateAlias,
+    CreateCustomKeyStore,
+    CreateGrant,
+    CreateKey,
+    Decapsulate,
+    Decrypt,
+    DeleteAlias,
+    DeleteCustomKeyStore,
+    DeleteImportedKeyMaterial,
+    DeriveSharedSecret,
+    DescribeCustomKeyStores,
+    DescribeKey,
+    DisableKey,
+    DisableKeyRotation,
+    DisconnectCustomKeyStore,
+    EnableKey,
+    EnableKeyRotation,
+    Encapsulate,
+    Encrypt,
+    GenerateDataKey,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
+    GenerateDataKeyWithoutPlaintext,
+    GenerateMac,
+    GenerateRandom,
+    GetKeyLastUsage,
+    GetKeyPolicy,
+    GetKeyRotationStatus,
+    GetParametersForImport,
+    GetPublicKey,
+    ImportKeyMaterial,
+    ListAliases,
+    ListGrants,
+    ListKeyPolicies,
+    ListKeyRotations,
+    ListKeys,
+    ListResourceTags,
+    ListRetirableGrants,
+    PutKeyPolicy,
+    ReEncrypt,
+    ReplicateKey,
+    RetireGrant,
+    RevokeGrant,
+    RotateKeyOnDemand,
+    ScheduleKeyDeletion,
+    Sign,
+    TagResource,
+    UntagResource,
+    UpdateAlias,
+    UpdateCustomKeyStore,
+    UpdateKeyDescription,
+    UpdatePrimaryRegion,
+    Verify,
+    VerifyMac,
+);
+
+impl Action {
+    /// `kms:Encrypt`, as policies and error messages write it.
+    pub fn policy_name(&self) -> String {
+        format!("kms:{}", self.name())
+    }
+
+    /// Whether the action uses key material (and so is refused by a disabled key).
+    pub fn is_cryptographic(&self) -> bool {
+        use Action::*;
+        matches!(
+            self,
+            Decapsulate
+                | Decrypt
+                | DeriveSharedSecret
+                | Encapsulate
+                | Encrypt
+                | GenerateDataKey
+                | GenerateDataKeyPair
+                | GenerateDataKeyPairWithoutPlaintext
+                | GenerateDataKeyWithoutPlaintext
+                | GenerateMac
+                | GetPublicKey
+                | ReEncrypt
+                | Sign
+                | Verify
+                | VerifyMac
+        )
+    }
+}

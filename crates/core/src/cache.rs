@@ -1,0 +1,51 @@
+//! Bounded in-memory caches that keep the hot path free of database reads: key records,
+//! unwrapped key material (zeroized when evicted, by `SymmetricKeyMaterial`'s Drop) and
+//! alias targets.
+
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use lru::LruCache;
+use parking_lot::Mutex;
+
+/// A small thread-safe LRU map of shared values.
+pub struct Cache<K: Hash + Eq, V> {
+    inner: Mutex<LruCache<K, Arc<V>>>,
+}
+
+impl<K: Hash + Eq, V> Cache<K, V> {
+    /// A cache holding at most `capacity` entries (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
+        Cache {
+            inner: Mutex::new(LruCache::new(cap)),
+        }
+    }
+
+    /// The cached value, if any.
+    pub fn get(&self, k: &K) -> Option<Arc<V>> {
+        self.inner.lock().get(k).cloned()
+    }
+
+    /// Inserts or replaces a value.
+    pub fn put(&self, k: K, v: Arc<V>) {
+        self.inner.lock().put(k, v);
+    }
+
+    /// Inserts unless the cached value is preferred by `keep_existing(existing, new)`.
+    pub fn put_unless(&self, k: K, v: Arc<V>, keep_existing: impl Fn(&V, &V) -> bool) {
+        let mut guard = self.inner.lock();
+        if let Some(existing) = guard.peek(&k) {
+            if keep_existing(existing, &v) {
+                return;
+            }
+        }
+        guard.put(k, v);
+    }
+
+    /// Drops a value.
+    pub fn remove(&self, k: &K) {
+        self.inner.lock().pop(k);
+    }
+}

@@ -1,0 +1,81 @@
+//! Core's typed error. Each variant corresponds to one AWS error; the server maps them to
+//! AWS error names and HTTP statuses in exactly one place.
+
+use crate::store::StoreError;
+
+/// Why a KMS operation failed, in AWS's terms. Messages never contain secrets.
+#[derive(thiserror::Error, Debug)]
+pub enum CoreError {
+    /// NotFoundException.
+    #[error("{0}")]
+    NotFound(String),
+    /// InvalidArnException.
+    #[error("{0}")]
+    InvalidArn(String),
+    /// DisabledException.
+    #[error("{0}")]
+    Disabled(String),
+    /// KMSInvalidStateException.
+    #[error("{0}")]
+    InvalidState(String),
+    /// InvalidKeyUsageException.
+    #[error("{0}")]
+    InvalidKeyUsage(String),
+    /// InvalidCiphertextException.
+    #[error("{0}")]
+    InvalidCiphertext(String),
+    /// IncorrectKeyException.
+    #[error("{0}")]
+    IncorrectKey(String),
+    /// AlreadyExistsException.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// InvalidAliasNameException.
+    #[error("{0}")]
+    InvalidAliasName(String),
+    /// LimitExceededException.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// InvalidMarkerException.
+    #[error("{0}")]
+    InvalidMarker(String),
+    /// NotAuthorizedException (reserved alias names).
+    #[error("{0}")]
+    NotAuthorized(String),
+    /// TagException.
+    #[error("{0}")]
+    Tag(String),
+    /// ValidationException.
+    #[error("{0}")]
+    Validation(String),
+    /// MalformedPolicyDocumentException.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// AccessDeniedException.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// DryRunOperationException: the call would have succeeded.
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRun,
+    /// UnsupportedOperationException.
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    /// KMSInternalException. The detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected(inner) => *inner,
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<trent_crypto::CryptoError> for CoreError {
+    fn from(e: trent_crypto::CryptoError) -> Self {
+        CoreError::Internal(format!("crypto: {e}"))
+    }
+}

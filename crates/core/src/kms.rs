@@ -1,0 +1,222 @@
+//! The KMS service object: configuration, the ports, the caches, and key resolution shared
+//! by every operation. The operations themselves live in `ops/`, one file per family.
+
+use std::sync::Arc;
+
+use trent_crypto::root::RootKey;
+use trent_crypto::symmetric::SymmetricKeyMaterial;
+
+use crate::action::Action;
+use crate::authorize::authorize;
+use crate::cache::Cache;
+use crate::caller::Caller;
+use crate::clock::SharedClock;
+use crate::error::CoreError;
+use crate::key_state;
+use crate::model::{alias_arn, AccountId, KeyId, KeyMaterialId, KeyRecord};
+use crate::resolve::KeyRef;
+use crate::store::Store;
+
+/// Sizes of the in-memory caches.
+#[derive(Clone, Debug)]
+pub struct CacheSizes {
+    /// Key records.
+    pub keys: usize,
+    /// Unwrapped key material versions.
+    pub materials: usize,
+    /// Alias → key id.
+    pub aliases: usize,
+}
+
+impl Default for CacheSizes {
+    fn default() -> Self {
+        CacheSizes {
+            keys: 100_000,
+            materials: 100_000,
+            aliases: 100_000,
+        }
+    }
+}
+
+/// The KMS: one per server process, shared by every request.
+pub struct Kms {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) root_key: Arc<RootKey>,
+    pub(crate) clock: SharedClock,
+    pub(crate) region: String,
+    keys: Cache<KeyId, KeyRecord>,
+    materials: Cache<(KeyId, KeyMaterialId), SymmetricKeyMaterial>,
+    aliases: Cache<(AccountId, String), KeyId>,
+}
+
+/// A key the caller may use for an action, resolved and checked.
+pub(crate) struct UsableKey {
+    pub record: Arc<KeyRecord>,
+}
+
+impl Kms {
+    /// A KMS serving `region`, storing in `store`, wrapping material with `root_key`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        root_key: Arc<RootKey>,
+        clock: SharedClock,
+        region: impl Into<String>,
+        cache: CacheSizes,
+    ) -> Self {
+        Kms {
+            store,
+            root_key,
+            clock,
+            region: region.into(),
+            keys: Cache::new(cache.keys),
+            materials: Cache::new(cache.materials),
+            aliases: Cache::new(cache.aliases),
+        }
+    }
+
+    /// The Region this KMS serves.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The store behind this KMS.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The root key (for wrapping access-key secrets).
+    pub fn root_key(&self) -> &Arc<RootKey> {
+        &self.root_key
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// A key record by id: from the cache, else from the store (then cached).
+    pub(crate) async fn key_by_id(&self, key_id: KeyId) -> Result<Option<Arc<KeyRecord>>, CoreError> {
+        if let Some(k) = self.keys.get(&key_id) {
+            return Ok(Some(k));
+        }
+        let Some(record) = self.store.get_key(key_id).await? else {
+            return Ok(None);
+        };
+        let record = Arc::new(record);
+        self.remember_key(record.clone());
+        Ok(Some(record))
+    }
+
+    /// Caches a key record unless a newer version is cached already.
+    pub(crate) fn remember_key(&self, record: Arc<KeyRecord>) {
+        self.keys
+            .put_unless(record.key_id, record, |old, new| old.version > new.version);
+    }
+
+    /// The key an alias points at, from the cache or the store.
+    pub(crate) async fn alias_target(
+        &self,
+        account: &AccountId,
+        alias_name: &str,
+    ) -> Result<Option<KeyId>, CoreError> {
+        let cache_key = (account.clone(), alias_name.to_string());
+        if let Some(id) = self.aliases.get(&cache_key) {
+            return Ok(Some(*id));
+        }
+        let found = self.store.get_alias(account, &self.region, alias_name).await?;
+        Ok(found.map(|a| {
+            self.aliases.put(cache_key, Arc::new(a.target_key_id));
+            a.target_key_id
+        }))
+    }
+
+    /// Records an alias change in the cache.
+    pub(crate) fn remember_alias(&self, account: &AccountId, alias_name: &str, target: Option<KeyId>) {
+        let k = (account.clone(), alias_name.to_string());
+        match target {
+            Some(t) => self.aliases.put(k, Arc::new(t)),
+            None => self.aliases.remove(&k),
+        }
+    }
+
+    /// Resolves a key reference as the caller sees it: a key id or alias name means the
+    /// caller's own account; an ARN may name another account.
+    pub(crate) async fn resolve(
+        &self,
+        caller: &Caller,
+        text: &str,
+    ) -> Result<Arc<KeyRecord>, CoreError> {
+        let key_ref = KeyRef::parse(text, &self.region)?;
+        let (account, key_id) = match &key_ref {
+            KeyRef::Key { account, key_id } => {
+                (account.clone().unwrap_or_else(|| caller.account_id.clone()), *key_id)
+            }
+            KeyRef::Alias { account, alias_name } => {
+                let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
+                let Some(id) = self.alias_target(&account, alias_name).await? else {
+                    return Err(CoreError::NotFound(format!(
+                        "Alias {} is not found.",
+                        alias_arn(&self.region, &account, alias_name)
+                    )));
+                };
+                (account, id)
+            }
+        };
+        match self.key_by_id(key_id).await? {
+            Some(k) if k.account_id == account && k.region == self.region => Ok(k),
+            _ => Err(CoreError::NotFound(format!(
+                "Key '{}' does not exist",
+                crate::model::key_arn(&self.region, &account, &key_id)
+            ))),
+        }
+    }
+
+    /// Resolves, authorizes and checks the key state for `action`.
+    pub(crate) async fn usable_key(
+        &self,
+        caller: &Caller,
+        text: &str,
+        action: Action,
+    ) -> Result<UsableKey, CoreError> {
+        let record = self.resolve(caller, text).await?;
+        authorize(caller, action, &record)?;
+        key_state::check(action, &record)?;
+        Ok(UsableKey { record })
+    }
+
+    /// The unwrapped material of one version of a key, from the cache or the store.
+    pub(crate) async fn material(
+        &self,
+        key: &KeyRecord,
+        material_id: KeyMaterialId,
+    ) -> Result<Option<Arc<SymmetricKeyMaterial>>, CoreError> {
+        let ck = (key.key_id, material_id);
+        if let Some(m) = self.materials.get(&ck) {
+            return Ok(Some(m));
+        }
+        let arn = key.arn();
+        let mut found = None;
+        for stored in self.store.get_key_materials(key.key_id).await? {
+            let material = SymmetricKeyMaterial::unwrap(
+                &self.root_key,
+                &arn,
+                &stored.key_material_id.0,
+                &stored.wrapped,
+            )
+            .map_err(|_| {
+                CoreError::Internal(format!(
+                    "key material {} of {} does not unwrap under the root key",
+                    stored.key_material_id.to_hex(),
+                    arn
+                ))
+            })?;
+            let material = Arc::new(material);
+            if stored.key_material_id == material_id {
+                found = Some(material.clone());
+            }
+            self.materials
+                .put((key.key_id, stored.key_material_id), material);
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,24 @@
+#![forbid(unsafe_code)]
+//! The KMS itself: keys and their state machine, the operations, authorization, and the
+//! ports (`Store`, `Clock`) through which it reaches storage and time. No HTTP, no JSON
+//! framing, no SQL.
+
+pub mod action;
+pub mod authorize;
+pub mod cache;
+pub mod caller;
+pub mod clock;
+pub mod conformance;
+pub mod default_policy;
+pub mod error;
+pub mod key_state;
+pub mod kms;
+pub mod model;
+pub mod ops;
+pub mod resolve;
+pub mod store;
+
+pub use action::Action;
+pub use caller::Caller;
+pub use error::CoreError;
+pub use kms::{CacheSizes, Kms};

@@ -1,0 +1,287 @@
+//! The KMS domain model: accounts, keys, key material, aliases, tags and access keys,
+//! named as AWS names them so a KMS user recognises every field.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::CoreError;
+
+/// A 12-digit AWS account id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Parses a 12-digit account id.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(s.to_string()))
+        } else {
+            Err(CoreError::Validation(format!(
+                "Account id '{s}' must be 12 digits."
+            )))
+        }
+    }
+    /// The id as written in ARNs.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A KMS key id: a UUID, as AWS uses (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub uuid::Uuid);
+
+impl KeyId {
+    /// A fresh random key id.
+    pub fn generate() -> Self {
+        KeyId(uuid::Uuid::new_v4())
+    }
+    /// The 16 bytes embedded in ciphertext blobs.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+    /// From the 16 bytes embedded in a ciphertext blob.
+    pub fn from_bytes(b: [u8; 16]) -> Self {
+        KeyId(uuid::Uuid::from_bytes(b))
+    }
+    /// Parses the hyphenated lowercase form only (the form AWS accepts as a key id).
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.len() != 36 {
+            return None;
+        }
+        let u = uuid::Uuid::try_parse(s).ok()?;
+        (u.hyphenated().to_string() == s.to_ascii_lowercase()).then_some(KeyId(u))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
+/// Identifies one version of a key's material: 32 bytes, shown as 64 hex digits (AWS's KeyMaterialId).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyMaterialId(pub [u8; 32]);
+
+impl KeyMaterialId {
+    /// The hex form AWS shows.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    /// Parses 64 hex digits.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let v = hex::decode(s).ok()?;
+        Some(KeyMaterialId(v.try_into().ok()?))
+    }
+}
+
+impl fmt::Debug for KeyMaterialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyMaterialId({})", self.to_hex())
+    }
+}
+
+macro_rules! aws_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            /// Every value, in the model's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The value as AWS writes it.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(()) }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+aws_enum!(
+    /// The lifecycle state of a KMS key (AWS's KeyState).
+    KeyState {
+        Creating = "Creating",
+        Enabled = "Enabled",
+        Disabled = "Disabled",
+        PendingDeletion = "PendingDeletion",
+        PendingImport = "PendingImport",
+        PendingReplicaDeletion = "PendingReplicaDeletion",
+        Unavailable = "Unavailable",
+        Updating = "Updating",
+    }
+);
+
+aws_enum!(
+    /// The type of key material (AWS's KeySpec).
+    KeySpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256",
+        EccNistP384 = "ECC_NIST_P384",
+        EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac224 = "HMAC_224",
+        Hmac256 = "HMAC_256",
+        Hmac384 = "HMAC_384",
+        Hmac512 = "HMAC_512",
+        Sm2 = "SM2",
+        MlDsa44 = "ML_DSA_44",
+        MlDsa65 = "ML_DSA_65",
+        MlDsa87 = "ML_DSA_87",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        MlKem512 = "ML_KEM_512",
+        MlKem768 = "ML_KEM_768",
+        MlKem1024 = "ML_KEM_1024",
+    }
+);
+
+aws_enum!(
+    /// What a key may be used for (AWS's KeyUsageType).
+    KeyUsage {
+        SignVerify = "SIGN_VERIFY",
+        EncryptDecrypt = "ENCRYPT_DECRYPT",
+        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        KeyAgreement = "KEY_AGREEMENT",
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
+    }
+);
+
+aws_enum!(
+    /// Where the key material came from (AWS's OriginType).
+    Origin {
+        AwsKms = "AWS_KMS",
+        External = "EXTERNAL",
+        AwsCloudHsm = "AWS_CLOUDHSM",
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+);
+
+aws_enum!(
+    /// Symmetric and asymmetric encryption algorithms (AWS's EncryptionAlgorithmSpec).
+    EncryptionAlgorithm {
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        Sm2Pke = "SM2PKE",
+    }
+);
+
+/// A resource tag (AWS's Tag).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// TagKey.
+    pub key: String,
+    /// TagValue.
+    pub value: String,
+}
+
+/// Everything Trent stores about a KMS key except its material.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRecord {
+    pub key_id: KeyId,
+    pub account_id: AccountId,
+    pub region: String,
+    pub description: String,
+    pub key_state: KeyState,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    pub origin: Origin,
+    pub creation_date: OffsetDateTime,
+    /// When a key in PendingDeletion will be deleted.
+    pub deletion_date: Option<OffsetDateTime>,
+    /// The key policy document, as the caller gave it (or the default key policy).
+    pub policy: String,
+    pub tags: Vec<Tag>,
+    /// The material new encryptions use.
+    pub current_key_material_id: KeyMaterialId,
+    pub multi_region: bool,
+    /// Bumped by every update; caches keep the highest version they have seen.
+    pub version: u64,
+}
+
+impl KeyRecord {
+    /// `arn:aws:kms:REGION:ACCOUNT:key/KEY_ID`.
+    pub fn arn(&self) -> String {
+        key_arn(&self.region, &self.account_id, &self.key_id)
+    }
+}
+
+/// `arn:aws:kms:REGION:ACCOUNT:key/KEY_ID`.
+pub fn key_arn(region: &str, account: &AccountId, key_id: &KeyId) -> String {
+    format!("arn:aws:kms:{region}:{account}:key/{key_id}")
+}
+
+/// `arn:aws:kms:REGION:ACCOUNT:ALIAS_NAME` (the alias name includes `alias/`).
+pub fn alias_arn(region: &str, account: &AccountId, alias_name: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:{alias_name}")
+}
+
+/// One version of a key's material, only ever stored wrapped by the root key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyMaterialRecord {
+    pub key_id: KeyId,
+    pub key_material_id: KeyMaterialId,
+    /// RootKey::wrap output; AAD = key ARN ‖ key material id.
+    pub wrapped: Vec<u8>,
+    pub created: OffsetDateTime,
+}
+
+/// An alias: a friendly name that points at one key of the same account and Region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AliasRecord {
+    pub account_id: AccountId,
+    pub region: String,
+    /// Includes the `alias/` prefix.
+    pub alias_name: String,
+    pub target_key_id: KeyId,
+    pub creation_date: OffsetDateTime,
+    pub last_updated_date: OffsetDateTime,
+}
+
+/// Status of an access key, as IAM names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessKeyStatus {
+    Active,
+    Inactive,
+}
+
+/// A long-term access key of a principal; the secret is stored wrapped by the root key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKeyRecord {
+    pub access_key_id: String,
+    pub account_id: AccountId,
+    /// The principal's ARN, e.g. `arn:aws:iam::111122223333:root`.
+    pub principal_arn: String,
+    /// RootKey::wrap output; AAD = access_key_wrapping_aad(access_key_id).
+    pub wrapped_secret: Vec<u8>,
+    pub status: AccessKeyStatus,
+    pub created: OffsetDateTime,
+}
+
+/// An account known to this Trent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRecord {
+    pub account_id: AccountId,
+    pub created: OffsetDateTime,
+}

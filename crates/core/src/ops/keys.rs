@@ -1,0 +1,237 @@
+//! CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, UpdateKeyDescription.
+
+use std::sync::Arc;
+
+use trent_crypto::random::random_bytes;
+use trent_crypto::symmetric::SymmetricKeyMaterial;
+
+use crate::action::Action;
+use crate::caller::Caller;
+use crate::default_policy::default_key_policy;
+use crate::error::CoreError;
+use crate::kms::Kms;
+use crate::model::{
+    KeyId, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
+};
+use crate::ops::tags::check_tags;
+use crate::ops::{page_limit, Page};
+
+/// What CreateKey was asked for, already converted from the wire.
+#[derive(Debug, Default)]
+pub struct CreateKeyInput {
+    pub description: Option<String>,
+    pub key_spec: Option<KeySpec>,
+    pub key_usage: Option<KeyUsage>,
+    pub origin: Option<Origin>,
+    pub policy: Option<String>,
+    pub bypass_policy_lockout_safety_check: bool,
+    pub tags: Vec<Tag>,
+    pub multi_region: bool,
+    pub custom_key_store_id: Option<String>,
+}
+
+impl Kms {
+    /// CreateKey: a new symmetric encryption key with fresh material, its policy and tags.
+    pub async fn create_key(
+        &self,
+        caller: &Caller,
+        input: CreateKeyInput,
+    ) -> Result<Arc<KeyRecord>, CoreError> {
+        let key_spec = input.key_spec.unwrap_or(KeySpec::SymmetricDefault);
+        let key_usage = input.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        let origin = input.origin.unwrap_or(Origin::AwsKms);
+        if key_spec != KeySpec::SymmetricDefault {
+            return Err(CoreError::UnsupportedOperation(format!(
+                "KeySpec {key_spec} is not supported by this Trent version."
+            )));
+        }
+        if key_usage != KeyUsage::EncryptDecrypt {
+            return Err(CoreError::Validation(format!(
+                "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
+            )));
+        }
+        if origin != Origin::AwsKms {
+            return Err(CoreError::UnsupportedOperation(format!(
+                "Origin {origin} is not supported by this Trent version."
+            )));
+        }
+        if input.custom_key_store_id.is_some() {
+            return Err(CoreError::UnsupportedOperation(
+                "Custom key stores are not supported by this Trent version.".into(),
+            ));
+        }
+        if input.multi_region {
+            return Err(CoreError::UnsupportedOperation(
+                "Multi-Region keys are not supported by this Trent version.".into(),
+            ));
+        }
+        check_tags(&input.tags)?;
+        let policy = match input.policy {
+            Some(p) => {
+                check_policy_document(&p)?;
+                p
+            }
+            None => default_key_policy(&caller.account_id),
+        };
+        let now = self.now();
+        let key_id = KeyId::generate();
+        let material = SymmetricKeyMaterial::generate()?;
+        let material_id = new_material_id()?;
+        let record = KeyRecord {
+            key_id,
+            account_id: caller.account_id.clone(),
+            region: self.region.clone(),
+            description: input.description.unwrap_or_default(),
+            key_state: KeyState::Enabled,
+            key_spec,
+            key_usage,
+            origin,
+            creation_date: now,
+            deletion_date: None,
+            policy,
+            tags: dedupe_tags(input.tags),
+            current_key_material_id: material_id,
+            multi_region: false,
+            version: 1,
+        };
+        let wrapped = material.wrap(&self.root_key, &record.arn(), &material_id.0)?;
+        let stored = KeyMaterialRecord {
+            key_id,
+            key_material_id: material_id,
+            wrapped,
+            created: now,
+        };
+        self.store.create_key(record.clone(), stored).await?;
+        let record = Arc::new(record);
+        self.remember_key(record.clone());
+        Ok(record)
+    }
+
+    /// DescribeKey.
+    pub async fn describe_key(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<Arc<KeyRecord>, CoreError> {
+        Ok(self.usable_key(caller, key_id, Action::DescribeKey).await?.record)
+    }
+
+    /// ListKeys: the caller's keys in this Region, ordered by key id.
+    pub async fn list_keys(
+        &self,
+        caller: &Caller,
+        limit: Option<i32>,
+        marker: Option<&str>,
+    ) -> Result<Page<Arc<KeyRecord>>, CoreError> {
+        let limit = page_limit(limit);
+        let after = match marker {
+            None => None,
+            Some(m) => Some(
+                KeyId::parse(m).ok_or_else(|| CoreError::InvalidMarker("Invalid marker".into()))?,
+            ),
+        };
+        // One more than asked tells whether another page exists.
+        let mut keys = self
+            .store
+            .list_keys(&caller.account_id, &self.region, after, limit + 1)
+            .await?;
+        let more = keys.len() > limit;
+        keys.truncate(limit);
+        let next_marker = more.then(|| keys.last().map(|k| k.key_id.to_string())).flatten();
+        Ok(Page {
+            items: keys.into_iter().map(Arc::new).collect(),
+            next_marker,
+        })
+    }
+
+    /// EnableKey.
+    pub async fn enable_key(&self, caller: &Caller, key_id: &str) -> Result<(), CoreError> {
+        self.set_state(caller, key_id, Action::EnableKey, KeyState::Enabled).await
+    }
+
+    /// DisableKey.
+    pub async fn disable_key(&self, caller: &Caller, key_id: &str) -> Result<(), CoreError> {
+        self.set_state(caller, key_id, Action::DisableKey, KeyState::Disabled).await
+    }
+
+    async fn set_state(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        action: Action,
+        to: KeyState,
+    ) -> Result<(), CoreError> {
+        let key = self.usable_key(caller, key_id, action).await?;
+        self.update_key(key.record.key_id, move |k| {
+            crate::key_state::check(action, k)?;
+            k.key_state = to;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// UpdateKeyDescription.
+    pub async fn update_key_description(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        description: String,
+    ) -> Result<(), CoreError> {
+        let action = Action::UpdateKeyDescription;
+        let key = self.usable_key(caller, key_id, action).await?;
+        self.update_key(key.record.key_id, move |k| {
+            crate::key_state::check(action, k)?;
+            k.description = description;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Applies a change to a key in one store transaction and refreshes the cache.
+    pub(crate) async fn update_key(
+        &self,
+        key_id: KeyId,
+        f: impl FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send + 'static,
+    ) -> Result<Arc<KeyRecord>, CoreError> {
+        let updated = Arc::new(self.store.update_key(key_id, Box::new(f)).await?);
+        self.remember_key(updated.clone());
+        Ok(updated)
+    }
+}
+
+/// A fresh random key material id.
+fn new_material_id() -> Result<KeyMaterialId, CoreError> {
+    let bytes = random_bytes(32)?;
+    let mut id = [0u8; 32];
+    id.copy_from_slice(bytes.as_bytes());
+    Ok(KeyMaterialId(id))
+}
+
+/// Later tags with the same key replace earlier ones, as AWS does.
+fn dedupe_tags(tags: Vec<Tag>) -> Vec<Tag> {
+    let mut out: Vec<Tag> = Vec::with_capacity(tags.len());
+    for t in tags {
+        match out.iter_mut().find(|o| o.key == t.key) {
+            Some(existing) => existing.value = t.value,
+            None => out.push(t),
+        }
+    }
+    out
+}
+
+/// The key policy checks Trent makes today: a JSON object of at most 32 KB.
+fn check_policy_document(policy: &str) -> Result<(), CoreError> {
+    if policy.len() > 32 * 1024 {
+        return Err(CoreError::LimitExceeded(
+            "Key policy size exceeds the 32 KB limit".into(),
+        ));
+    }
+    match serde_json::from_str::<serde_json::Value>(policy) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        _ => Err(CoreError::MalformedPolicyDocument(
+            "The key policy is not a valid JSON policy document.".into(),
+        )),
+    }
+}

@@ -1,0 +1,112 @@
+//! The storage port. Core says what it needs stored; each backend (SQLite, later PostgreSQL)
+//! owns its SQL and migrations and must pass the conformance suite in [`crate::conformance`].
+//!
+//! Every method is one transaction: it either happens whole or not at all, and a method that
+//! returned `Ok` has made its change durable.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::CoreError;
+use crate::model::{
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialRecord, KeyRecord,
+};
+
+/// Why a store operation failed.
+#[derive(thiserror::Error, Debug)]
+pub enum StoreError {
+    /// A unique name (alias, account, access key id, key id) is taken.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The update closure of [`Store::update_key`] refused the change; nothing was written.
+    #[error("update rejected: {0}")]
+    Rejected(Box<CoreError>),
+    /// The backend failed (I/O, corruption, lost connection). The message names no secret.
+    #[error("storage backend failure: {0}")]
+    Backend(String),
+}
+
+/// A change to one key, applied inside a transaction to the latest stored record.
+/// Returning an error aborts the transaction.
+pub type KeyUpdate = Box<dyn FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send>;
+
+/// Durable storage of everything Trent knows.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- accounts and access keys ----
+    /// Creates an account together with its first access key. `AlreadyExists` if the account does.
+    async fn create_account(
+        &self,
+        account: AccountRecord,
+        first_access_key: AccessKeyRecord,
+    ) -> Result<(), StoreError>;
+    /// Every account, ordered by account id.
+    async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
+    /// Inserts or replaces an access key (by access key id).
+    async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
+    /// Every access key, ordered by access key id.
+    async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    // ---- keys ----
+    /// Stores a new key and its first material. `AlreadyExists` if the key id is taken.
+    async fn create_key(
+        &self,
+        key: KeyRecord,
+        material: KeyMaterialRecord,
+    ) -> Result<(), StoreError>;
+    /// The key with this id, in any account.
+    async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError>;
+    /// Keys of one account and Region ordered by key id, starting after `after`, at most `limit`.
+    async fn list_keys(
+        &self,
+        account: &AccountId,
+        region: &str,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Reads the key, applies `update`, increments `version` and writes it back, in one
+    /// transaction. Returns the record as stored. `NotFound` if there is no such key;
+    /// `Rejected` if the closure refused.
+    async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
+    /// Adds a new version of a key's material (rotation, import).
+    async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError>;
+    /// Every version of a key's material, oldest first.
+    async fn get_key_materials(&self, key_id: KeyId)
+        -> Result<Vec<KeyMaterialRecord>, StoreError>;
+
+    // ---- aliases ----
+    /// `AlreadyExists` if an alias of that name exists in the account and Region.
+    async fn create_alias(&self, alias: AliasRecord) -> Result<(), StoreError>;
+    /// Points an existing alias at another key. `NotFound` if the alias does not exist.
+    async fn update_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+        target_key_id: KeyId,
+        now: OffsetDateTime,
+    ) -> Result<AliasRecord, StoreError>;
+    /// `NotFound` if the alias does not exist.
+    async fn delete_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+    ) -> Result<(), StoreError>;
+    /// One alias by name.
+    async fn get_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+    ) -> Result<Option<AliasRecord>, StoreError>;
+    /// Every alias of an account and Region, ordered by alias name.
+    async fn list_aliases(
+        &self,
+        account: &AccountId,
+        region: &str,
+    ) -> Result<Vec<AliasRecord>, StoreError>;
+}

@@ -1,0 +1,422 @@
+//! ④⑤ Request ↔ domain conversion and dispatch: one arm per operation turns the typed wire
+//! request into a call on the KMS, and its result into the wire response.
+
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use trent_core::model::{EncryptionAlgorithm, KeyRecord, KeySpec, KeyUsage, Origin, Tag};
+use trent_core::ops::crypto::DataKeySize;
+use trent_core::ops::keys::CreateKeyInput;
+use trent_core::{Caller, CoreError, Kms};
+use trent_wire::types::*;
+use trent_wire::{Blob, Operation, SecretBlob, WireError};
+use zeroize::Zeroizing;
+
+use crate::api::errors::ApiError;
+
+/// What an operation produced: the response body, and what the audit record shows of it.
+pub struct Outcome {
+    /// The JSON response body (empty for operations without output).
+    pub body: Zeroizing<Vec<u8>>,
+    /// The key the operation acted on, for the audit record's `resources`.
+    pub key_arn: Option<String>,
+    /// The response as CloudTrail shows it (management operations only; never secrets).
+    pub response_elements: Option<Value>,
+}
+
+impl Outcome {
+    fn json<T: Serialize>(resp: &T, key_arn: Option<String>) -> Result<Outcome, ApiError> {
+        let body = serde_json::to_vec(resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(Outcome {
+            body: Zeroizing::new(body),
+            key_arn,
+            response_elements: None,
+        })
+    }
+
+    fn empty(key_arn: Option<String>) -> Outcome {
+        Outcome {
+            body: Zeroizing::new(Vec::new()),
+            key_arn,
+            response_elements: None,
+        }
+    }
+
+    fn with_elements(mut self, v: Value) -> Outcome {
+        self.response_elements = Some(v);
+        self
+    }
+}
+
+fn decode<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError::Wire(WireError::Serialization(e.to_string())))
+}
+
+fn parse_enum<T: FromStr>(field: &str, v: Option<String>) -> Result<Option<T>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(s) => T::from_str(&s).map(Some).map_err(|_| {
+            ApiError::Wire(WireError::Validation(format!(
+                "1 validation error detected: Value '{s}' at '{field}' failed to satisfy constraint: Member must satisfy enum value set"
+            )))
+        }),
+    }
+}
+
+fn epoch(t: time::OffsetDateTime) -> f64 {
+    t.unix_timestamp_nanos() as f64 / 1e9
+}
+
+/// KeyMetadata as DescribeKey returns it.
+pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
+    let symmetric = k.key_spec == KeySpec::SymmetricDefault;
+    KeyMetadata {
+        aws_account_id: k.account_id.to_string(),
+        key_id: k.key_id.to_string(),
+        arn: k.arn(),
+        creation_date: epoch(k.creation_date),
+        enabled: k.key_state == trent_core::model::KeyState::Enabled,
+        description: k.description.clone(),
+        key_usage: Some(k.key_usage.to_string()),
+        key_state: k.key_state.to_string(),
+        deletion_date: k.deletion_date.map(epoch),
+        origin: k.origin.to_string(),
+        key_manager: "CUSTOMER".into(),
+        customer_master_key_spec: k.key_spec.to_string(),
+        key_spec: k.key_spec.to_string(),
+        encryption_algorithms: (k.key_usage == KeyUsage::EncryptDecrypt && symmetric)
+            .then(|| vec![EncryptionAlgorithm::SymmetricDefault.to_string()]),
+        multi_region: k.multi_region,
+        pending_deletion_window_in_days: None,
+        current_key_material_id: Some(k.current_key_material_id.to_hex()),
+    }
+}
+
+fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
+    let resp = KeyMetadataResponse {
+        key_metadata: key_metadata(k),
+    };
+    let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Outcome::json(&resp, Some(k.arn()))?.with_elements(elements))
+}
+
+fn tags_in(tags: Option<Vec<trent_wire::types::Tag>>) -> Vec<Tag> {
+    tags.unwrap_or_default()
+        .into_iter()
+        .map(|t| Tag {
+            key: t.tag_key,
+            value: t.tag_value,
+        })
+        .collect()
+}
+
+fn algorithm(field: &str, v: Option<String>) -> Result<Option<EncryptionAlgorithm>, ApiError> {
+    parse_enum(field, v)
+}
+
+/// Executes one operation for `caller`.
+pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Result<Outcome, ApiError> {
+    use Operation as O;
+    match op {
+        O::CreateKey => {
+            let r: CreateKeyRequest = decode(v)?;
+            if r.key_spec.is_some() && r.customer_master_key_spec.is_some() {
+                return Err(CoreError::Validation(
+                    "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.".into(),
+                )
+                .into());
+            }
+            let input = CreateKeyInput {
+                description: r.description,
+                key_spec: parse_enum("keySpec", r.key_spec.or(r.customer_master_key_spec))?,
+                key_usage: parse_enum::<KeyUsage>("keyUsage", r.key_usage)?,
+                origin: parse_enum::<Origin>("origin", r.origin)?,
+                policy: r.policy,
+                bypass_policy_lockout_safety_check: r.bypass_policy_lockout_safety_check.unwrap_or(false),
+                tags: tags_in(r.tags),
+                multi_region: r.multi_region.unwrap_or(false),
+                custom_key_store_id: r.custom_key_store_id,
+            };
+            let key = kms.create_key(caller, input).await?;
+            metadata_outcome(&key)
+        }
+        O::DescribeKey => {
+            let r: KeyIdRequest = decode(v)?;
+            let key = kms.describe_key(caller, &r.key_id).await?;
+            let resp = KeyMetadataResponse {
+                key_metadata: key_metadata(&key),
+            };
+            Outcome::json(&resp, Some(key.arn()))
+        }
+        O::ListKeys => {
+            let r: ListRequest = decode(v)?;
+            let page = kms.list_keys(caller, r.limit, r.marker.as_deref()).await?;
+            Outcome::json(
+                &ListKeysResponse {
+                    keys: page
+                        .items
+                        .iter()
+                        .map(|k| KeyListEntry {
+                            key_id: k.key_id.to_string(),
+                            key_arn: k.arn(),
+                        })
+                        .collect(),
+                    truncated: page.next_marker.is_some(),
+                    next_marker: page.next_marker,
+                },
+                None,
+            )
+        }
+        O::EnableKey | O::DisableKey => {
+            let r: KeyIdRequest = decode(v)?;
+            if op == O::EnableKey {
+                kms.enable_key(caller, &r.key_id).await?;
+            } else {
+                kms.disable_key(caller, &r.key_id).await?;
+            }
+            Ok(Outcome::empty(None))
+        }
+        O::UpdateKeyDescription => {
+            let r: UpdateKeyDescriptionRequest = decode(v)?;
+            kms.update_key_description(caller, &r.key_id, r.description).await?;
+            Ok(Outcome::empty(None))
+        }
+        O::Encrypt => {
+            let r: EncryptRequest = decode(v)?;
+            let out = kms
+                .encrypt(
+                    caller,
+                    &r.key_id,
+                    r.plaintext.as_bytes(),
+                    &r.encryption_context.unwrap_or_default(),
+                    algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &EncryptResponse {
+                    ciphertext_blob: Blob(out.ciphertext),
+                    key_id: out.key_arn.clone(),
+                    encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::Decrypt => {
+            let r: DecryptRequest = decode(v)?;
+            if r.recipient.is_some() {
+                return Err(CoreError::UnsupportedOperation(
+                    "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+                )
+                .into());
+            }
+            let blob = r.ciphertext_blob.ok_or_else(|| {
+                ApiError::Wire(WireError::Validation(
+                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
+                ))
+            })?;
+            let out = kms
+                .decrypt(
+                    caller,
+                    r.key_id.as_deref(),
+                    &blob.0,
+                    &r.encryption_context.unwrap_or_default(),
+                    algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &DecryptResponse {
+                    key_id: out.key_arn.clone(),
+                    plaintext: SecretBlob(Zeroizing::new(out.plaintext.as_bytes().to_vec())),
+                    encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    key_material_id: out.key_material_id.to_hex(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::ReEncrypt => {
+            let r: ReEncryptRequest = decode(v)?;
+            let blob = r.ciphertext_blob.ok_or_else(|| {
+                ApiError::Wire(WireError::Validation(
+                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
+                ))
+            })?;
+            let out = kms
+                .re_encrypt(
+                    caller,
+                    &blob.0,
+                    r.source_key_id.as_deref(),
+                    &r.source_encryption_context.unwrap_or_default(),
+                    algorithm("sourceEncryptionAlgorithm", r.source_encryption_algorithm)?,
+                    &r.destination_key_id,
+                    &r.destination_encryption_context.unwrap_or_default(),
+                    algorithm("destinationEncryptionAlgorithm", r.destination_encryption_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &ReEncryptResponse {
+                    ciphertext_blob: Blob(out.ciphertext),
+                    source_key_id: out.source_key_arn,
+                    key_id: out.key_arn.clone(),
+                    source_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    source_key_material_id: out.source_key_material_id.to_hex(),
+                    destination_key_material_id: out.key_material_id.to_hex(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::GenerateDataKey | O::GenerateDataKeyWithoutPlaintext => {
+            let r: GenerateDataKeyRequest = decode(v)?;
+            if r.recipient.is_some() {
+                return Err(CoreError::UnsupportedOperation(
+                    "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+                )
+                .into());
+            }
+            let spec_bytes = match r.key_spec.as_deref() {
+                None => None,
+                Some("AES_128") => Some(16),
+                Some("AES_256") => Some(32),
+                Some(other) => {
+                    return Err(ApiError::Wire(WireError::Validation(format!(
+                        "1 validation error detected: Value '{other}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+                    ))))
+                }
+            };
+            let size = DataKeySize::from_request(spec_bytes, r.number_of_bytes)?;
+            let with_plaintext = op == O::GenerateDataKey;
+            let out = kms
+                .generate_data_key(
+                    caller,
+                    &r.key_id,
+                    size,
+                    &r.encryption_context.unwrap_or_default(),
+                    with_plaintext,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            let arn = out.key_arn.clone();
+            match out.plaintext {
+                Some(pt) => Outcome::json(
+                    &GenerateDataKeyResponse {
+                        ciphertext_blob: Blob(out.ciphertext),
+                        plaintext: SecretBlob(Zeroizing::new(pt.as_bytes().to_vec())),
+                        key_id: out.key_arn,
+                        key_material_id: out.key_material_id.to_hex(),
+                    },
+                    Some(arn),
+                ),
+                None => Outcome::json(
+                    &GenerateDataKeyWithoutPlaintextResponse {
+                        ciphertext_blob: Blob(out.ciphertext),
+                        key_id: out.key_arn,
+                        key_material_id: out.key_material_id.to_hex(),
+                    },
+                    Some(arn),
+                ),
+            }
+        }
+        O::GenerateRandom => {
+            let r: GenerateRandomRequest = decode(v)?;
+            if r.custom_key_store_id.is_some() {
+                return Err(CoreError::UnsupportedOperation(
+                    "Custom key stores are not supported by this Trent version.".into(),
+                )
+                .into());
+            }
+            if r.recipient.is_some() {
+                return Err(CoreError::UnsupportedOperation(
+                    "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+                )
+                .into());
+            }
+            let bytes = kms.generate_random(r.number_of_bytes)?;
+            Outcome::json(
+                &GenerateRandomResponse {
+                    plaintext: SecretBlob(Zeroizing::new(bytes.as_bytes().to_vec())),
+                },
+                None,
+            )
+        }
+        O::CreateAlias | O::UpdateAlias => {
+            let r: AliasRequest = decode(v)?;
+            if op == O::CreateAlias {
+                kms.create_alias(caller, &r.alias_name, &r.target_key_id).await?;
+            } else {
+                kms.update_alias(caller, &r.alias_name, &r.target_key_id).await?;
+            }
+            Ok(Outcome::empty(None))
+        }
+        O::DeleteAlias => {
+            let r: DeleteAliasRequest = decode(v)?;
+            kms.delete_alias(caller, &r.alias_name).await?;
+            Ok(Outcome::empty(None))
+        }
+        O::ListAliases => {
+            let r: ListRequest = decode(v)?;
+            let page = kms
+                .list_aliases(caller, r.key_id.as_deref(), r.limit, r.marker.as_deref())
+                .await?;
+            Outcome::json(
+                &ListAliasesResponse {
+                    aliases: page
+                        .items
+                        .iter()
+                        .map(|a| AliasListEntry {
+                            alias_arn: trent_core::model::alias_arn(&a.region, &a.account_id, &a.alias_name),
+                            alias_name: a.alias_name.clone(),
+                            target_key_id: Some(a.target_key_id.to_string()),
+                            creation_date: Some(epoch(a.creation_date)),
+                            last_updated_date: Some(epoch(a.last_updated_date)),
+                        })
+                        .collect(),
+                    truncated: page.next_marker.is_some(),
+                    next_marker: page.next_marker,
+                },
+                None,
+            )
+        }
+        O::TagResource => {
+            let r: TagResourceRequest = decode(v)?;
+            kms.tag_resource(caller, &r.key_id, tags_in(Some(r.tags))).await?;
+            Ok(Outcome::empty(None))
+        }
+        O::UntagResource => {
+            let r: UntagResourceRequest = decode(v)?;
+            kms.untag_resource(caller, &r.key_id, r.tag_keys).await?;
+            Ok(Outcome::empty(None))
+        }
+        O::ListResourceTags => {
+            let r: ListRequest = decode(v)?;
+            let key_id = r.key_id.unwrap_or_default();
+            let page = kms
+                .list_resource_tags(caller, &key_id, r.limit, r.marker.as_deref())
+                .await?;
+            Outcome::json(
+                &ListResourceTagsResponse {
+                    tags: page
+                        .items
+                        .into_iter()
+                        .map(|t| trent_wire::types::Tag {
+                            tag_key: t.key,
+                            tag_value: t.value,
+                        })
+                        .collect(),
+                    truncated: page.next_marker.is_some(),
+                    next_marker: page.next_marker,
+                },
+                None,
+            )
+        }
+        other => Err(CoreError::UnsupportedOperation(format!(
+            "{} is not supported by this Trent version.",
+            other.name()
+        ))
+        .into()),
+    }
+}

@@ -1,0 +1,54 @@
+//! The server's shared state: everything a request needs, built once at start.
+
+use std::sync::Arc;
+
+use trent_audit::{AuditLog, AuditOptions};
+use trent_core::clock::{SharedClock, SystemClock};
+use trent_core::{CacheSizes, Kms};
+use trent_crypto::root::RootKey;
+use trent_sigv4::Verifier;
+use trent_store_sqlite::SqliteStore;
+
+use crate::config::ServerConfig;
+use crate::credentials::Credentials;
+use crate::datadir::DataDir;
+
+/// Shared by every request.
+pub struct App {
+    pub config: ServerConfig,
+    pub kms: Kms,
+    pub verifier: Verifier,
+    pub credentials: Arc<Credentials>,
+    pub audit: AuditLog,
+}
+
+impl App {
+    /// Opens the data dir (which must be initialised) and builds the state, with the system clock.
+    pub async fn open(config: ServerConfig) -> Result<Arc<App>, String> {
+        Self::open_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`App::open`], with an injected clock.
+    pub async fn open_with_clock(config: ServerConfig, clock: SharedClock) -> Result<Arc<App>, String> {
+        let dir = DataDir::new(&config.data_dir);
+        let root_key = Arc::new(RootKey::load_file(&dir.root_key_path()).map_err(|e| e.to_string())?);
+        let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
+        let audit = AuditLog::open(&dir.audit_dir(), AuditOptions::default())
+            .map_err(|e| format!("cannot open the audit log: {e}"))?;
+        let kms = Kms::new(
+            Arc::new(store),
+            root_key,
+            clock,
+            config.region.clone(),
+            CacheSizes::default(),
+        );
+        let credentials = Arc::new(Credentials::load(&kms).await?);
+        Ok(Arc::new(App {
+            config,
+            kms,
+            verifier: Verifier::new(4096),
+            credentials,
+            audit,
+        }))
+    }
+}

@@ -1,0 +1,179 @@
+//! The data directory: created by `trent init`, opened by `trent serve`.
+//!
+//! ```text
+//! DIR/settings.json   Region and first account (format-versioned)
+//! DIR/root.key        the root key (mode 0600; refused if others can read it)
+//! DIR/trent.db        the SQLite store (+ -wal, -shm)
+//! DIR/audit/          the hash-chained audit log
+//! DIR/credentials     the first account's administrator access key, as AWS profile `trent`
+//! DIR/config          AWS config-file profile `trent` with the Region
+//! ```
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
+use trent_core::store::Store;
+use trent_crypto::random::random_bytes;
+use trent_crypto::root::RootKey;
+use trent_store_sqlite::SqliteStore;
+
+use crate::credentials::access_key_wrapping_aad;
+
+/// Settings fixed when the data dir was made.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Settings {
+    /// Format of this file.
+    pub format: u32,
+    /// The Region this Trent serves.
+    pub region: String,
+    /// The account `trent init` created.
+    pub first_account_id: String,
+}
+
+/// The files of a data dir.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+/// A newly created access key, as written to the credentials file.
+pub struct NewAccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: zeroize::Zeroizing<String>,
+}
+
+impl DataDir {
+    /// The data dir at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+    pub fn settings_path(&self) -> PathBuf {
+        self.root.join("settings.json")
+    }
+    pub fn root_key_path(&self) -> PathBuf {
+        self.root.join("root.key")
+    }
+    pub fn database_path(&self) -> PathBuf {
+        self.root.join("trent.db")
+    }
+    pub fn audit_dir(&self) -> PathBuf {
+        self.root.join("audit")
+    }
+    pub fn credentials_path(&self) -> PathBuf {
+        self.root.join("credentials")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config")
+    }
+
+    /// Whether `trent init` has run here.
+    pub fn is_initialised(&self) -> bool {
+        self.settings_path().exists()
+    }
+
+    /// Reads the settings.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let text = fs::read_to_string(self.settings_path())
+            .map_err(|e| format!("cannot read {}: {e}", self.settings_path().display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid: {e}", self.settings_path().display()))
+    }
+
+    /// Creates a data dir: root key, database, the first account with an administrator
+    /// access key, and the AWS credentials/config files. Refuses an initialised dir.
+    pub async fn init(&self, region: &str, account_id: &AccountId) -> Result<NewAccessKey, String> {
+        if self.is_initialised() || self.root_key_path().exists() {
+            return Err(format!(
+                "{} is already initialised; refusing to overwrite it",
+                self.root.display()
+            ));
+        }
+        fs::create_dir_all(&self.root)
+            .map_err(|e| format!("cannot create {}: {e}", self.root.display()))?;
+        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", self.root.display()))?;
+        let root_key = RootKey::create_file(&self.root_key_path()).map_err(|e| e.to_string())?;
+        let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
+        let now = time::OffsetDateTime::now_utc();
+        let key = new_access_key()?;
+        let wrapped = root_key
+            .wrap(
+                &access_key_wrapping_aad(&key.access_key_id),
+                key.secret_access_key.as_bytes(),
+            )
+            .map_err(|e| e.to_string())?;
+        store
+            .create_account(
+                AccountRecord {
+                    account_id: account_id.clone(),
+                    created: now,
+                },
+                AccessKeyRecord {
+                    access_key_id: key.access_key_id.clone(),
+                    account_id: account_id.clone(),
+                    principal_arn: format!("arn:aws:iam::{account_id}:root"),
+                    wrapped_secret: wrapped,
+                    status: AccessKeyStatus::Active,
+                    created: now,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        write_private(
+            &self.credentials_path(),
+            &format!(
+                "[trent]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                key.access_key_id,
+                key.secret_access_key.as_str()
+            ),
+        )?;
+        write_private(
+            &self.config_path(),
+            &format!("[profile trent]\nregion = {region}\n"),
+        )?;
+        // Written last: its presence means the dir is complete.
+        let settings = Settings {
+            format: 1,
+            region: region.to_string(),
+            first_account_id: account_id.to_string(),
+        };
+        let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        write_private(&self.settings_path(), &json)?;
+        Ok(key)
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// An access key in AWS's shape: `AKIA` + 16 of [A-Z2-7], and a 40-character secret.
+pub fn new_access_key() -> Result<NewAccessKey, String> {
+    const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const SECRET_ALPHABET: &[u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let rnd = random_bytes(56).map_err(|e| e.to_string())?;
+    let bytes = rnd.as_bytes();
+    let mut id = String::from("AKIA");
+    id.extend(bytes[..16].iter().map(|b| ID_ALPHABET[(*b as usize) % 32] as char));
+    let secret: String = bytes[16..56]
+        .iter()
+        .map(|b| SECRET_ALPHABET[(*b as usize) % 64] as char)
+        .collect();
+    Ok(NewAccessKey {
+        access_key_id: id,
+        secret_access_key: zeroize::Zeroizing::new(secret),
+    })
+}

@@ -1,0 +1,20 @@
+#![forbid(unsafe_code)]
+//! The Trent server: configuration, the listener, the request pipeline (read
+//! [`pipeline`] top to bottom for the whole path of a request), request ↔ domain
+//! conversion and the one error mapping.
+
+pub mod api {
+    //! Conversion between the wire and the KMS, and the error mapping.
+    pub mod convert;
+    pub mod errors;
+}
+pub mod app;
+pub mod config;
+pub mod credentials;
+pub mod datadir;
+pub mod listener;
+pub mod pipeline;
+
+pub use app::App;
+pub use config::ServerConfig;
+pub use datadir::DataDir;

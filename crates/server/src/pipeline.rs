@@ -1,0 +1,281 @@
+//! The request path, straight down (DESIGN §1):
+//!
+//! ① frame → ② authenticate → ③ decode → ④ convert → ⑤ execute → ⑥ audit → ⑦ encode.
+//!
+//! Every request ends in exactly one audit record, written before the answer is sent; if it
+//! cannot be written, the answer is `KMSInternalException` and nothing is acknowledged.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde_json::Value;
+use trent_audit::{
+    format_event_time, new_event_id, redact_request_parameters, redact_response_elements,
+    AuditRecord, Resource, UserIdentity,
+};
+use trent_core::model::AccountId;
+use trent_core::Caller;
+use trent_sigv4::{Expectation, SignedRequest};
+use trent_wire::error::error_body;
+use trent_wire::model::check_request;
+use trent_wire::{Operation, WireError};
+
+use crate::api::convert::{execute, Outcome};
+use crate::api::errors::ApiError;
+use crate::app::App;
+
+/// The JSON protocol's content type.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// What the audit record needs to know, filled in as the request goes down the path.
+struct Facts {
+    request_id: String,
+    operation: Option<Operation>,
+    target: String,
+    user_agent: Option<String>,
+    caller: Option<Caller>,
+    access_key_id: Option<String>,
+    request_parameters: Option<Value>,
+}
+
+/// Handles one HTTP request end to end.
+pub async fn handle(
+    app: Arc<App>,
+    req: http::Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let mut facts = Facts {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        operation: None,
+        target: header(&parts.headers, "x-amz-target").unwrap_or_default().to_string(),
+        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
+        caller: None,
+        access_key_id: None,
+        request_parameters: None,
+    };
+
+    let result = run(&app, &parts, body, peer, &mut facts).await;
+
+    // ⑥ audit — before anything is sent.
+    let record = audit_record(&app, &facts, peer, &result);
+    let result = match app.audit.append(record).await {
+        Ok(()) => result,
+        Err(e) => Err(ApiError::Audit(e.to_string())),
+    };
+
+    // ⑦ encode
+    encode(&facts.request_id, result)
+}
+
+async fn run(
+    app: &App,
+    parts: &http::request::Parts,
+    body: Incoming,
+    peer: SocketAddr,
+    facts: &mut Facts,
+) -> Result<Outcome, ApiError> {
+    // ① frame
+    let op = frame(parts)?;
+    facts.operation = Some(op);
+    let body = read_body(body, &parts.headers, app.config.max_body_bytes).await?;
+
+    // ② authenticate
+    let caller = authenticate(app, parts, &body, peer, facts)?;
+    facts.caller = Some(caller.clone());
+
+    // ③ decode: JSON, then the model's type checks and member constraints.
+    let value: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
+    };
+    facts.request_parameters = Some(redact_request_parameters(op.name(), value.clone()));
+    check_request(op, &value)?;
+
+    // ④⑤ convert and execute
+    execute(&app.kms, &caller, op, value).await
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// ① A KMS request is `POST /` with the JSON 1.1 content type and a `TrentService.*` target.
+fn frame(parts: &http::request::Parts) -> Result<Operation, ApiError> {
+    let target = header(&parts.headers, "x-amz-target").unwrap_or_default();
+    if parts.method != http::Method::POST || parts.uri.path() != "/" {
+        return Err(ApiError::UnknownOperation(format!(
+            "{} {} is not a KMS API request",
+            parts.method,
+            parts.uri.path()
+        )));
+    }
+    let content_type = header(&parts.headers, "content-type").unwrap_or_default();
+    if !content_type.starts_with(CONTENT_TYPE) && !content_type.starts_with("application/json") {
+        return Err(ApiError::UnknownOperation(format!(
+            "Content-Type must be {CONTENT_TYPE}"
+        )));
+    }
+    Operation::from_target(target).ok_or_else(|| {
+        ApiError::UnknownOperation(if target.is_empty() {
+            "Missing X-Amz-Target header".to_string()
+        } else {
+            format!("Unknown operation {target}")
+        })
+    })
+}
+
+/// Reads the body, refusing one over the limit before buffering it.
+async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    if let Some(len) = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok()) {
+        if len > limit as u64 {
+            return Err(ApiError::TooLarge(limit));
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                Err(ApiError::TooLarge(limit))
+            } else {
+                Err(ApiError::BadBody(format!("Could not read the request body: {e}")))
+            }
+        }
+    }
+}
+
+/// ② SigV4, or in dev mode any well-formed SigV4 request as the dev account's root.
+fn authenticate(
+    app: &App,
+    parts: &http::request::Parts,
+    body: &[u8],
+    peer: SocketAddr,
+    facts: &mut Facts,
+) -> Result<Caller, ApiError> {
+    let req = SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    let expect = Expectation {
+        service: "kms",
+        region: &app.config.region,
+    };
+    let now = app.kms.now();
+    if let Some(dev_account) = &app.config.dev_account {
+        let checked = app.verifier.check_without_signature(&req, now, &expect)?;
+        facts.access_key_id = Some(checked.access_key_id.clone());
+        return Ok(Caller {
+            account_id: dev_account.clone(),
+            principal_arn: format!("arn:aws:iam::{dev_account}:root"),
+            access_key_id: checked.access_key_id,
+            source_ip: Some(peer.ip()),
+        });
+    }
+    let verified = app.verifier.verify(&req, now, &expect, &*app.credentials)?;
+    facts.access_key_id = Some(verified.access_key_id.clone());
+    Ok(Caller {
+        account_id: verified.principal.account_id,
+        principal_arn: verified.principal.principal_arn,
+        access_key_id: verified.access_key_id,
+        source_ip: Some(peer.ip()),
+    })
+}
+
+fn identity(caller: &Caller) -> UserIdentity {
+    let is_root = caller.principal_arn.ends_with(":root");
+    UserIdentity {
+        type_: if is_root { "Root" } else { "IAMUser" }.to_string(),
+        principal_id: Some(caller.account_id.to_string()),
+        arn: Some(caller.principal_arn.clone()),
+        account_id: Some(caller.account_id.to_string()),
+        access_key_id: Some(caller.access_key_id.clone()),
+    }
+}
+
+fn audit_record(
+    app: &App,
+    facts: &Facts,
+    peer: SocketAddr,
+    result: &Result<Outcome, ApiError>,
+) -> AuditRecord {
+    let event_name = match facts.operation {
+        Some(op) => op.name().to_string(),
+        None => facts
+            .target
+            .strip_prefix(trent_wire::operation::TARGET_PREFIX)
+            .unwrap_or(&facts.target)
+            .chars()
+            .take(128)
+            .collect(),
+    };
+    let account: Option<&AccountId> = facts.caller.as_ref().map(|c| &c.account_id);
+    let mut record = AuditRecord {
+        user_identity: facts.caller.as_ref().map(identity).or_else(|| {
+            facts.access_key_id.as_ref().map(|akid| UserIdentity {
+                type_: "Unknown".into(),
+                access_key_id: Some(akid.clone()),
+                ..Default::default()
+            })
+        }),
+        event_time: format_event_time(app.kms.now()),
+        event_name,
+        aws_region: app.config.region.clone(),
+        source_ip_address: peer.ip().to_string(),
+        user_agent: facts.user_agent.clone(),
+        request_parameters: facts.request_parameters.clone(),
+        request_id: facts.request_id.clone(),
+        event_id: new_event_id(),
+        read_only: facts.operation.is_some_and(|o| o.is_read_only()),
+        recipient_account_id: account.map(|a| a.to_string()),
+        ..Default::default()
+    };
+    match result {
+        Ok(outcome) => {
+            if let (Some(arn), Some(acct)) = (&outcome.key_arn, account) {
+                record.resources.push(Resource::kms_key(acct.to_string(), arn.clone()));
+            }
+            record.response_elements = outcome
+                .response_elements
+                .clone()
+                .and_then(|v| redact_response_elements(&record.event_name, v));
+        }
+        Err(e) => {
+            let (code, message) = e.to_aws();
+            record.error_code = Some(code.name().to_string());
+            record.error_message = Some(message);
+        }
+    }
+    record
+}
+
+/// ⑦ The response: JSON body or AWS error shape, always with `x-amzn-RequestId`.
+fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<Bytes>> {
+    let (status, body) = match result {
+        Ok(outcome) => (StatusCode::OK, Bytes::from(outcome.body.to_vec())),
+        Err(e) => {
+            if e.is_internal() {
+                tracing::error!(request_id, error = ?e, "request failed inside Trent");
+            }
+            let (code, message) = e.to_aws();
+            let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, Bytes::from(error_body(code, &message)))
+        }
+    };
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
