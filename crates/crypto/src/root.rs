@@ -1,0 +1,503 @@
+//! The root key: an AES-256 key that wraps all key material at rest (DESIGN §3).
+//!
+//! The default provider is a key file made by `trent init`: mode 0600, refused when group
+//! or others have any access. Other providers (passphrase, HSM, another KMS) can build a
+//! [`RootKey`] with [`RootKey::from_secret`].
+//!
+//! Wrapped format, version 1: `version (1 = 0x01) | IV (12, random) | AES-256-GCM ciphertext | tag (16)`,
+//! with AAD = version byte ‖ caller's AAD. The caller's AAD binds the value to its owner
+//! (see [`material_wrapping_aad`]) so a wrapped blob cannot be moved to another key.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use aws_lc_rs::aead::LessSafeKey;
+use zeroize::Zeroizing;
+
+use crate::aes_gcm::{self, IV_LEN, KEY_LEN, TAG_LEN};
+use crate::context::put_prefixed;
+use crate::random;
+use crate::{CryptoError, SecretBytes};
+
+/// Length of the root key in bytes (AES-256).
+pub const ROOT_KEY_LEN: usize = KEY_LEN;
+/// Version byte of the wrapped format produced by [`RootKey::wrap`].
+pub const WRAP_VERSION_1: u8 = 0x01;
+/// Bytes a wrapped value adds to its plaintext (version, IV, tag).
+pub const WRAP_OVERHEAD: usize = 1 + IV_LEN + TAG_LEN;
+/// The magic that starts a root key file, which names its format version.
+pub const ROOT_KEY_FILE_MAGIC: &[u8; 8] = b"TRENTRK1";
+/// Exact length of a root key file: magic then the key.
+pub const ROOT_KEY_FILE_LEN: usize = ROOT_KEY_FILE_MAGIC.len() + ROOT_KEY_LEN;
+
+/// Purpose label of [`material_wrapping_aad`].
+const MATERIAL_PURPOSE: &[u8] = b"trent/v1/key-material";
+/// Purpose label of [`access_key_secret_wrapping_aad`].
+const ACCESS_KEY_PURPOSE: &[u8] = b"trent/v1/access-key-secret";
+
+/// The root key. Only the aws-lc key schedule is kept, which aws-lc cleanses when freed;
+/// every intermediate copy of the raw key is zeroized. `Debug` is redacted.
+pub struct RootKey {
+    aead: LessSafeKey,
+}
+
+impl RootKey {
+    /// A fresh random root key.
+    pub fn generate() -> Result<Self, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; ROOT_KEY_LEN]);
+        random::fill(&mut bytes[..])?;
+        Self::from_array(&bytes)
+    }
+
+    /// A root key from 32 secret bytes, for providers other than the key file.
+    pub fn from_secret(secret: SecretBytes) -> Result<Self, CryptoError> {
+        let bytes: &[u8; ROOT_KEY_LEN] = secret
+            .as_bytes()
+            .try_into()
+            .map_err(|_| CryptoError::InvalidKeyMaterial("a root key must be 32 bytes"))?;
+        Self::from_array(bytes)
+    }
+
+    fn from_array(bytes: &[u8; ROOT_KEY_LEN]) -> Result<Self, CryptoError> {
+        Ok(Self {
+            aead: aes_gcm::key(bytes)?,
+        })
+    }
+
+    /// Generates a root key and writes it to a new file at `path` (`trent init`).
+    ///
+    /// Refuses to overwrite ([`CryptoError::RootKeyFileExists`]). On Unix the file gets
+    /// mode 0600. The file and its directory are fsynced before this returns; on failure
+    /// the partial file is removed.
+    pub fn create_file(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
+        let path = path.as_ref();
+        let mut key = Zeroizing::new([0u8; ROOT_KEY_LEN]);
+        random::fill(&mut key[..])?;
+        let mut contents = Zeroizing::new([0u8; ROOT_KEY_FILE_LEN]);
+        let (magic, body) = contents.split_at_mut(ROOT_KEY_FILE_MAGIC.len());
+        magic.copy_from_slice(ROOT_KEY_FILE_MAGIC);
+        body.copy_from_slice(&key[..]);
+
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                CryptoError::RootKeyFileExists(path.display().to_string())
+            } else {
+                io_error(path, e)
+            }
+        })?;
+
+        let written = write_durably(&mut file, path, &contents[..]);
+        drop(file);
+        if let Err(e) = written {
+            let _ = fs::remove_file(path);
+            return Err(io_error(path, e));
+        }
+        Self::from_array(&key)
+    }
+
+    /// Loads a root key file written by [`RootKey::create_file`].
+    ///
+    /// Refuses ([`CryptoError::InsecureRootKeyFile`]) a file that is not a regular file or,
+    /// on Unix, that grants group or others any permission bit. A wrong length or magic is
+    /// [`CryptoError::RootKeyFile`]. The checks use the opened file, not the path again.
+    pub fn load_file(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
+        let path = path.as_ref();
+        let shown = || path.display().to_string();
+        let mut file = File::open(path).map_err(|e| io_error(path, e))?;
+        let meta = file.metadata().map_err(|e| io_error(path, e))?;
+        if !meta.is_file() {
+            return Err(CryptoError::InsecureRootKeyFile(format!(
+                "{}: not a regular file",
+                shown()
+            )));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(CryptoError::InsecureRootKeyFile(format!(
+                    "{}: mode {mode:04o} gives group or others access; it must be 0600 or stricter (chmod 600)",
+                    shown()
+                )));
+            }
+        }
+        if meta.len() != ROOT_KEY_FILE_LEN as u64 {
+            return Err(CryptoError::RootKeyFile(format!(
+                "{}: expected {ROOT_KEY_FILE_LEN} bytes, found {}",
+                shown(),
+                meta.len()
+            )));
+        }
+
+        let mut contents = Zeroizing::new([0u8; ROOT_KEY_FILE_LEN]);
+        file.read_exact(&mut contents[..]).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                CryptoError::RootKeyFile(format!("{}: file is truncated", shown()))
+            } else {
+                io_error(path, e)
+            }
+        })?;
+        let mut extra = [0u8; 1];
+        if file.read(&mut extra).map_err(|e| io_error(path, e))? != 0 {
+            return Err(CryptoError::RootKeyFile(format!(
+                "{}: file is longer than {ROOT_KEY_FILE_LEN} bytes",
+                shown()
+            )));
+        }
+        let (magic, key) = contents
+            .split_first_chunk::<8>()
+            .ok_or(CryptoError::Internal("root key file layout"))?;
+        if magic != ROOT_KEY_FILE_MAGIC {
+            return Err(CryptoError::RootKeyFile(format!(
+                "{}: not a Trent root key file (unknown magic or version)",
+                shown()
+            )));
+        }
+        let key: &[u8; ROOT_KEY_LEN] = key
+            .try_into()
+            .map_err(|_| CryptoError::Internal("root key file layout"))?;
+        Self::from_array(key)
+    }
+
+    /// Encrypts `plaintext` bound to `aad` (AES-256-GCM, random IV).
+    ///
+    /// Output: `0x01 | IV (12) | ciphertext | tag (16)`.
+    pub fn wrap(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.wrap_with_iv(random::random_array()?, aad, plaintext)
+    }
+
+    /// [`RootKey::wrap`] with a given IV; tests pin exact outputs with it.
+    pub(crate) fn wrap_with_iv(
+        &self,
+        iv: [u8; IV_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let mut out = Zeroizing::new(Vec::with_capacity(WRAP_OVERHEAD + plaintext.len()));
+        out.push(WRAP_VERSION_1);
+        out.extend_from_slice(&iv);
+        aes_gcm::seal_append(&self.aead, iv, &effective_aad(aad), plaintext, &mut out)?;
+        Ok(std::mem::take(&mut *out))
+    }
+
+    /// Decrypts a value made by [`RootKey::wrap`] with the same `aad`.
+    ///
+    /// Any failure (wrong root key, wrong AAD, tampering, truncation, unknown version) is
+    /// [`CryptoError::UnwrapFailed`].
+    pub fn unwrap(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+        let (&version, rest) = wrapped.split_first().ok_or(CryptoError::UnwrapFailed)?;
+        if version != WRAP_VERSION_1 {
+            return Err(CryptoError::UnwrapFailed);
+        }
+        let (iv, ciphertext_and_tag) = rest
+            .split_first_chunk::<IV_LEN>()
+            .ok_or(CryptoError::UnwrapFailed)?;
+        if ciphertext_and_tag.len() < TAG_LEN {
+            return Err(CryptoError::UnwrapFailed);
+        }
+        aes_gcm::open(&self.aead, *iv, &effective_aad(aad), ciphertext_and_tag)
+            .map(SecretBytes::from)
+            .ok_or(CryptoError::UnwrapFailed)
+    }
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKey(<redacted>)")
+    }
+}
+
+/// The AAD that binds a KMS key's wrapped material to that key and material version
+/// (DESIGN §3: key ARN ‖ key material id), length-prefixed and labelled by purpose.
+pub fn material_wrapping_aad(key_arn: &str, key_material_id: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + MATERIAL_PURPOSE.len() + key_arn.len() + 32);
+    put_prefixed(&mut out, MATERIAL_PURPOSE);
+    put_prefixed(&mut out, key_arn.as_bytes());
+    put_prefixed(&mut out, key_material_id);
+    out
+}
+
+/// The AAD that binds a wrapped SigV4 secret access key to its access key id.
+pub fn access_key_secret_wrapping_aad(access_key_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + ACCESS_KEY_PURPOSE.len() + access_key_id.len());
+    put_prefixed(&mut out, ACCESS_KEY_PURPOSE);
+    put_prefixed(&mut out, access_key_id.as_bytes());
+    out
+}
+
+/// The AAD given to AES-GCM: the wrapped format's version byte, then the caller's AAD.
+fn effective_aad(aad: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + aad.len());
+    out.push(WRAP_VERSION_1);
+    out.extend_from_slice(aad);
+    out
+}
+
+/// Writes `contents`, fixes the mode, and fsyncs the file and its directory.
+fn write_durably(file: &mut File, path: &Path, contents: &[u8]) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        // The umask may have narrowed the mode further; make it exactly 0600.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents)?;
+    file.sync_all()?;
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+fn io_error(path: &Path, source: io::Error) -> CryptoError {
+    CryptoError::RootKeyIo {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> RootKey {
+        RootKey::generate().unwrap()
+    }
+
+    #[test]
+    fn wrap_round_trip() {
+        let k = key();
+        for pt in [&b""[..], b"x", &[7u8; 32], &[1u8; 1000]] {
+            let w = k.wrap(b"aad", pt).unwrap();
+            assert_eq!(w.len(), pt.len() + WRAP_OVERHEAD);
+            assert_eq!(w[0], WRAP_VERSION_1);
+            assert_eq!(k.unwrap(b"aad", &w).unwrap().as_bytes(), pt);
+        }
+    }
+
+    #[test]
+    fn wrap_uses_fresh_ivs() {
+        let k = key();
+        assert_ne!(k.wrap(b"", b"same").unwrap(), k.wrap(b"", b"same").unwrap());
+    }
+
+    #[test]
+    fn wrong_aad_fails() {
+        let k = key();
+        let w = k.wrap(b"owner-a", b"secret").unwrap();
+        assert!(matches!(
+            k.unwrap(b"owner-b", &w),
+            Err(CryptoError::UnwrapFailed)
+        ));
+        assert!(matches!(k.unwrap(b"", &w), Err(CryptoError::UnwrapFailed)));
+    }
+
+    #[test]
+    fn other_root_key_fails() {
+        let w = key().wrap(b"a", b"secret").unwrap();
+        assert!(matches!(
+            key().unwrap(b"a", &w),
+            Err(CryptoError::UnwrapFailed)
+        ));
+    }
+
+    #[test]
+    fn every_flipped_bit_fails() {
+        let k = key();
+        let w = k.wrap(b"a", b"0123456789").unwrap();
+        for i in 0..w.len() {
+            for bit in 0..8 {
+                let mut t = w.clone();
+                t[i] ^= 1 << bit;
+                assert!(matches!(k.unwrap(b"a", &t), Err(CryptoError::UnwrapFailed)));
+            }
+        }
+    }
+
+    #[test]
+    fn every_truncation_fails() {
+        let k = key();
+        let w = k.wrap(b"a", b"0123456789").unwrap();
+        for len in 0..w.len() {
+            assert!(matches!(
+                k.unwrap(b"a", &w[..len]),
+                Err(CryptoError::UnwrapFailed)
+            ));
+        }
+    }
+
+    #[test]
+    fn from_secret_checks_length() {
+        for n in [0, 16, 31, 33, 64] {
+            assert!(matches!(
+                RootKey::from_secret(SecretBytes::new(vec![0; n])),
+                Err(CryptoError::InvalidKeyMaterial(_))
+            ));
+        }
+        let a = RootKey::from_secret(SecretBytes::new(vec![5; 32])).unwrap();
+        let b = RootKey::from_secret(SecretBytes::new(vec![5; 32])).unwrap();
+        let w = a.wrap(b"x", b"y").unwrap();
+        assert_eq!(b.unwrap(b"x", &w).unwrap().as_bytes(), b"y");
+    }
+
+    #[test]
+    fn aads_are_unambiguous() {
+        let id = [9u8; 32];
+        assert_ne!(
+            material_wrapping_aad("arn:aws:kms:r:1:key/a", &id),
+            material_wrapping_aad("arn:aws:kms:r:1:key/b", &id)
+        );
+        assert_ne!(
+            material_wrapping_aad("arn", &[1; 32]),
+            material_wrapping_aad("arn", &[2; 32])
+        );
+        assert_ne!(
+            material_wrapping_aad("x", &id),
+            access_key_secret_wrapping_aad("x")
+        );
+        let aad = material_wrapping_aad("ab", &id);
+        let mut want = vec![0, 0, 0, 21];
+        want.extend_from_slice(b"trent/v1/key-material");
+        want.extend_from_slice(&[0, 0, 0, 2, b'a', b'b', 0, 0, 0, 32]);
+        want.extend_from_slice(&id);
+        assert_eq!(aad, want);
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        assert_eq!(format!("{:?}", key()), "RootKey(<redacted>)");
+    }
+
+    #[test]
+    fn root_key_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<RootKey>();
+    }
+
+    #[cfg(unix)]
+    mod files {
+        use super::*;
+        use std::os::unix::fs::PermissionsExt;
+
+        fn set_mode(path: &Path, mode: u32) {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        }
+
+        #[test]
+        fn created_with_mode_0600_and_loads_back() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("root.key");
+            let created = RootKey::create_file(&path).unwrap();
+            let meta = fs::metadata(&path).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+            assert_eq!(meta.len(), ROOT_KEY_FILE_LEN as u64);
+            assert!(fs::read(&path).unwrap().starts_with(b"TRENTRK1"));
+
+            let loaded = RootKey::load_file(&path).unwrap();
+            let w = created.wrap(b"aad", b"material").unwrap();
+            assert_eq!(loaded.unwrap(b"aad", &w).unwrap().as_bytes(), b"material");
+        }
+
+        #[test]
+        fn create_refuses_to_overwrite() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("root.key");
+            fs::write(&path, b"precious").unwrap();
+            assert!(matches!(
+                RootKey::create_file(&path),
+                Err(CryptoError::RootKeyFileExists(p)) if p.contains("root.key")
+            ));
+            assert_eq!(fs::read(&path).unwrap(), b"precious");
+
+            let path2 = dir.path().join("second.key");
+            RootKey::create_file(&path2).unwrap();
+            let before = fs::read(&path2).unwrap();
+            assert!(RootKey::create_file(&path2).is_err());
+            assert_eq!(fs::read(&path2).unwrap(), before);
+        }
+
+        #[test]
+        fn group_or_other_access_is_refused() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("root.key");
+            RootKey::create_file(&path).unwrap();
+            for mode in [0o644, 0o640, 0o604, 0o610, 0o601, 0o620, 0o602, 0o666] {
+                set_mode(&path, mode);
+                match RootKey::load_file(&path) {
+                    Err(CryptoError::InsecureRootKeyFile(msg)) => {
+                        assert!(msg.contains("root.key"), "{msg}");
+                        assert!(msg.contains(&format!("{mode:04o}")), "{msg}");
+                    }
+                    other => panic!("mode {mode:o}: {other:?}"),
+                }
+            }
+            for mode in [0o600, 0o400] {
+                set_mode(&path, mode);
+                RootKey::load_file(&path).unwrap();
+            }
+        }
+
+        #[test]
+        fn bad_format_is_refused() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("root.key");
+            let mut good = b"TRENTRK1".to_vec();
+            good.extend_from_slice(&[3; 32]);
+            let mut bad_magic = b"TRENTRK2".to_vec();
+            bad_magic.extend_from_slice(&[3; 32]);
+            let mut long = good.clone();
+            long.push(0);
+            for contents in [&b""[..], &good[..39], &long, &bad_magic] {
+                let _ = fs::remove_file(&path);
+                fs::write(&path, contents).unwrap();
+                set_mode(&path, 0o600);
+                match RootKey::load_file(&path) {
+                    Err(CryptoError::RootKeyFile(msg)) => {
+                        assert!(msg.contains("root.key"), "{msg}");
+                        assert!(!msg.contains("0303"), "{msg}");
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            let _ = fs::remove_file(&path);
+            fs::write(&path, &good).unwrap();
+            set_mode(&path, 0o600);
+            RootKey::load_file(&path).unwrap();
+        }
+
+        #[test]
+        fn missing_file_and_directory() {
+            let dir = tempfile::tempdir().unwrap();
+            let missing = dir.path().join("nope.key");
+            match RootKey::load_file(&missing) {
+                Err(CryptoError::RootKeyIo { path, source }) => {
+                    assert!(path.contains("nope.key"));
+                    assert_eq!(source.kind(), io::ErrorKind::NotFound);
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(matches!(
+                RootKey::load_file(dir.path()),
+                Err(CryptoError::InsecureRootKeyFile(_))
+            ));
+            assert!(matches!(
+                RootKey::create_file(dir.path().join("no/such/dir/root.key")),
+                Err(CryptoError::RootKeyIo { .. })
+            ));
+        }
+    }
+}
