@@ -36,17 +36,34 @@ pub fn rule(action: Action, state: KeyState) -> Rule {
         PendingDeletion | PendingReplicaDeletion => match action {
             DescribeKey | ListResourceTags | ListAliases | DeleteAlias | GetKeyPolicy
             | ListKeyPolicies | GetKeyRotationStatus | ListKeyRotations | ListGrants
-            | ListRetirableGrants | RetireGrant | RevokeGrant | GetKeyLastUsage
-            | PutKeyPolicy => Rule::Allowed,
+            | ListRetirableGrants | RetireGrant | RevokeGrant | GetKeyLastUsage | PutKeyPolicy => {
+                Rule::Allowed
+            }
             CancelKeyDeletion if state == PendingDeletion => Rule::Allowed,
             _ => Rule::InvalidState,
         },
         PendingImport => match action {
-            DescribeKey | ListResourceTags | ListAliases | DeleteAlias | CreateAlias
-            | UpdateAlias | GetKeyPolicy | PutKeyPolicy | ListKeyPolicies | TagResource
-            | UntagResource | UpdateKeyDescription | GetParametersForImport
-            | ImportKeyMaterial | ScheduleKeyDeletion | ListGrants | ListRetirableGrants
-            | RetireGrant | RevokeGrant | GetKeyRotationStatus | ListKeyRotations
+            DescribeKey
+            | ListResourceTags
+            | ListAliases
+            | DeleteAlias
+            | CreateAlias
+            | UpdateAlias
+            | GetKeyPolicy
+            | PutKeyPolicy
+            | ListKeyPolicies
+            | TagResource
+            | UntagResource
+            | UpdateKeyDescription
+            | GetParametersForImport
+            | ImportKeyMaterial
+            | ScheduleKeyDeletion
+            | ListGrants
+            | ListRetirableGrants
+            | RetireGrant
+            | RevokeGrant
+            | GetKeyRotationStatus
+            | ListKeyRotations
             | GetKeyLastUsage => Rule::Allowed,
             _ => Rule::InvalidState,
         },
@@ -106,9 +123,21 @@ mod tests {
 
     #[test]
     fn pending_deletion_refuses_use_but_allows_cancel_and_describe() {
-        assert_eq!(rule(Action::Encrypt, KeyState::PendingDeletion), Rule::InvalidState);
-        assert_eq!(rule(Action::EnableKey, KeyState::PendingDeletion), Rule::InvalidState);
-        assert_eq!(rule(Action::CancelKeyDeletion, KeyState::PendingDeletion), Rule::Allowed);
-        assert_eq!(rule(Action::DescribeKey, KeyState::PendingDeletion), Rule::Allowed);
+        assert_eq!(
+            rule(Action::Encrypt, KeyState::PendingDeletion),
+            Rule::InvalidState
+        );
+        assert_eq!(
+            rule(Action::EnableKey, KeyState::PendingDeletion),
+            Rule::InvalidState
+        );
+        assert_eq!(
+            rule(Action::CancelKeyDeletion, KeyState::PendingDeletion),
+            Rule::Allowed
+        );
+        assert_eq!(
+            rule(Action::DescribeKey, KeyState::PendingDeletion),
+            Rule::Allowed
+        );
     }
 }

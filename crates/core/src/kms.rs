@@ -95,7 +95,10 @@ impl Kms {
     }
 
     /// A key record by id: from the cache, else from the store (then cached).
-    pub(crate) async fn key_by_id(&self, key_id: KeyId) -> Result<Option<Arc<KeyRecord>>, CoreError> {
+    pub(crate) async fn key_by_id(
+        &self,
+        key_id: KeyId,
+    ) -> Result<Option<Arc<KeyRecord>>, CoreError> {
         if let Some(k) = self.keys.get(&key_id) {
             return Ok(Some(k));
         }
@@ -123,7 +126,10 @@ impl Kms {
         if let Some(id) = self.aliases.get(&cache_key) {
             return Ok(Some(*id));
         }
-        let found = self.store.get_alias(account, &self.region, alias_name).await?;
+        let found = self
+            .store
+            .get_alias(account, &self.region, alias_name)
+            .await?;
         Ok(found.map(|a| {
             self.aliases.put(cache_key, Arc::new(a.target_key_id));
             a.target_key_id
@@ -131,7 +137,12 @@ impl Kms {
     }
 
     /// Records an alias change in the cache.
-    pub(crate) fn remember_alias(&self, account: &AccountId, alias_name: &str, target: Option<KeyId>) {
+    pub(crate) fn remember_alias(
+        &self,
+        account: &AccountId,
+        alias_name: &str,
+        target: Option<KeyId>,
+    ) {
         let k = (account.clone(), alias_name.to_string());
         match target {
             Some(t) => self.aliases.put(k, Arc::new(t)),
@@ -148,10 +159,14 @@ impl Kms {
     ) -> Result<Arc<KeyRecord>, CoreError> {
         let key_ref = KeyRef::parse(text, &self.region)?;
         let (account, key_id) = match &key_ref {
-            KeyRef::Key { account, key_id } => {
-                (account.clone().unwrap_or_else(|| caller.account_id.clone()), *key_id)
-            }
-            KeyRef::Alias { account, alias_name } => {
+            KeyRef::Key { account, key_id } => (
+                account.clone().unwrap_or_else(|| caller.account_id.clone()),
+                *key_id,
+            ),
+            KeyRef::Alias {
+                account,
+                alias_name,
+            } => {
                 let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
                 let Some(id) = self.alias_target(&account, alias_name).await? else {
                     return Err(CoreError::NotFound(format!(

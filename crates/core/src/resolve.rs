@@ -8,9 +8,15 @@ use crate::model::{AccountId, KeyId};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyRef {
     /// A key by id, in the given account (the caller's unless an ARN named another).
-    Key { account: Option<AccountId>, key_id: KeyId },
+    Key {
+        account: Option<AccountId>,
+        key_id: KeyId,
+    },
     /// An alias by name (with `alias/`), in the given account.
-    Alias { account: Option<AccountId>, alias_name: String },
+    Alias {
+        account: Option<AccountId>,
+        alias_name: String,
+    },
 }
 
 impl KeyRef {
@@ -33,7 +39,10 @@ impl KeyRef {
             if let Some(id) = resource.strip_prefix("key/") {
                 let key_id = KeyId::parse(id)
                     .ok_or_else(|| CoreError::NotFound(format!("Invalid keyId '{id}'")))?;
-                return Ok(KeyRef::Key { account: Some(account), key_id });
+                return Ok(KeyRef::Key {
+                    account: Some(account),
+                    key_id,
+                });
             }
             if resource.starts_with("alias/") {
                 return Ok(KeyRef::Alias {
@@ -44,10 +53,16 @@ impl KeyRef {
             return Err(CoreError::NotFound(format!("Invalid arn {text}")));
         }
         if text.starts_with("alias/") {
-            return Ok(KeyRef::Alias { account: None, alias_name: text.to_string() });
+            return Ok(KeyRef::Alias {
+                account: None,
+                alias_name: text.to_string(),
+            });
         }
         KeyId::parse(text)
-            .map(|key_id| KeyRef::Key { account: None, key_id })
+            .map(|key_id| KeyRef::Key {
+                account: None,
+                key_id,
+            })
             .ok_or_else(|| CoreError::NotFound(format!("Invalid keyId '{text}'")))
     }
 
@@ -67,18 +82,37 @@ mod tests {
     fn all_four_forms_parse() {
         let acct = AccountId::parse("111122223333").unwrap();
         let key_id = KeyId::parse(ID).unwrap();
-        assert_eq!(KeyRef::parse(ID, "us-east-1").unwrap(), KeyRef::Key { account: None, key_id });
         assert_eq!(
-            KeyRef::parse(&format!("arn:aws:kms:us-east-1:111122223333:key/{ID}"), "us-east-1").unwrap(),
-            KeyRef::Key { account: Some(acct.clone()), key_id }
+            KeyRef::parse(ID, "us-east-1").unwrap(),
+            KeyRef::Key {
+                account: None,
+                key_id
+            }
+        );
+        assert_eq!(
+            KeyRef::parse(
+                &format!("arn:aws:kms:us-east-1:111122223333:key/{ID}"),
+                "us-east-1"
+            )
+            .unwrap(),
+            KeyRef::Key {
+                account: Some(acct.clone()),
+                key_id
+            }
         );
         assert_eq!(
             KeyRef::parse("alias/app", "us-east-1").unwrap(),
-            KeyRef::Alias { account: None, alias_name: "alias/app".into() }
+            KeyRef::Alias {
+                account: None,
+                alias_name: "alias/app".into()
+            }
         );
         assert_eq!(
             KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/app", "us-east-1").unwrap(),
-            KeyRef::Alias { account: Some(acct), alias_name: "alias/app".into() }
+            KeyRef::Alias {
+                account: Some(acct),
+                alias_name: "alias/app".into()
+            }
         );
     }
 
@@ -92,7 +126,10 @@ mod tests {
             "arn:aws:kms:eu-west-1:111122223333:alias/app",
             "arn:aws:kms",
         ] {
-            assert!(matches!(KeyRef::parse(bad, "us-east-1"), Err(CoreError::NotFound(_))), "{bad}");
+            assert!(
+                matches!(KeyRef::parse(bad, "us-east-1"), Err(CoreError::NotFound(_))),
+                "{bad}"
+            );
         }
     }
 }

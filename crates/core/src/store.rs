@@ -74,8 +74,7 @@ pub trait Store: Send + Sync + 'static {
     /// Adds a new version of a key's material (rotation, import).
     async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError>;
     /// Every version of a key's material, oldest first.
-    async fn get_key_materials(&self, key_id: KeyId)
-        -> Result<Vec<KeyMaterialRecord>, StoreError>;
+    async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError>;
 
     // ---- aliases ----
     /// `AlreadyExists` if an alias of that name exists in the account and Region.

@@ -29,9 +29,13 @@ impl App {
     }
 
     /// As [`App::open`], with an injected clock.
-    pub async fn open_with_clock(config: ServerConfig, clock: SharedClock) -> Result<Arc<App>, String> {
+    pub async fn open_with_clock(
+        config: ServerConfig,
+        clock: SharedClock,
+    ) -> Result<Arc<App>, String> {
         let dir = DataDir::new(&config.data_dir);
-        let root_key = Arc::new(RootKey::load_file(&dir.root_key_path()).map_err(|e| e.to_string())?);
+        let root_key =
+            Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
         let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
         let audit = AuditLog::open(&dir.audit_dir(), AuditOptions::default())
             .map_err(|e| format!("cannot open the audit log: {e}"))?;

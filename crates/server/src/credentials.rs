@@ -8,16 +8,9 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId};
 use trent_core::Kms;
-use trent_crypto::root::RootKey;
+use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
 use trent_sigv4::{Credential, CredentialSource};
 use zeroize::Zeroizing;
-
-/// The wrapping AAD of an access key's secret: binds the wrapped secret to its key id.
-pub fn access_key_wrapping_aad(access_key_id: &str) -> Vec<u8> {
-    let mut aad = b"trent/access-key/v1\0".to_vec();
-    aad.extend_from_slice(access_key_id.as_bytes());
-    aad
-}
 
 /// Who an access key belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,12 +52,20 @@ impl Credentials {
             return Ok(());
         }
         let secret = root
-            .unwrap(&access_key_wrapping_aad(&r.access_key_id), &r.wrapped_secret)
-            .map_err(|_| format!("the secret of access key {} does not unwrap", r.access_key_id))?;
-        let secret = Zeroizing::new(
-            String::from_utf8(secret.as_bytes().to_vec())
-                .map_err(|_| format!("the secret of access key {} is not text", r.access_key_id))?,
-        );
+            .unwrap(
+                &access_key_secret_wrapping_aad(&r.access_key_id),
+                &r.wrapped_secret,
+            )
+            .map_err(|_| {
+                format!(
+                    "the secret of access key {} does not unwrap",
+                    r.access_key_id
+                )
+            })?;
+        let secret =
+            Zeroizing::new(String::from_utf8(secret.as_bytes().to_vec()).map_err(|_| {
+                format!("the secret of access key {} is not text", r.access_key_id)
+            })?);
         let entry = Entry {
             secret,
             owner: KeyOwner {
@@ -72,7 +73,9 @@ impl Credentials {
                 principal_arn: r.principal_arn.clone(),
             },
         };
-        self.keys.write().insert(r.access_key_id.clone(), Arc::new(entry));
+        self.keys
+            .write()
+            .insert(r.access_key_id.clone(), Arc::new(entry));
         Ok(())
     }
 

@@ -18,10 +18,9 @@ use serde::{Deserialize, Serialize};
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
 use trent_core::store::Store;
 use trent_crypto::random::random_bytes;
-use trent_crypto::root::RootKey;
+use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
 use trent_store_sqlite::SqliteStore;
 
-use crate::credentials::access_key_wrapping_aad;
 
 /// Settings fixed when the data dir was made.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -96,13 +95,13 @@ impl DataDir {
             .map_err(|e| format!("cannot create {}: {e}", self.root.display()))?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot restrict {}: {e}", self.root.display()))?;
-        let root_key = RootKey::create_file(&self.root_key_path()).map_err(|e| e.to_string())?;
+        let root_key = RootKey::create_file(self.root_key_path()).map_err(|e| e.to_string())?;
         let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
         let now = time::OffsetDateTime::now_utc();
         let key = new_access_key()?;
         let wrapped = root_key
             .wrap(
-                &access_key_wrapping_aad(&key.access_key_id),
+                &access_key_secret_wrapping_aad(&key.access_key_id),
                 key.secret_access_key.as_bytes(),
             )
             .map_err(|e| e.to_string())?;
@@ -167,7 +166,11 @@ pub fn new_access_key() -> Result<NewAccessKey, String> {
     let rnd = random_bytes(56).map_err(|e| e.to_string())?;
     let bytes = rnd.as_bytes();
     let mut id = String::from("AKIA");
-    id.extend(bytes[..16].iter().map(|b| ID_ALPHABET[(*b as usize) % 32] as char));
+    id.extend(
+        bytes[..16]
+            .iter()
+            .map(|b| ID_ALPHABET[(*b as usize) % 32] as char),
+    );
     let secret: String = bytes[16..56]
         .iter()
         .map(|b| SECRET_ALPHABET[(*b as usize) % 64] as char)

@@ -52,7 +52,9 @@ pub async fn handle(
     let mut facts = Facts {
         request_id: uuid::Uuid::new_v4().to_string(),
         operation: None,
-        target: header(&parts.headers, "x-amz-target").unwrap_or_default().to_string(),
+        target: header(&parts.headers, "x-amz-target")
+            .unwrap_or_default()
+            .to_string(),
         user_agent: header(&parts.headers, "user-agent").map(str::to_string),
         caller: None,
         access_key_id: None,
@@ -141,10 +143,14 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(ApiError::TooLarge(limit))
             } else {
-                Err(ApiError::BadBody(format!("Could not read the request body: {e}")))
+                Err(ApiError::BadBody(format!(
+                    "Could not read the request body: {e}"
+                )))
             }
         }
     }
@@ -241,7 +247,9 @@ fn audit_record(
     match result {
         Ok(outcome) => {
             if let (Some(arn), Some(acct)) = (&outcome.key_arn, account) {
-                record.resources.push(Resource::kms_key(acct.to_string(), arn.clone()));
+                record
+                    .resources
+                    .push(Resource::kms_key(acct.to_string(), arn.clone()));
             }
             record.response_elements = outcome
                 .response_elements
@@ -266,7 +274,8 @@ fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<
                 tracing::error!(request_id, error = ?e, "request failed inside Trent");
             }
             let (code, message) = e.to_aws();
-            let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status =
+                StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, Bytes::from(error_body(code, &message)))
         }
     };

@@ -24,7 +24,9 @@ impl Kms {
         target_key_id: &str,
     ) -> Result<(), CoreError> {
         check_alias_name(alias_name)?;
-        let target = self.alias_target_key(caller, target_key_id, Action::CreateAlias).await?;
+        let target = self
+            .alias_target_key(caller, target_key_id, Action::CreateAlias)
+            .await?;
         let now = self.now();
         let record = AliasRecord {
             account_id: caller.account_id.clone(),
@@ -61,7 +63,9 @@ impl Kms {
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
         let old = self.key_by_id(current.target_key_id).await?;
-        let target = self.alias_target_key(caller, target_key_id, Action::UpdateAlias).await?;
+        let target = self
+            .alias_target_key(caller, target_key_id, Action::UpdateAlias)
+            .await?;
         let new = self.key_by_id(target).await?;
         if let (Some(old), Some(new)) = (old, new) {
             if old.key_spec != new.key_spec || old.key_usage != new.key_usage {
@@ -120,12 +124,18 @@ impl Kms {
         limit: Option<i32>,
         marker: Option<&str>,
     ) -> Result<Page<AliasRecord>, CoreError> {
-        let mut aliases = self.store.list_aliases(&caller.account_id, &self.region).await?;
+        let mut aliases = self
+            .store
+            .list_aliases(&caller.account_id, &self.region)
+            .await?;
         if let Some(k) = key_id {
             if KeyRef::parse(k, &self.region)?.is_alias() {
                 return Err(CoreError::InvalidArn(format!("Invalid keyId {k}")));
             }
-            let key = self.usable_key(caller, k, Action::ListAliases).await?.record;
+            let key = self
+                .usable_key(caller, k, Action::ListAliases)
+                .await?
+                .record;
             aliases.retain(|a| a.target_key_id == key.key_id);
         }
         page_by_index(aliases, marker, page_limit(limit))
@@ -140,7 +150,9 @@ impl Kms {
         action: Action,
     ) -> Result<crate::model::KeyId, CoreError> {
         if KeyRef::parse(target_key_id, &self.region)?.is_alias() {
-            return Err(CoreError::Validation("Aliases must refer to keys. Not aliases".into()));
+            return Err(CoreError::Validation(
+                "Aliases must refer to keys. Not aliases".into(),
+            ));
         }
         let key = self.usable_key(caller, target_key_id, action).await?.record;
         if key.account_id != caller.account_id {
@@ -159,14 +171,12 @@ impl Kms {
 
 /// AWS's rules for alias names beyond the model's pattern.
 fn check_alias_name(alias_name: &str) -> Result<(), CoreError> {
-    let valid = alias_name
-        .strip_prefix("alias/")
-        .is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'))
-        });
+    let valid = alias_name.strip_prefix("alias/").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'))
+    });
     if !valid {
         return Err(CoreError::Validation(format!(
             "1 validation error detected: Value '{alias_name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: {ALIAS_PATTERN}"

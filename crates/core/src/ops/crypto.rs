@@ -25,6 +25,20 @@ pub type EncryptionContext = BTreeMap<String, String>;
 /// The most plaintext a symmetric Encrypt accepts.
 pub const MAX_PLAINTEXT: usize = 4096;
 
+/// The largest encryption context Trent accepts: keys and values together, in UTF-8 bytes.
+pub const MAX_ENCRYPTION_CONTEXT_BYTES: usize = 8192;
+
+/// Refuses an encryption context larger than [`MAX_ENCRYPTION_CONTEXT_BYTES`].
+pub fn check_encryption_context(context: &EncryptionContext) -> Result<(), CoreError> {
+    let size: usize = context.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_ENCRYPTION_CONTEXT_BYTES {
+        return Err(CoreError::Validation(format!(
+            "Encryption context is {size} bytes; the limit is {MAX_ENCRYPTION_CONTEXT_BYTES} bytes."
+        )));
+    }
+    Ok(())
+}
+
 /// Result of Encrypt.
 #[derive(Debug)]
 pub struct EncryptOutput {
@@ -72,7 +86,10 @@ pub enum DataKeySize {
 
 impl DataKeySize {
     /// Combines the two optional request members as AWS does.
-    pub fn from_request(key_spec_bytes: Option<usize>, number_of_bytes: Option<i32>) -> Result<DataKeySize, CoreError> {
+    pub fn from_request(
+        key_spec_bytes: Option<usize>,
+        number_of_bytes: Option<i32>,
+    ) -> Result<DataKeySize, CoreError> {
         match (key_spec_bytes, number_of_bytes) {
             (Some(b), None) => Ok(DataKeySize::KeySpecBytes(b)),
             (None, Some(n)) if (1..=1024).contains(&n) => Ok(DataKeySize::NumberOfBytes(n as usize)),
@@ -106,7 +123,10 @@ impl Kms {
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
     ) -> Result<EncryptOutput, CoreError> {
-        let key = self.usable_key(caller, key_id, Action::Encrypt).await?.record;
+        let key = self
+            .usable_key(caller, key_id, Action::Encrypt)
+            .await?
+            .record;
         check_symmetric_encryption(&key, algorithm)?;
         if plaintext.len() > MAX_PLAINTEXT {
             return Err(CoreError::Validation(format!(
@@ -116,11 +136,13 @@ impl Kms {
         if dry_run {
             return Err(CoreError::DryRun);
         }
-        self.seal(&key, plaintext, context).await.map(|(ciphertext, key_material_id)| EncryptOutput {
-            key_arn: key.arn(),
-            ciphertext,
-            key_material_id,
-        })
+        self.seal(&key, plaintext, context)
+            .await
+            .map(|(ciphertext, key_material_id)| EncryptOutput {
+                key_arn: key.arn(),
+                ciphertext,
+                key_material_id,
+            })
     }
 
     /// Decrypt a ciphertext blob made by Encrypt, GenerateDataKey or ReEncrypt.
@@ -134,7 +156,15 @@ impl Kms {
         dry_run: bool,
     ) -> Result<DecryptOutput, CoreError> {
         let (key, plaintext, material_id) = self
-            .open(caller, Action::Decrypt, key_id, ciphertext, context, algorithm, dry_run)
+            .open(
+                caller,
+                Action::Decrypt,
+                key_id,
+                ciphertext,
+                context,
+                algorithm,
+                dry_run,
+            )
             .await?;
         Ok(DecryptOutput {
             key_arn: key.arn(),
@@ -174,7 +204,9 @@ impl Kms {
                 dry_run,
             )
             .await?;
-        let (ciphertext, material_id) = self.seal(&dest, plaintext.as_bytes(), destination_context).await?;
+        let (ciphertext, material_id) = self
+            .seal(&dest, plaintext.as_bytes(), destination_context)
+            .await?;
         Ok(ReEncryptOutput {
             source_key_arn: source.arn(),
             source_key_material_id: source_material,
@@ -229,11 +261,18 @@ impl Kms {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<(Vec<u8>, KeyMaterialId), CoreError> {
+        check_encryption_context(context)?;
         let material_id = key.current_key_material_id;
         let material = self.material(key, material_id).await?.ok_or_else(|| {
             CoreError::Internal(format!("current key material of {} is missing", key.arn()))
         })?;
-        let blob = symmetric::encrypt(&material, *key.key_id.as_bytes(), material_id.0, plaintext, context)?;
+        let blob = symmetric::encrypt(
+            &material,
+            *key.key_id.as_bytes(),
+            material_id.0,
+            plaintext,
+            context,
+        )?;
         Ok((blob, material_id))
     }
 
@@ -253,6 +292,7 @@ impl Kms {
             Some(k) => Some(self.resolve(caller, k).await?),
             None => None,
         };
+        check_encryption_context(context)?;
         let parsed = blob::parse(ciphertext).map_err(|_| invalid_ciphertext())?;
         let blob_key_id = KeyId::from_bytes(parsed.header.key_id);
         if let Some(named) = &named {
@@ -281,7 +321,8 @@ impl Kms {
             .material(&key, material_id)
             .await?
             .ok_or_else(invalid_ciphertext)?;
-        let plaintext = symmetric::decrypt(&material, &parsed, context).map_err(|_| invalid_ciphertext())?;
+        let plaintext =
+            symmetric::decrypt(&material, &parsed, context).map_err(|_| invalid_ciphertext())?;
         Ok((key, plaintext, material_id))
     }
 }

@@ -113,7 +113,10 @@ impl Kms {
         caller: &Caller,
         key_id: &str,
     ) -> Result<Arc<KeyRecord>, CoreError> {
-        Ok(self.usable_key(caller, key_id, Action::DescribeKey).await?.record)
+        Ok(self
+            .usable_key(caller, key_id, Action::DescribeKey)
+            .await?
+            .record)
     }
 
     /// ListKeys: the caller's keys in this Region, ordered by key id.
@@ -137,7 +140,9 @@ impl Kms {
             .await?;
         let more = keys.len() > limit;
         keys.truncate(limit);
-        let next_marker = more.then(|| keys.last().map(|k| k.key_id.to_string())).flatten();
+        let next_marker = more
+            .then(|| keys.last().map(|k| k.key_id.to_string()))
+            .flatten();
         Ok(Page {
             items: keys.into_iter().map(Arc::new).collect(),
             next_marker,
@@ -146,12 +151,14 @@ impl Kms {
 
     /// EnableKey.
     pub async fn enable_key(&self, caller: &Caller, key_id: &str) -> Result<(), CoreError> {
-        self.set_state(caller, key_id, Action::EnableKey, KeyState::Enabled).await
+        self.set_state(caller, key_id, Action::EnableKey, KeyState::Enabled)
+            .await
     }
 
     /// DisableKey.
     pub async fn disable_key(&self, caller: &Caller, key_id: &str) -> Result<(), CoreError> {
-        self.set_state(caller, key_id, Action::DisableKey, KeyState::Disabled).await
+        self.set_state(caller, key_id, Action::DisableKey, KeyState::Disabled)
+            .await
     }
 
     async fn set_state(

@@ -19,11 +19,17 @@ pub const DEFAULT_LIMIT: usize = 100;
 
 /// The effective page size for an optional `Limit` (the model bounds it to 1..=1000).
 pub fn page_limit(limit: Option<i32>) -> usize {
-    limit.map(|l| l.clamp(1, 1000) as usize).unwrap_or(DEFAULT_LIMIT)
+    limit
+        .map(|l| l.clamp(1, 1000) as usize)
+        .unwrap_or(DEFAULT_LIMIT)
 }
 
 /// Pages a sorted list by position: the marker is the index of the next item.
-pub fn page_by_index<T>(items: Vec<T>, marker: Option<&str>, limit: usize) -> Result<Page<T>, crate::CoreError> {
+pub fn page_by_index<T>(
+    items: Vec<T>,
+    marker: Option<&str>,
+    limit: usize,
+) -> Result<Page<T>, crate::CoreError> {
     let start = match marker {
         None => 0,
         Some(m) => m

@@ -12,8 +12,13 @@ pub const MAX_TAGS: usize = 50;
 
 /// Checks tags a caller wants to add: no reserved `aws:` keys, at most 50 at once.
 pub fn check_tags(tags: &[Tag]) -> Result<(), CoreError> {
-    if tags.iter().any(|t| t.key.to_ascii_lowercase().starts_with("aws:")) {
-        return Err(CoreError::Tag("Tags beginning with aws: are reserved.".into()));
+    if tags
+        .iter()
+        .any(|t| t.key.to_ascii_lowercase().starts_with("aws:"))
+    {
+        return Err(CoreError::Tag(
+            "Tags beginning with aws: are reserved.".into(),
+        ));
     }
     if tags.len() > MAX_TAGS {
         return Err(CoreError::LimitExceeded(format!(
@@ -60,8 +65,13 @@ impl Kms {
         key_id: &str,
         tag_keys: Vec<String>,
     ) -> Result<(), CoreError> {
-        if tag_keys.iter().any(|t| t.to_ascii_lowercase().starts_with("aws:")) {
-            return Err(CoreError::Tag("Tags beginning with aws: are reserved.".into()));
+        if tag_keys
+            .iter()
+            .any(|t| t.to_ascii_lowercase().starts_with("aws:"))
+        {
+            return Err(CoreError::Tag(
+                "Tags beginning with aws: are reserved.".into(),
+            ));
         }
         let action = Action::UntagResource;
         let key = self.usable_key(caller, key_id, action).await?.record;

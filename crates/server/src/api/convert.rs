@@ -117,7 +117,12 @@ fn algorithm(field: &str, v: Option<String>) -> Result<Option<EncryptionAlgorith
 }
 
 /// Executes one operation for `caller`.
-pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Result<Outcome, ApiError> {
+pub async fn execute(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    v: Value,
+) -> Result<Outcome, ApiError> {
     use Operation as O;
     match op {
         O::CreateKey => {
@@ -134,7 +139,9 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
                 key_usage: parse_enum::<KeyUsage>("keyUsage", r.key_usage)?,
                 origin: parse_enum::<Origin>("origin", r.origin)?,
                 policy: r.policy,
-                bypass_policy_lockout_safety_check: r.bypass_policy_lockout_safety_check.unwrap_or(false),
+                bypass_policy_lockout_safety_check: r
+                    .bypass_policy_lockout_safety_check
+                    .unwrap_or(false),
                 tags: tags_in(r.tags),
                 multi_region: r.multi_region.unwrap_or(false),
                 custom_key_store_id: r.custom_key_store_id,
@@ -180,7 +187,8 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
         }
         O::UpdateKeyDescription => {
             let r: UpdateKeyDescriptionRequest = decode(v)?;
-            kms.update_key_description(caller, &r.key_id, r.description).await?;
+            kms.update_key_description(caller, &r.key_id, r.description)
+                .await?;
             Ok(Outcome::empty(None))
         }
         O::Encrypt => {
@@ -253,7 +261,10 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
                     algorithm("sourceEncryptionAlgorithm", r.source_encryption_algorithm)?,
                     &r.destination_key_id,
                     &r.destination_encryption_context.unwrap_or_default(),
-                    algorithm("destinationEncryptionAlgorithm", r.destination_encryption_algorithm)?,
+                    algorithm(
+                        "destinationEncryptionAlgorithm",
+                        r.destination_encryption_algorithm,
+                    )?,
                     r.dry_run.unwrap_or(false),
                 )
                 .await?;
@@ -263,7 +274,8 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
                     source_key_id: out.source_key_arn,
                     key_id: out.key_arn.clone(),
                     source_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
-                    destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault
+                        .to_string(),
                     source_key_material_id: out.source_key_material_id.to_hex(),
                     destination_key_material_id: out.key_material_id.to_hex(),
                 },
@@ -346,9 +358,11 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
         O::CreateAlias | O::UpdateAlias => {
             let r: AliasRequest = decode(v)?;
             if op == O::CreateAlias {
-                kms.create_alias(caller, &r.alias_name, &r.target_key_id).await?;
+                kms.create_alias(caller, &r.alias_name, &r.target_key_id)
+                    .await?;
             } else {
-                kms.update_alias(caller, &r.alias_name, &r.target_key_id).await?;
+                kms.update_alias(caller, &r.alias_name, &r.target_key_id)
+                    .await?;
             }
             Ok(Outcome::empty(None))
         }
@@ -368,7 +382,11 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
                         .items
                         .iter()
                         .map(|a| AliasListEntry {
-                            alias_arn: trent_core::model::alias_arn(&a.region, &a.account_id, &a.alias_name),
+                            alias_arn: trent_core::model::alias_arn(
+                                &a.region,
+                                &a.account_id,
+                                &a.alias_name,
+                            ),
                             alias_name: a.alias_name.clone(),
                             target_key_id: Some(a.target_key_id.to_string()),
                             creation_date: Some(epoch(a.creation_date)),
@@ -383,7 +401,8 @@ pub async fn execute(kms: &Kms, caller: &Caller, op: Operation, v: Value) -> Res
         }
         O::TagResource => {
             let r: TagResourceRequest = decode(v)?;
-            kms.tag_resource(caller, &r.key_id, tags_in(Some(r.tags))).await?;
+            kms.tag_resource(caller, &r.key_id, tags_in(Some(r.tags)))
+                .await?;
             Ok(Outcome::empty(None))
         }
         O::UntagResource => {

@@ -45,7 +45,8 @@ impl From<SigV4Error> for ApiError {
     }
 }
 
-const INTERNAL_MESSAGE: &str = "The request was rejected because of an internal exception. The request can be retried.";
+const INTERNAL_MESSAGE: &str =
+    "The request was rejected because of an internal exception. The request can be retried.";
 
 impl ApiError {
     /// The AWS error code and message a client sees.
@@ -60,7 +61,9 @@ impl ApiError {
             ApiError::BadBody(m) => (E::SerializationException, m.clone()),
             ApiError::Auth(e) => {
                 let code = match e {
-                    SigV4Error::MissingAuthenticationToken => E::MissingAuthenticationTokenException,
+                    SigV4Error::MissingAuthenticationToken => {
+                        E::MissingAuthenticationTokenException
+                    }
                     SigV4Error::IncompleteSignature(_) => E::IncompleteSignatureException,
                     SigV4Error::UnrecognizedClient | SigV4Error::InvalidSecurityToken => {
                         E::UnrecognizedClientException
@@ -93,7 +96,9 @@ impl ApiError {
                     CoreError::AccessDenied(_) => E::AccessDeniedException,
                     CoreError::DryRun => E::DryRunOperationException,
                     CoreError::UnsupportedOperation(_) => E::UnsupportedOperationException,
-                    CoreError::Internal(_) => return (E::KMSInternalException, INTERNAL_MESSAGE.into()),
+                    CoreError::Internal(_) => {
+                        return (E::KMSInternalException, INTERNAL_MESSAGE.into())
+                    }
                 };
                 (code, e.to_string())
             }

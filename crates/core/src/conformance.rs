@@ -1,0 +1,1136 @@
+//! The store conformance suite: the behaviour every [`Store`] backend must show, written once
+//! and run by each backend from its own tests:
+//!
+//! ```ignore
+//! #[tokio::test(flavor = "multi_thread")]
+//! async fn sqlite_passes_conformance_suite() {
+//!     trent_core::conformance::run_all(|| async { SqliteStore::open_in_memory().unwrap() }).await;
+//! }
+//! ```
+//!
+//! Each check takes a fresh, empty store and panics on the first deviation, naming the check.
+//! The suite only awaits the store's futures, so it needs no particular runtime; backends that
+//! use `tokio::task::spawn_blocking` run it under a Tokio runtime.
+//!
+//! What the suite pins beyond the [`Store`] documentation:
+//! - **Timestamps** keep at least millisecond precision. Sub-millisecond parts may be dropped,
+//!   and then only by truncation towards the past; the suite's fixtures use whole milliseconds
+//!   and expect them back exactly. A record a method returns (`update_key`, `update_alias`)
+//!   equals what a later read returns.
+//! - **Ordering** of key ids is [`KeyId`]'s order (the bytes of the UUID, which is also the
+//!   order of the lowercase hyphenated text); alias names and account and access key ids are
+//!   ordered bytewise (not by a locale collation).
+//! - **Referential integrity**: an access key names an existing account, key material and an
+//!   alias's target name an existing key; otherwise the write fails with `NotFound`.
+//! - **Atomicity**: a method that fails (for example `create_account` whose first access key id
+//!   is taken) leaves nothing behind.
+//! - `update_key` sets `version` to the stored version plus one, whatever the closure did.
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+
+use time::OffsetDateTime;
+
+use crate::error::CoreError;
+use crate::model::{
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
+    KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
+};
+use crate::store::{Store, StoreError};
+
+/// Runs every check, each against a fresh empty store made by `make`.
+pub async fn run_all<S, F, Fut>(mut make: F)
+where
+    S: Store,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    accounts_and_access_keys(&make().await).await;
+    duplicate_account_is_rejected_atomically(&make().await).await;
+    access_key_requires_account(&make().await).await;
+    key_round_trip(&make().await).await;
+    key_enums_round_trip(&make().await).await;
+    timestamps_keep_milliseconds(&make().await).await;
+    duplicate_key_is_rejected(&make().await).await;
+    list_keys_pages_by_account_and_region(&make().await).await;
+    update_key_applies_and_bumps_version(&make().await).await;
+    update_key_rejection_changes_nothing(&make().await).await;
+    update_key_missing_is_not_found(&make().await).await;
+    concurrent_update_key_loses_nothing(&make().await).await;
+    key_materials_oldest_first(&make().await).await;
+    key_material_integrity(&make().await).await;
+    aliases_lifecycle(&make().await).await;
+    aliases_scoped_by_account_and_region(&make().await).await;
+    alias_target_must_exist(&make().await).await;
+}
+
+// ---------------------------------------------------------------- fixtures
+
+/// A UTC instant `ms` milliseconds after the Unix epoch.
+fn ts(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).expect("timestamp")
+}
+
+/// A fixed, realistic base time with a non-zero millisecond part.
+const T0: i64 = 1_700_000_000_123;
+
+fn account(n: u64) -> AccountId {
+    AccountId::parse(&format!("{n:012}")).expect("account id")
+}
+
+fn material_id(n: u8) -> KeyMaterialId {
+    let mut b = [n; 32];
+    b[0] = 0xA5;
+    b[31] = n.wrapping_mul(7);
+    KeyMaterialId(b)
+}
+
+/// Every byte value, so blobs are checked for exact round-trips.
+fn all_bytes(salt: u8) -> Vec<u8> {
+    (0..=255u8).map(|b| b ^ salt).collect()
+}
+
+fn key_record(key_id: KeyId, account_id: &AccountId, region: &str) -> KeyRecord {
+    KeyRecord {
+        key_id,
+        account_id: account_id.clone(),
+        region: region.to_string(),
+        description: format!("key {key_id}"),
+        key_state: KeyState::Enabled,
+        key_spec: KeySpec::SymmetricDefault,
+        key_usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::AwsKms,
+        creation_date: ts(T0),
+        deletion_date: None,
+        policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_string(),
+        tags: Vec::new(),
+        current_key_material_id: material_id(1),
+        multi_region: false,
+        version: 1,
+    }
+}
+
+fn material(key_id: KeyId, n: u8, created_ms: i64) -> KeyMaterialRecord {
+    KeyMaterialRecord {
+        key_id,
+        key_material_id: material_id(n),
+        wrapped: all_bytes(n),
+        created: ts(created_ms),
+    }
+}
+
+fn access_key(id: &str, account_id: &AccountId) -> AccessKeyRecord {
+    AccessKeyRecord {
+        access_key_id: id.to_string(),
+        account_id: account_id.clone(),
+        principal_arn: format!("arn:aws:iam::{account_id}:root"),
+        wrapped_secret: all_bytes(id.len() as u8),
+        status: AccessKeyStatus::Active,
+        created: ts(T0),
+    }
+}
+
+fn account_record(account_id: &AccountId, created_ms: i64) -> AccountRecord {
+    AccountRecord {
+        account_id: account_id.clone(),
+        created: ts(created_ms),
+    }
+}
+
+fn alias(account_id: &AccountId, region: &str, name: &str, target: KeyId) -> AliasRecord {
+    AliasRecord {
+        account_id: account_id.clone(),
+        region: region.to_string(),
+        alias_name: name.to_string(),
+        target_key_id: target,
+        creation_date: ts(T0),
+        last_updated_date: ts(T0 + 1),
+    }
+}
+
+/// Creates a key with its first material (material id 1) and returns the record.
+async fn put_key<S: Store>(store: &S, account_id: &AccountId, region: &str) -> KeyRecord {
+    let key = key_record(KeyId::generate(), account_id, region);
+    store
+        .create_key(key.clone(), material(key.key_id, 1, T0))
+        .await
+        .expect("create_key");
+    key
+}
+
+/// Polls all futures concurrently on the current task and returns their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut any_pending = false;
+        for (slot, out) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    Poll::Pending => any_pending = true,
+                }
+            }
+        }
+        if any_pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future completed"))
+        .collect()
+}
+
+// ---------------------------------------------------------------- accounts and access keys
+
+/// Accounts and access keys round-trip and list in id order; `put_access_key` inserts or replaces.
+pub async fn accounts_and_access_keys<S: Store>(store: &S) {
+    assert!(store
+        .list_accounts()
+        .await
+        .expect("list_accounts")
+        .is_empty());
+    assert!(store
+        .list_access_keys()
+        .await
+        .expect("list_access_keys")
+        .is_empty());
+
+    let (a, b, c) = (
+        account(333_333_333_333),
+        account(111_111_111_111),
+        account(222_222_222_222),
+    );
+    // Created out of order; access key ids sort differently from their accounts.
+    let ka = access_key("AKIAAAAAAAAAAAAAAAAC", &a);
+    let kb = access_key("AKIAAAAAAAAAAAAAAAAA", &b);
+    let kc = access_key("AKIAAAAAAAAAAAAAAAAB", &c);
+    store
+        .create_account(account_record(&a, T0), ka.clone())
+        .await
+        .expect("create a");
+    store
+        .create_account(account_record(&b, T0 + 1), kb.clone())
+        .await
+        .expect("create b");
+    store
+        .create_account(account_record(&c, T0 + 2), kc.clone())
+        .await
+        .expect("create c");
+
+    let accounts = store.list_accounts().await.expect("list_accounts");
+    assert_eq!(
+        accounts,
+        vec![
+            account_record(&b, T0 + 1),
+            account_record(&c, T0 + 2),
+            account_record(&a, T0)
+        ],
+        "accounts round-trip, ordered by account id"
+    );
+    let keys = store.list_access_keys().await.expect("list_access_keys");
+    assert_eq!(
+        keys,
+        vec![kb.clone(), kc.clone(), ka.clone()],
+        "access keys round-trip, ordered by access key id"
+    );
+
+    // Insert a second key for account a, with an empty-looking but valid secret and inactive.
+    let mut ka2 = access_key("AKIAZZZZZZZZZZZZZZZZ", &a);
+    ka2.status = AccessKeyStatus::Inactive;
+    ka2.principal_arn = format!("arn:aws:iam::{a}:user/alice");
+    ka2.created = ts(T0 + 50);
+    store.put_access_key(ka2.clone()).await.expect("put new");
+    // Replace an existing one: every field but the id changes.
+    let mut kb_replaced = kb.clone();
+    kb_replaced.status = AccessKeyStatus::Inactive;
+    kb_replaced.wrapped_secret = vec![0, 0xFF, 0, 7];
+    kb_replaced.principal_arn = format!("arn:aws:iam::{b}:role/ops");
+    kb_replaced.created = ts(T0 + 99);
+    store
+        .put_access_key(kb_replaced.clone())
+        .await
+        .expect("put replace");
+    let keys = store.list_access_keys().await.expect("list_access_keys");
+    assert_eq!(
+        keys,
+        vec![kb_replaced, kc, ka, ka2],
+        "put_access_key inserts or replaces by access key id"
+    );
+}
+
+/// A duplicate account is `AlreadyExists` and adds nothing; so is a new account whose first
+/// access key id is taken.
+pub async fn duplicate_account_is_rejected_atomically<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let first = access_key("AKIAFIRST00000000000", &a);
+    store
+        .create_account(account_record(&a, T0), first.clone())
+        .await
+        .expect("create");
+
+    let other_key = access_key("AKIASECOND0000000000", &a);
+    let r = store
+        .create_account(account_record(&a, T0 + 5), other_key)
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "duplicate account must be AlreadyExists, got {r:?}"
+    );
+
+    let b = account(222_222_222_222);
+    let mut clash = access_key("AKIAFIRST00000000000", &b);
+    clash.principal_arn = format!("arn:aws:iam::{b}:root");
+    let r = store.create_account(account_record(&b, T0), clash).await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "account whose first access key id is taken must be AlreadyExists, got {r:?}"
+    );
+
+    assert_eq!(
+        store.list_accounts().await.expect("list_accounts"),
+        vec![account_record(&a, T0)],
+        "failed create_account calls leave no account behind"
+    );
+    assert_eq!(
+        store.list_access_keys().await.expect("list_access_keys"),
+        vec![first],
+        "failed create_account calls leave no access key behind"
+    );
+}
+
+/// An access key of an unknown account is refused with `NotFound`.
+pub async fn access_key_requires_account<S: Store>(store: &S) {
+    let r = store
+        .put_access_key(access_key(
+            "AKIAORPHAN0000000000",
+            &account(999_999_999_999),
+        ))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "access key of an unknown account must be NotFound, got {r:?}"
+    );
+    assert!(store
+        .list_access_keys()
+        .await
+        .expect("list_access_keys")
+        .is_empty());
+}
+
+// ---------------------------------------------------------------- keys
+
+/// Every field of a key survives `create_key` → `get_key`; unknown ids read as `None`.
+pub async fn key_round_trip<S: Store>(store: &S) {
+    let a = account(111_122_223_333);
+    let mut k1 = key_record(KeyId::generate(), &a, "eu-west-1");
+    k1.description =
+        "Ünïcødé description — with \"quotes\", \\backslashes\\ and 'apostrophes'".into();
+    k1.tags = vec![
+        Tag {
+            key: "Project".into(),
+            value: "Trent".into(),
+        },
+        Tag {
+            key: "Ωmega".into(),
+            value: "".into(),
+        },
+        Tag {
+            key: "a\"b".into(),
+            value: "line1\nline2".into(),
+        },
+    ];
+    k1.policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#.into();
+    k1.creation_date = ts(T0);
+    k1.deletion_date = None;
+    k1.current_key_material_id = material_id(1);
+    k1.version = 1;
+
+    let mut k2 = key_record(KeyId::generate(), &a, "us-east-1");
+    k2.description = String::new();
+    k2.key_state = KeyState::PendingDeletion;
+    k2.key_spec = KeySpec::EccNistP256;
+    k2.key_usage = KeyUsage::SignVerify;
+    k2.origin = Origin::External;
+    k2.creation_date = ts(T0 + 1);
+    k2.deletion_date = Some(ts(T0 + 7 * 86_400_000 + 456));
+    k2.policy = "{}".into();
+    k2.tags = Vec::new();
+    k2.current_key_material_id = material_id(2);
+    k2.multi_region = true;
+    k2.version = 41;
+
+    store
+        .create_key(k1.clone(), material(k1.key_id, 1, T0))
+        .await
+        .expect("create k1");
+    store
+        .create_key(k2.clone(), material(k2.key_id, 2, T0 + 1))
+        .await
+        .expect("create k2");
+
+    assert_eq!(
+        store.get_key(k1.key_id).await.expect("get k1"),
+        Some(k1.clone()),
+        "key round-trip (deletion_date None, tags, policy)"
+    );
+    assert_eq!(
+        store.get_key(k2.key_id).await.expect("get k2"),
+        Some(k2.clone()),
+        "key round-trip (deletion_date Some, multi-Region, no tags)"
+    );
+    assert_eq!(
+        store.get_key(KeyId::generate()).await.expect("get unknown"),
+        None,
+        "unknown key id reads as None"
+    );
+    assert_eq!(
+        store.get_key_materials(k1.key_id).await.expect("materials"),
+        vec![material(k1.key_id, 1, T0)],
+        "create_key stores the first material"
+    );
+}
+
+/// Every value of every enum in a key record round-trips.
+pub async fn key_enums_round_trip<S: Store>(store: &S) {
+    let a = account(123_456_789_012);
+    let n = KeySpec::ALL
+        .len()
+        .max(KeyState::ALL.len())
+        .max(KeyUsage::ALL.len())
+        .max(Origin::ALL.len());
+    let mut keys = Vec::new();
+    for i in 0..n {
+        let mut k = key_record(KeyId::generate(), &a, "ap-south-1");
+        k.key_spec = KeySpec::ALL[i % KeySpec::ALL.len()];
+        k.key_state = KeyState::ALL[i % KeyState::ALL.len()];
+        k.key_usage = KeyUsage::ALL[i % KeyUsage::ALL.len()];
+        k.origin = Origin::ALL[i % Origin::ALL.len()];
+        k.multi_region = i % 2 == 0;
+        k.version = i as u64;
+        store
+            .create_key(k.clone(), material(k.key_id, 1, T0))
+            .await
+            .expect("create_key");
+        keys.push(k);
+    }
+    for k in &keys {
+        assert_eq!(
+            store.get_key(k.key_id).await.expect("get_key").as_ref(),
+            Some(k),
+            "enum values round-trip"
+        );
+    }
+}
+
+/// Whole milliseconds come back exactly; finer parts may only be truncated, and what
+/// `update_key` returns equals what `get_key` reads afterwards.
+pub async fn timestamps_keep_milliseconds<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let fine = ts(T0) + time::Duration::nanoseconds(456_789);
+    let mut k = key_record(KeyId::generate(), &a, "us-west-2");
+    k.creation_date = fine;
+    k.deletion_date = Some(fine + time::Duration::days(30));
+    store
+        .create_key(k.clone(), material(k.key_id, 1, T0))
+        .await
+        .expect("create_key");
+    let got = store
+        .get_key(k.key_id)
+        .await
+        .expect("get_key")
+        .expect("key");
+    for (stored, given) in [
+        (got.creation_date, k.creation_date),
+        (
+            got.deletion_date.expect("deletion_date"),
+            k.deletion_date.expect("given"),
+        ),
+    ] {
+        assert!(
+            stored <= given && given - stored < time::Duration::milliseconds(1),
+            "timestamp {given} stored as {stored}: must keep milliseconds and only truncate"
+        );
+    }
+
+    let later = fine + time::Duration::days(7) + time::Duration::nanoseconds(1);
+    let returned = store
+        .update_key(
+            k.key_id,
+            Box::new(move |r| {
+                r.deletion_date = Some(later);
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update_key");
+    let read = store
+        .get_key(k.key_id)
+        .await
+        .expect("get_key")
+        .expect("key");
+    assert_eq!(returned, read, "update_key returns the record as stored");
+
+    // Dates far from now survive too.
+    let mut far = key_record(KeyId::generate(), &a, "us-west-2");
+    far.creation_date = ts(0);
+    far.deletion_date = Some(ts(253_402_300_799_999)); // 9999-12-31T23:59:59.999Z
+    store
+        .create_key(far.clone(), material(far.key_id, 1, T0))
+        .await
+        .expect("create_key");
+    assert_eq!(
+        store.get_key(far.key_id).await.expect("get_key"),
+        Some(far),
+        "epoch and year-9999 timestamps round-trip"
+    );
+}
+
+/// A taken key id is `AlreadyExists` and the duplicate's material is not stored.
+pub async fn duplicate_key_is_rejected<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let mut dup = key_record(k.key_id, &account(222_222_222_222), "eu-central-1");
+    dup.description = "impostor".into();
+    let r = store
+        .create_key(dup.clone(), material(k.key_id, 9, T0 + 10))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "duplicate key id must be AlreadyExists, got {r:?}"
+    );
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(k.clone()),
+        "the original key is untouched"
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0)],
+        "the duplicate's material was not added"
+    );
+    assert!(store
+        .list_keys(&dup.account_id, &dup.region, None, 100)
+        .await
+        .expect("list_keys")
+        .is_empty());
+}
+
+/// `list_keys` lists only the account and Region asked for, by key id, honouring `after`
+/// and `limit`.
+pub async fn list_keys_pages_by_account_and_region<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let b = account(222_222_222_222);
+    let mut mine = Vec::new();
+    for _ in 0..25 {
+        mine.push(put_key(store, &a, "us-east-1").await);
+    }
+    let mut other_region = Vec::new();
+    for _ in 0..3 {
+        other_region.push(put_key(store, &a, "us-east-2").await);
+    }
+    let mut other_account = Vec::new();
+    for _ in 0..4 {
+        other_account.push(put_key(store, &b, "us-east-1").await);
+    }
+    mine.sort_by_key(|k| k.key_id);
+    other_region.sort_by_key(|k| k.key_id);
+    other_account.sort_by_key(|k| k.key_id);
+
+    let all = store
+        .list_keys(&a, "us-east-1", None, 1000)
+        .await
+        .expect("list_keys");
+    assert_eq!(all, mine, "all keys of the account and Region, by key id");
+
+    // Paging with limit 10: 10, 10, 5, then nothing.
+    let mut paged = Vec::new();
+    let mut after = None;
+    let mut page_sizes = Vec::new();
+    loop {
+        let page = store
+            .list_keys(&a, "us-east-1", after, 10)
+            .await
+            .expect("list_keys page");
+        page_sizes.push(page.len());
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().expect("non-empty").key_id);
+        paged.extend(page);
+        assert!(page_sizes.len() <= 5, "paging must end");
+    }
+    assert_eq!(page_sizes, vec![10, 10, 5, 0], "limit honoured");
+    assert_eq!(paged, mine, "pages join up to the whole list");
+
+    // `after` is a position, not necessarily a listed key.
+    let pivot = mine[12].key_id;
+    let after_pivot = store
+        .list_keys(&a, "us-east-1", Some(pivot), 1000)
+        .await
+        .expect("list_keys after");
+    assert_eq!(after_pivot, mine[13..].to_vec(), "strictly after `after`");
+    let foreign_pivot = other_account[0].key_id;
+    let expected: Vec<_> = mine
+        .iter()
+        .filter(|k| k.key_id > foreign_pivot)
+        .cloned()
+        .collect();
+    assert_eq!(
+        store
+            .list_keys(&a, "us-east-1", Some(foreign_pivot), 1000)
+            .await
+            .expect("list_keys after foreign"),
+        expected,
+        "`after` may name a key of another account"
+    );
+
+    assert!(
+        store
+            .list_keys(&a, "us-east-1", None, 0)
+            .await
+            .expect("limit 0")
+            .is_empty(),
+        "limit 0 lists nothing"
+    );
+    assert_eq!(
+        store
+            .list_keys(&a, "us-east-1", None, 1)
+            .await
+            .expect("limit 1"),
+        mine[..1].to_vec()
+    );
+    assert_eq!(
+        store
+            .list_keys(&a, "us-east-2", None, 1000)
+            .await
+            .expect("other region"),
+        other_region,
+        "Regions are separate"
+    );
+    assert_eq!(
+        store
+            .list_keys(&b, "us-east-1", None, 1000)
+            .await
+            .expect("other account"),
+        other_account,
+        "accounts are separate"
+    );
+    assert!(store
+        .list_keys(&b, "us-east-2", None, 1000)
+        .await
+        .expect("empty scope")
+        .is_empty());
+    assert!(store
+        .list_keys(&account(333_333_333_333), "us-east-1", None, 1000)
+        .await
+        .expect("unknown account")
+        .is_empty());
+}
+
+/// `update_key` applies the closure to the stored record, bumps `version`, and returns
+/// the record as stored.
+pub async fn update_key_applies_and_bumps_version<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let seen = Arc::new(parking_lot::Mutex::new(None));
+    let seen_in = seen.clone();
+    let updated = store
+        .update_key(
+            k.key_id,
+            Box::new(move |r| {
+                *seen_in.lock() = Some(r.clone());
+                r.description = "rotated".into();
+                r.key_state = KeyState::Disabled;
+                r.tags.push(Tag {
+                    key: "k".into(),
+                    value: "v".into(),
+                });
+                r.deletion_date = Some(ts(T0 + 1000));
+                r.current_key_material_id = material_id(3);
+                r.policy = r#"{"changed":true}"#.into();
+                r.multi_region = true;
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update_key");
+    assert_eq!(
+        seen.lock().clone(),
+        Some(k.clone()),
+        "the closure sees the stored record"
+    );
+
+    let mut expected = k.clone();
+    expected.description = "rotated".into();
+    expected.key_state = KeyState::Disabled;
+    expected.tags.push(Tag {
+        key: "k".into(),
+        value: "v".into(),
+    });
+    expected.deletion_date = Some(ts(T0 + 1000));
+    expected.current_key_material_id = material_id(3);
+    expected.policy = r#"{"changed":true}"#.into();
+    expected.multi_region = true;
+    expected.version = k.version + 1;
+    assert_eq!(updated, expected, "update applied and version bumped");
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(expected.clone()),
+        "update is stored"
+    );
+
+    // The store, not the closure, decides the version; deletion_date can go back to None.
+    let again = store
+        .update_key(
+            k.key_id,
+            Box::new(|r| {
+                r.version = 1_000_000;
+                r.deletion_date = None;
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update_key again");
+    assert_eq!(again.version, k.version + 2, "version is stored + 1");
+    assert_eq!(again.deletion_date, None);
+    assert_eq!(store.get_key(k.key_id).await.expect("get_key"), Some(again));
+}
+
+/// A closure that refuses leaves the row unchanged and its error comes back as `Rejected`.
+pub async fn update_key_rejection_changes_nothing<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let r = store
+        .update_key(
+            k.key_id,
+            Box::new(|r| {
+                r.description = "half-done".into();
+                r.key_state = KeyState::PendingDeletion;
+                r.tags.push(Tag {
+                    key: "x".into(),
+                    value: "y".into(),
+                });
+                Err(CoreError::InvalidState("key is pending import".into()))
+            }),
+        )
+        .await;
+    match r {
+        Err(StoreError::Rejected(inner)) => match *inner {
+            CoreError::InvalidState(msg) => assert_eq!(msg, "key is pending import"),
+            other => panic!("Rejected must carry the closure's error, got {other:?}"),
+        },
+        other => panic!("refusing closure must give Rejected, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(k.clone()),
+        "a rejected update changes nothing, not even the version"
+    );
+    // The key is still updatable afterwards (no transaction left open).
+    let ok = store
+        .update_key(k.key_id, Box::new(|_| Ok(())))
+        .await
+        .expect("update after rejection");
+    assert_eq!(ok.version, k.version + 1);
+}
+
+/// Updating an unknown key is `NotFound` and never calls the closure.
+pub async fn update_key_missing_is_not_found<S: Store>(store: &S) {
+    let called = Arc::new(AtomicBool::new(false));
+    let called_in = called.clone();
+    let r = store
+        .update_key(
+            KeyId::generate(),
+            Box::new(move |_| {
+                called_in.store(true, Ordering::SeqCst);
+                Ok(())
+            }),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "update of a missing key must be NotFound, got {r:?}"
+    );
+    assert!(
+        !called.load(Ordering::SeqCst),
+        "closure not called for a missing key"
+    );
+}
+
+/// Concurrent `update_key` calls on one key are serialised: none is lost.
+pub async fn concurrent_update_key_loses_nothing<S: Store>(store: &S) {
+    const N: usize = 16;
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let futures: Vec<_> = (0..N)
+        .map(|i| {
+            store.update_key(
+                k.key_id,
+                Box::new(move |r| {
+                    r.tags.push(Tag {
+                        key: format!("t{i:02}"),
+                        value: i.to_string(),
+                    });
+                    Ok(())
+                }),
+            )
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let mut versions: Vec<u64> = results
+        .into_iter()
+        .map(|r| r.expect("concurrent update_key").version)
+        .collect();
+    versions.sort_unstable();
+    let expected_versions: Vec<u64> = (1..=N as u64).map(|d| k.version + d).collect();
+    assert_eq!(
+        versions, expected_versions,
+        "each update saw the previous one"
+    );
+    let stored = store
+        .get_key(k.key_id)
+        .await
+        .expect("get_key")
+        .expect("key");
+    assert_eq!(stored.version, k.version + N as u64);
+    let mut tags: Vec<String> = stored.tags.iter().map(|t| t.key.clone()).collect();
+    tags.sort();
+    let expected_tags: Vec<String> = (0..N).map(|i| format!("t{i:02}")).collect();
+    assert_eq!(tags, expected_tags, "no update was lost");
+}
+
+// ---------------------------------------------------------------- key materials
+
+/// Materials come back oldest first (ties in insertion order), bytes exact, per key.
+pub async fn key_materials_oldest_first<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let other = put_key(store, &a, "us-east-1").await;
+
+    let m2 = material(k.key_id, 2, T0 + 86_400_000);
+    let mut m3 = material(k.key_id, 3, T0 + 2 * 86_400_000);
+    m3.wrapped = (0..65_536u32).map(|i| (i * 31 % 251) as u8).collect();
+    let m4 = material(k.key_id, 4, T0 + 2 * 86_400_000); // same instant as m3
+    store.add_key_material(m2.clone()).await.expect("add m2");
+    store.add_key_material(m3.clone()).await.expect("add m3");
+    store.add_key_material(m4.clone()).await.expect("add m4");
+    store
+        .add_key_material(material(other.key_id, 7, T0 + 5))
+        .await
+        .expect("add other");
+
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0), m2, m3, m4],
+        "oldest first, bytes exact, only this key's"
+    );
+    assert_eq!(
+        store
+            .get_key_materials(other.key_id)
+            .await
+            .expect("other materials"),
+        vec![
+            material(other.key_id, 1, T0),
+            material(other.key_id, 7, T0 + 5)
+        ]
+    );
+    assert!(
+        store
+            .get_key_materials(KeyId::generate())
+            .await
+            .expect("unknown key")
+            .is_empty(),
+        "unknown key has no materials"
+    );
+}
+
+/// A material id is unique within its key, and material needs an existing key.
+pub async fn key_material_integrity<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let other = put_key(store, &a, "us-east-1").await;
+
+    let mut dup = material(k.key_id, 1, T0 + 10);
+    dup.wrapped = vec![1, 2, 3];
+    let r = store.add_key_material(dup).await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "duplicate material id of one key must be AlreadyExists, got {r:?}"
+    );
+    let r = store
+        .add_key_material(material(KeyId::generate(), 5, T0))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "material of an unknown key must be NotFound, got {r:?}"
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0)],
+        "failed adds leave nothing"
+    );
+    assert_eq!(
+        store
+            .get_key_materials(other.key_id)
+            .await
+            .expect("materials"),
+        vec![material(other.key_id, 1, T0)]
+    );
+}
+
+// ---------------------------------------------------------------- aliases
+
+/// Aliases: create, duplicate, get, list (bytewise by name), update, delete, and `NotFound`
+/// for updates and deletes of missing aliases.
+pub async fn aliases_lifecycle<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let r = "us-east-1";
+    let k1 = put_key(store, &a, r).await;
+    let k2 = put_key(store, &a, r).await;
+
+    assert!(store.list_aliases(&a, r).await.expect("list").is_empty());
+    let names = [
+        "alias/b",
+        "alias/a",
+        "alias/Zeta",
+        "alias/a-b_c/d",
+        "alias/aa",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let mut al = alias(&a, r, n, if i % 2 == 0 { k1.key_id } else { k2.key_id });
+        al.creation_date = ts(T0 + i as i64);
+        al.last_updated_date = ts(T0 + i as i64);
+        store.create_alias(al).await.expect("create_alias");
+    }
+    let listed = store.list_aliases(&a, r).await.expect("list_aliases");
+    let listed_names: Vec<&str> = listed.iter().map(|x| x.alias_name.as_str()).collect();
+    assert_eq!(
+        listed_names,
+        vec![
+            "alias/Zeta",
+            "alias/a",
+            "alias/a-b_c/d",
+            "alias/aa",
+            "alias/b"
+        ],
+        "aliases ordered bytewise by name"
+    );
+
+    let mut expected_a = alias(&a, r, "alias/a", k2.key_id);
+    expected_a.creation_date = ts(T0 + 1);
+    expected_a.last_updated_date = ts(T0 + 1);
+    assert_eq!(
+        store.get_alias(&a, r, "alias/a").await.expect("get_alias"),
+        Some(expected_a.clone()),
+        "alias round-trip"
+    );
+    assert_eq!(
+        store.get_alias(&a, r, "alias/nope").await.expect("get"),
+        None
+    );
+    assert_eq!(
+        store.get_alias(&a, r, "alias/A").await.expect("get"),
+        None,
+        "alias names are case-sensitive"
+    );
+
+    let dup = store.create_alias(alias(&a, r, "alias/a", k1.key_id)).await;
+    assert!(
+        matches!(dup, Err(StoreError::AlreadyExists)),
+        "duplicate alias must be AlreadyExists, got {dup:?}"
+    );
+    assert_eq!(
+        store.get_alias(&a, r, "alias/a").await.expect("get_alias"),
+        Some(expected_a.clone()),
+        "a duplicate create changes nothing"
+    );
+
+    // update_alias retargets and sets last_updated_date, keeping creation_date.
+    let now = ts(T0 + 60_000);
+    let updated = store
+        .update_alias(&a, r, "alias/a", k1.key_id, now)
+        .await
+        .expect("update_alias");
+    let mut expected_updated = expected_a.clone();
+    expected_updated.target_key_id = k1.key_id;
+    expected_updated.last_updated_date = now;
+    assert_eq!(
+        updated, expected_updated,
+        "update_alias returns the new record"
+    );
+    assert_eq!(
+        store.get_alias(&a, r, "alias/a").await.expect("get_alias"),
+        Some(expected_updated)
+    );
+
+    let missing = store
+        .update_alias(&a, r, "alias/missing", k1.key_id, now)
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound)),
+        "update of a missing alias must be NotFound, got {missing:?}"
+    );
+    assert_eq!(
+        store.get_alias(&a, r, "alias/missing").await.expect("get"),
+        None,
+        "update_alias does not create"
+    );
+
+    store
+        .delete_alias(&a, r, "alias/b")
+        .await
+        .expect("delete_alias");
+    assert_eq!(store.get_alias(&a, r, "alias/b").await.expect("get"), None);
+    let again = store.delete_alias(&a, r, "alias/b").await;
+    assert!(
+        matches!(again, Err(StoreError::NotFound)),
+        "delete of a missing alias must be NotFound, got {again:?}"
+    );
+    let listed: Vec<String> = store
+        .list_aliases(&a, r)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|x| x.alias_name)
+        .collect();
+    assert_eq!(
+        listed,
+        vec!["alias/Zeta", "alias/a", "alias/a-b_c/d", "alias/aa"]
+    );
+    // The name is free again.
+    store
+        .create_alias(alias(&a, r, "alias/b", k2.key_id))
+        .await
+        .expect("re-create deleted alias");
+}
+
+/// The same alias name in another account or Region is a different alias.
+pub async fn aliases_scoped_by_account_and_region<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let b = account(222_222_222_222);
+    let ka = put_key(store, &a, "us-east-1").await;
+    let ka2 = put_key(store, &a, "eu-west-1").await;
+    let kb = put_key(store, &b, "us-east-1").await;
+
+    let x_a = alias(&a, "us-east-1", "alias/x", ka.key_id);
+    let x_a2 = alias(&a, "eu-west-1", "alias/x", ka2.key_id);
+    let x_b = alias(&b, "us-east-1", "alias/x", kb.key_id);
+    let y_b = alias(&b, "us-east-1", "alias/y", kb.key_id);
+    for al in [&x_a, &x_a2, &x_b, &y_b] {
+        store.create_alias(al.clone()).await.expect("create_alias");
+    }
+
+    assert_eq!(
+        store.list_aliases(&a, "us-east-1").await.expect("list"),
+        vec![x_a.clone()]
+    );
+    assert_eq!(
+        store.list_aliases(&a, "eu-west-1").await.expect("list"),
+        vec![x_a2.clone()]
+    );
+    assert_eq!(
+        store.list_aliases(&b, "us-east-1").await.expect("list"),
+        vec![x_b.clone(), y_b.clone()]
+    );
+    assert!(store
+        .list_aliases(&b, "eu-west-1")
+        .await
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store
+            .get_alias(&b, "us-east-1", "alias/x")
+            .await
+            .expect("get"),
+        Some(x_b.clone())
+    );
+    assert_eq!(
+        store
+            .get_alias(&a, "us-east-1", "alias/y")
+            .await
+            .expect("get"),
+        None,
+        "another account's alias is not visible"
+    );
+
+    // Updating and deleting in one scope leaves the others alone.
+    let r = store
+        .update_alias(&a, "us-east-1", "alias/y", ka.key_id, ts(T0 + 9))
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
+    let r = store.delete_alias(&a, "eu-west-1", "alias/y").await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
+    store
+        .update_alias(&a, "us-east-1", "alias/x", ka2.key_id, ts(T0 + 9))
+        .await
+        .expect("update_alias");
+    store
+        .delete_alias(&a, "eu-west-1", "alias/x")
+        .await
+        .expect("delete_alias");
+    assert_eq!(
+        store.list_aliases(&b, "us-east-1").await.expect("list"),
+        vec![x_b, y_b]
+    );
+    assert!(store
+        .list_aliases(&a, "eu-west-1")
+        .await
+        .expect("list")
+        .is_empty());
+    let mut x_a_updated = x_a;
+    x_a_updated.target_key_id = ka2.key_id;
+    x_a_updated.last_updated_date = ts(T0 + 9);
+    assert_eq!(
+        store.list_aliases(&a, "us-east-1").await.expect("list"),
+        vec![x_a_updated]
+    );
+}
+
+/// An alias must point at an existing key, when created and when updated.
+pub async fn alias_target_must_exist<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let r = store
+        .create_alias(alias(&a, "us-east-1", "alias/dangling", KeyId::generate()))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "alias to an unknown key must be NotFound, got {r:?}"
+    );
+    assert!(store
+        .list_aliases(&a, "us-east-1")
+        .await
+        .expect("list")
+        .is_empty());
+
+    let good = alias(&a, "us-east-1", "alias/good", k.key_id);
+    store.create_alias(good.clone()).await.expect("create");
+    let r = store
+        .update_alias(&a, "us-east-1", "alias/good", KeyId::generate(), ts(T0 + 5))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "retargeting to an unknown key must be NotFound, got {r:?}"
+    );
+    assert_eq!(
+        store
+            .get_alias(&a, "us-east-1", "alias/good")
+            .await
+            .expect("get"),
+        Some(good),
+        "a failed update changes nothing"
+    );
+}
