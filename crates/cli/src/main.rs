@@ -81,7 +81,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("trent: cannot start the runtime: {e}");
@@ -168,7 +171,10 @@ async fn serve(
     }
     let dir = DataDir::new(&data_dir);
     if !dir.is_initialised() {
-        println!("{} is not initialised: initialising it first.", data_dir.display());
+        println!(
+            "{} is not initialised: initialising it first.",
+            data_dir.display()
+        );
         init(&data_dir, region, account_id).await?;
     }
     let settings = dir.settings().map_err(|e| anyhow::anyhow!(e))?;

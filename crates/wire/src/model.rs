@@ -69,10 +69,7 @@ pub enum Shape {
         sensitive: bool,
     },
     /// Base64 bytes with optional length limits on the decoded bytes.
-    Blob {
-        min: Option<i64>,
-        max: Option<i64>,
-    },
+    Blob { min: Option<i64>, max: Option<i64> },
     /// A whole number with an optional range.
     Integer { min: Option<i64>, max: Option<i64> },
     /// true or false.
@@ -140,8 +137,8 @@ impl Model {
                         min: s.min,
                         max: s.max,
                         pattern: s.pattern.map(|p| {
-                            let re = Regex::new(&format!("^(?:{p})$"))
-                                .expect("model patterns compile");
+                            let re =
+                                Regex::new(&format!("^(?:{p})$")).expect("model patterns compile");
                             (p, re)
                         }),
                         enum_values: s.enum_values,
@@ -509,7 +506,10 @@ mod tests {
             json!([1, 2]),
         ] {
             assert!(
-                matches!(check_request(Operation::Encrypt, &body), Err(WireError::Serialization(_))),
+                matches!(
+                    check_request(Operation::Encrypt, &body),
+                    Err(WireError::Serialization(_))
+                ),
                 "{body}"
             );
         }
