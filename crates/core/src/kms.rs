@@ -89,9 +89,12 @@ impl Kms {
         &self.root_key
     }
 
-    /// Now, by the injected clock.
+    /// Now, by the injected clock, to the millisecond (the precision every store keeps, so
+    /// a cached record equals the stored one).
     pub fn now(&self) -> time::OffsetDateTime {
-        self.clock.now()
+        let t = self.clock.now();
+        t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(t)
     }
 
     /// A key record by id: from the cache, else from the store (then cached).

@@ -1,0 +1,636 @@
+#![forbid(unsafe_code)]
+//! The embedded default store: one SQLite file in WAL mode.
+//!
+//! - Every commit is durable before the method returns (`synchronous=FULL`).
+//! - Writes are serialised on one writer connection; reads use a few reader connections,
+//!   which WAL lets run beside the writer. All SQLite work runs on Tokio's blocking pool,
+//!   so the store must be used from within a Tokio runtime.
+//! - The schema is versioned (`PRAGMA user_version`) and migrated at open; see
+//!   `migrations/` for the tables. Timestamps are stored as Unix milliseconds (UTC):
+//!   sub-millisecond parts are truncated, and records the store returns are truncated alike.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior,
+};
+use time::OffsetDateTime;
+use trent_core::model::{
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialRecord, KeyRecord,
+};
+use trent_core::store::{KeyUpdate, Store, StoreError};
+
+mod migrate;
+mod rows;
+#[cfg(test)]
+mod tests;
+
+use rows::{
+    access_key_from_row, account_from_row, alias_from_row, from_ms, key_from_row,
+    material_from_row, status_to_sql, tags_to_json, to_ms, truncate, version_to_sql,
+    ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS,
+};
+
+/// The schema version this code creates and understands. A database with a higher
+/// version is refused at open.
+pub const SCHEMA_VERSION: u32 = migrate::MIGRATIONS.len() as u32;
+
+/// Reader connections opened beside the writer for a file database.
+const READERS: usize = 4;
+
+/// The SQLite implementation of [`Store`]. Cheap to clone; clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Every write goes through this connection, so writes are serialised.
+    writer: Mutex<Connection>,
+    /// Read-only (`query_only`) connections; empty for an in-memory database.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .field("readers", &self.inner.readers.len())
+            .finish()
+    }
+}
+
+/// Maps a SQLite error: unique and primary-key violations are `AlreadyExists`, foreign-key
+/// violations (the referenced account or key is missing) are `NotFound`, the rest `Backend`.
+/// SQLite's messages name tables and columns, never bound values, so no secret leaks.
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        match f.extended_code {
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                return StoreError::AlreadyExists
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::NotFound,
+            _ => {}
+        }
+    }
+    StoreError::Backend(format!("sqlite: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, switches it to WAL, and
+    /// migrates its schema. Blocks: call it at start-up, not on an async worker mid-flight.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut writer = Connection::open(path).map_err(backend)?;
+        migrate::configure(&writer)?;
+        migrate::enable_wal(&writer)?;
+        let version = migrate::migrate(&mut writer, migrate::MIGRATIONS)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+                migrate::configure(&conn)?;
+                conn.pragma_update(None, "query_only", true)
+                    .map_err(backend)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        tracing::debug!(path = %path.display(), version, "opened SQLite store");
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                path: Some(path.to_path_buf()),
+            }),
+        })
+    }
+
+    /// A private in-memory database on one connection, for tests. Nothing is durable.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(backend)?;
+        migrate::configure(&conn)?;
+        migrate::migrate(&mut conn, migrate::MIGRATIONS)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(conn),
+                readers: Vec::new(),
+                next_reader: AtomicUsize::new(0),
+                path: None,
+            }),
+        })
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Runs `f` on the writer connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&mut inner.writer.lock()))
+            .await
+            .map_err(join_error)?
+    }
+
+    /// Runs `f` on a reader connection (the writer for an in-memory store) on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(join_error)?
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        let n = self.readers.len();
+        if n == 0 {
+            return f(&self.writer.lock());
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        for i in 0..n {
+            if let Some(conn) = self.readers[(start + i) % n].try_lock() {
+                return f(&conn);
+            }
+        }
+        f(&self.readers[start].lock())
+    }
+}
+
+fn join_error(e: tokio::task::JoinError) -> StoreError {
+    if e.is_panic() {
+        StoreError::Backend("sqlite: store task panicked".into())
+    } else {
+        StoreError::Backend("sqlite: store task cancelled".into())
+    }
+}
+
+/// Runs a query and converts every row.
+fn query_all<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    convert: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(params).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        out.push(convert(row)?);
+    }
+    Ok(out)
+}
+
+/// Runs a query expected to return at most one row.
+fn query_opt<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    convert: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(params).map_err(backend)?;
+    match rows.next().map_err(backend)? {
+        Some(row) => convert(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn select_key(conn: &Connection, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    query_opt(
+        conn,
+        &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"),
+        params![key_id.to_string()],
+        key_from_row,
+    )
+}
+
+/// The columns of a key record after `key_id`, converted for SQLite.
+struct KeyColumns<'a> {
+    k: &'a KeyRecord,
+    creation_ms: i64,
+    deletion_ms: Option<i64>,
+    tags: String,
+    version: i64,
+}
+
+impl<'a> KeyColumns<'a> {
+    fn new(k: &'a KeyRecord) -> Result<Self, StoreError> {
+        Ok(KeyColumns {
+            k,
+            creation_ms: to_ms(k.creation_date)?,
+            deletion_ms: k.deletion_date.map(to_ms).transpose()?,
+            tags: tags_to_json(&k.tags)?,
+            version: version_to_sql(k.version)?,
+        })
+    }
+
+    /// Executes `sql` with the key's columns as ?1 … ?15, in [`KEY_COLUMNS`] order.
+    fn execute(&self, conn: &Connection, sql: &str) -> Result<usize, StoreError> {
+        let k = self.k;
+        conn.prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    k.key_id.to_string(),
+                    k.account_id.as_str(),
+                    k.region,
+                    k.description,
+                    k.key_state.as_str(),
+                    k.key_spec.as_str(),
+                    k.key_usage.as_str(),
+                    k.origin.as_str(),
+                    self.creation_ms,
+                    self.deletion_ms,
+                    k.policy,
+                    self.tags,
+                    &k.current_key_material_id.0[..],
+                    k.multi_region,
+                    self.version,
+                ])
+            })
+            .map_err(backend)
+    }
+}
+
+fn insert_key(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
+    KeyColumns::new(k)?.execute(
+        conn,
+        &format!(
+            "INSERT INTO keys ({KEY_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ),
+    )?;
+    Ok(())
+}
+
+/// Writes every column of `k` but its id to the row of `k.key_id`.
+fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
+    let changed = KeyColumns::new(k)?.execute(
+        conn,
+        "UPDATE keys SET account_id = ?2, region = ?3, description = ?4, key_state = ?5, \
+         key_spec = ?6, key_usage = ?7, origin = ?8, creation_date_ms = ?9, \
+         deletion_date_ms = ?10, policy = ?11, tags = ?12, current_key_material_id = ?13, \
+         multi_region = ?14, version = ?15 WHERE key_id = ?1",
+    )?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+fn insert_material(conn: &Connection, m: &KeyMaterialRecord) -> Result<(), StoreError> {
+    let created = to_ms(m.created)?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4)"
+    ))
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            m.key_id.to_string(),
+            &m.key_material_id.0[..],
+            m.wrapped,
+            created
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn insert_access_key(
+    conn: &Connection,
+    k: &AccessKeyRecord,
+    upsert: bool,
+) -> Result<(), StoreError> {
+    let created = to_ms(k.created)?;
+    let conflict = if upsert {
+        " ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, \
+         principal_arn = excluded.principal_arn, wrapped_secret = excluded.wrapped_secret, \
+         status = excluded.status, created_ms = excluded.created_ms"
+    } else {
+        ""
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6){conflict}"
+    ))
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            k.access_key_id,
+            k.account_id.as_str(),
+            k.principal_arn,
+            k.wrapped_secret,
+            status_to_sql(k.status),
+            created
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The record as stored: timestamps truncated to whole milliseconds.
+fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
+    k.creation_date = truncate(k.creation_date)?;
+    k.deletion_date = k.deletion_date.map(truncate).transpose()?;
+    Ok(k)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_account(
+        &self,
+        account: AccountRecord,
+        first_access_key: AccessKeyRecord,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO accounts (account_id, created_ms) VALUES (?1, ?2)",
+                params![account.account_id.as_str(), to_ms(account.created)?],
+            )
+            .map_err(backend)?;
+            insert_access_key(&tx, &first_access_key, false)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT account_id, created_ms FROM accounts ORDER BY account_id",
+                [],
+                account_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
+        self.write(move |conn| insert_access_key(conn, &key, true))
+            .await
+    }
+
+    async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys ORDER BY access_key_id"),
+                [],
+                access_key_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_key(
+        &self,
+        key: KeyRecord,
+        material: KeyMaterialRecord,
+    ) -> Result<(), StoreError> {
+        if material.key_id != key.key_id {
+            return Err(StoreError::Backend(
+                "sqlite: first key material belongs to another key".into(),
+            ));
+        }
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            insert_key(&tx, &key)?;
+            insert_material(&tx, &material)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        self.read(move |conn| select_key(conn, key_id)).await
+    }
+
+    async fn list_keys(
+        &self,
+        account: &AccountId,
+        region: &str,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let account = account.as_str().to_string();
+        let region = region.to_string();
+        // Every key id sorts after the empty string.
+        let after = after.map(|k| k.to_string()).unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys \
+                     WHERE account_id = ?1 AND region = ?2 AND key_id > ?3 \
+                     ORDER BY key_id LIMIT ?4"
+                ),
+                params![account, region, after, limit],
+                key_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let stored = select_key(&tx, key_id)?.ok_or(StoreError::NotFound)?;
+            let mut next = stored.clone();
+            // On refusal the transaction is dropped, which rolls it back.
+            update(&mut next).map_err(|e| StoreError::Rejected(Box::new(e)))?;
+            next.key_id = key_id;
+            next.version = stored
+                .version
+                .checked_add(1)
+                .ok_or_else(|| StoreError::Backend("sqlite: key version overflow".into()))?;
+            update_key_row(&tx, &next)?;
+            tx.commit().map_err(backend)?;
+            key_as_stored(next)
+        })
+        .await
+    }
+
+    async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError> {
+        self.write(move |conn| insert_material(conn, &material))
+            .await
+    }
+
+    async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = ?1 \
+                     ORDER BY created_ms, seq"
+                ),
+                params![key_id.to_string()],
+                material_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_alias(&self, alias: AliasRecord) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let created = to_ms(alias.creation_date)?;
+            let updated = to_ms(alias.last_updated_date)?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO aliases ({ALIAS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    alias.account_id.as_str(),
+                    alias.region,
+                    alias.alias_name,
+                    alias.target_key_id.to_string(),
+                    created,
+                    updated,
+                ])
+            })
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+        target_key_id: KeyId,
+        now: OffsetDateTime,
+    ) -> Result<AliasRecord, StoreError> {
+        let account = account.clone();
+        let region = region.to_string();
+        let alias_name = alias_name.to_string();
+        self.write(move |conn| {
+            let now_ms = to_ms(now)?;
+            let created_ms: Option<i64> = conn
+                .prepare_cached(
+                    "UPDATE aliases SET target_key_id = ?4, last_updated_date_ms = ?5 \
+                     WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3 \
+                     RETURNING creation_date_ms",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row(
+                        params![
+                            account.as_str(),
+                            region,
+                            alias_name,
+                            target_key_id.to_string(),
+                            now_ms
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })
+                .map_err(backend)?;
+            let created_ms = created_ms.ok_or(StoreError::NotFound)?;
+            Ok(AliasRecord {
+                account_id: account,
+                region,
+                alias_name,
+                target_key_id,
+                creation_date: from_ms(created_ms)?,
+                last_updated_date: from_ms(now_ms)?,
+            })
+        })
+        .await
+    }
+
+    async fn delete_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+    ) -> Result<(), StoreError> {
+        let account = account.as_str().to_string();
+        let region = region.to_string();
+        let alias_name = alias_name.to_string();
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached(
+                    "DELETE FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
+                )
+                .and_then(|mut stmt| stmt.execute(params![account, region, alias_name]))
+                .map_err(backend)?;
+            if deleted == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn get_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        alias_name: &str,
+    ) -> Result<Option<AliasRecord>, StoreError> {
+        let account = account.as_str().to_string();
+        let region = region.to_string();
+        let alias_name = alias_name.to_string();
+        self.read(move |conn| {
+            query_opt(
+                conn,
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases \
+                     WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3"
+                ),
+                params![account, region, alias_name],
+                alias_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn list_aliases(
+        &self,
+        account: &AccountId,
+        region: &str,
+    ) -> Result<Vec<AliasRecord>, StoreError> {
+        let account = account.as_str().to_string();
+        let region = region.to_string();
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = ?1 AND region = ?2 \
+                     ORDER BY alias_name"
+                ),
+                params![account, region],
+                alias_from_row,
+            )
+        })
+        .await
+    }
+}

@@ -1,0 +1,173 @@
+//! Conversions between model records and SQLite columns.
+//!
+//! Timestamps are stored as Unix milliseconds: sub-millisecond parts are truncated towards
+//! the past, and [`truncate`] applies the same rounding to records the store returns.
+
+use std::str::FromStr;
+
+use rusqlite::Row;
+use time::OffsetDateTime;
+use trent_core::model::{
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
+    KeyMaterialRecord, KeyRecord, Tag,
+};
+use trent_core::store::StoreError;
+
+use crate::backend;
+
+/// Columns of `keys`, in the order [`key_from_row`] reads them.
+pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_state, \
+     key_spec, key_usage, origin, creation_date_ms, deletion_date_ms, policy, tags, \
+     current_key_material_id, multi_region, version";
+
+/// Columns of `aliases`, in the order [`alias_from_row`] reads them.
+pub(crate) const ALIAS_COLUMNS: &str =
+    "account_id, region, alias_name, target_key_id, creation_date_ms, last_updated_date_ms";
+
+/// Columns of `access_keys`, in the order [`access_key_from_row`] reads them.
+pub(crate) const ACCESS_KEY_COLUMNS: &str =
+    "access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms";
+
+/// Columns of `key_materials`, in the order [`material_from_row`] reads them.
+pub(crate) const MATERIAL_COLUMNS: &str = "key_id, key_material_id, wrapped, created_ms";
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("sqlite: stored {what} is invalid"))
+}
+
+/// A timestamp as Unix milliseconds (floor).
+pub(crate) fn to_ms(t: OffsetDateTime) -> Result<i64, StoreError> {
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000))
+        .map_err(|_| StoreError::Backend("sqlite: timestamp out of range".into()))
+}
+
+/// Unix milliseconds as a UTC timestamp.
+pub(crate) fn from_ms(ms: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|_| corrupt("timestamp"))
+}
+
+/// The timestamp as the store keeps it: UTC, whole milliseconds.
+pub(crate) fn truncate(t: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+    from_ms(to_ms(t)?)
+}
+
+pub(crate) fn version_to_sql(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Backend("sqlite: key version out of range".into()))
+}
+
+pub(crate) fn tags_to_json(tags: &[Tag]) -> Result<String, StoreError> {
+    serde_json::to_string(tags).map_err(|e| StoreError::Backend(format!("sqlite: tags: {e}")))
+}
+
+pub(crate) fn status_to_sql(s: AccessKeyStatus) -> &'static str {
+    match s {
+        AccessKeyStatus::Active => "Active",
+        AccessKeyStatus::Inactive => "Inactive",
+    }
+}
+
+fn text(row: &Row<'_>, i: usize) -> Result<String, StoreError> {
+    row.get(i).map_err(backend)
+}
+
+fn int(row: &Row<'_>, i: usize) -> Result<i64, StoreError> {
+    row.get(i).map_err(backend)
+}
+
+fn blob(row: &Row<'_>, i: usize) -> Result<Vec<u8>, StoreError> {
+    row.get(i).map_err(backend)
+}
+
+fn key_id(row: &Row<'_>, i: usize) -> Result<KeyId, StoreError> {
+    KeyId::parse(&text(row, i)?).ok_or_else(|| corrupt("key id"))
+}
+
+fn account_id(row: &Row<'_>, i: usize) -> Result<AccountId, StoreError> {
+    AccountId::parse(&text(row, i)?).map_err(|_| corrupt("account id"))
+}
+
+fn material_id(row: &Row<'_>, i: usize) -> Result<KeyMaterialId, StoreError> {
+    let bytes: [u8; 32] = blob(row, i)?
+        .try_into()
+        .map_err(|_| corrupt("key material id"))?;
+    Ok(KeyMaterialId(bytes))
+}
+
+fn time(row: &Row<'_>, i: usize) -> Result<OffsetDateTime, StoreError> {
+    from_ms(int(row, i)?)
+}
+
+fn parse_enum<T: FromStr>(row: &Row<'_>, i: usize, what: &str) -> Result<T, StoreError> {
+    T::from_str(&text(row, i)?).map_err(|_| corrupt(what))
+}
+
+/// Reads a row selected with [`KEY_COLUMNS`].
+pub(crate) fn key_from_row(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
+    let deletion: Option<i64> = row.get(9).map_err(backend)?;
+    let tags: Vec<Tag> = serde_json::from_str(&text(row, 11)?).map_err(|_| corrupt("tags"))?;
+    Ok(KeyRecord {
+        key_id: key_id(row, 0)?,
+        account_id: account_id(row, 1)?,
+        region: text(row, 2)?,
+        description: text(row, 3)?,
+        key_state: parse_enum(row, 4, "key state")?,
+        key_spec: parse_enum(row, 5, "key spec")?,
+        key_usage: parse_enum(row, 6, "key usage")?,
+        origin: parse_enum(row, 7, "origin")?,
+        creation_date: time(row, 8)?,
+        deletion_date: deletion.map(from_ms).transpose()?,
+        policy: text(row, 10)?,
+        tags,
+        current_key_material_id: material_id(row, 12)?,
+        multi_region: int(row, 13)? != 0,
+        version: u64::try_from(int(row, 14)?).map_err(|_| corrupt("key version"))?,
+    })
+}
+
+/// Reads a row selected with [`MATERIAL_COLUMNS`].
+pub(crate) fn material_from_row(row: &Row<'_>) -> Result<KeyMaterialRecord, StoreError> {
+    Ok(KeyMaterialRecord {
+        key_id: key_id(row, 0)?,
+        key_material_id: material_id(row, 1)?,
+        wrapped: blob(row, 2)?,
+        created: time(row, 3)?,
+    })
+}
+
+/// Reads a row selected with [`ALIAS_COLUMNS`].
+pub(crate) fn alias_from_row(row: &Row<'_>) -> Result<AliasRecord, StoreError> {
+    Ok(AliasRecord {
+        account_id: account_id(row, 0)?,
+        region: text(row, 1)?,
+        alias_name: text(row, 2)?,
+        target_key_id: key_id(row, 3)?,
+        creation_date: time(row, 4)?,
+        last_updated_date: time(row, 5)?,
+    })
+}
+
+/// Reads a row selected with [`ACCESS_KEY_COLUMNS`].
+pub(crate) fn access_key_from_row(row: &Row<'_>) -> Result<AccessKeyRecord, StoreError> {
+    let status = match text(row, 4)?.as_str() {
+        "Active" => AccessKeyStatus::Active,
+        "Inactive" => AccessKeyStatus::Inactive,
+        _ => return Err(corrupt("access key status")),
+    };
+    Ok(AccessKeyRecord {
+        access_key_id: text(row, 0)?,
+        account_id: account_id(row, 1)?,
+        principal_arn: text(row, 2)?,
+        wrapped_secret: blob(row, 3)?,
+        status,
+        created: time(row, 5)?,
+    })
+}
+
+/// Reads a row of `SELECT account_id, created_ms FROM accounts`.
+pub(crate) fn account_from_row(row: &Row<'_>) -> Result<AccountRecord, StoreError> {
+    Ok(AccountRecord {
+        account_id: account_id(row, 0)?,
+        created: time(row, 1)?,
+    })
+}
