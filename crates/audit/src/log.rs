@@ -3,6 +3,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -99,6 +100,8 @@ pub struct AuditLog {
 
 struct Inner {
     tx: mpsc::Sender<Msg>,
+    /// False after the last batch failed to write, until one succeeds.
+    healthy: Arc<AtomicBool>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -170,6 +173,13 @@ impl AuditLog {
             .send(Msg::Append(Pending { json, ack }))
             .map_err(|_| AuditError::Closed)?;
         done.await.map_err(|_| AuditError::Closed)?
+    }
+
+    /// Whether the last batch was written (true before the first). The server refuses
+    /// mutations up front while this is false, so a change is not committed when its audit
+    /// record is known to be unwritable.
+    pub fn is_healthy(&self) -> bool {
+        self.inner.healthy.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued, fsyncs (unless [`FsyncPolicy::Never`]), updates the head and
@@ -370,7 +380,9 @@ pub(crate) fn spawn<S: Sink>(
     options: AuditOptions,
 ) -> io::Result<AuditLog> {
     let (tx, rx) = mpsc::channel();
+    let healthy = Arc::new(AtomicBool::new(true));
     let writer = Writer {
+        healthy: healthy.clone(),
         sink,
         head_file,
         state,
@@ -389,6 +401,7 @@ pub(crate) fn spawn<S: Sink>(
     Ok(AuditLog {
         inner: Arc::new(Inner {
             tx,
+            healthy,
             writer: Mutex::new(Some(handle)),
         }),
     })
@@ -396,6 +409,8 @@ pub(crate) fn spawn<S: Sink>(
 
 struct Writer<S: Sink> {
     sink: S,
+    /// Shared with [`AuditLog::is_healthy`].
+    healthy: Arc<AtomicBool>,
     head_file: File,
     /// The chain as written to the log.
     state: ChainState,
@@ -479,6 +494,7 @@ impl<S: Sink> Writer<S> {
     /// Chains, writes and acknowledges the pending batch.
     fn write_batch(&mut self) {
         let result = self.write_lines();
+        self.healthy.store(result.is_ok(), Ordering::Relaxed);
         if let Err(e) = &result {
             tracing::error!(error = %e, records = self.batch.len(), "audit write failed");
         }

@@ -86,6 +86,13 @@ impl Action {
         format!("kms:{}", self.name())
     }
 
+    /// Whether the action lets the caller name its key by alias name or alias ARN (AWS allows
+    /// that for the cryptographic operations and DescribeKey; management operations take only
+    /// a key id or key ARN).
+    pub fn accepts_alias(&self) -> bool {
+        self.is_cryptographic() || matches!(self, Action::DescribeKey)
+    }
+
     /// Whether the action uses key material (and so is refused by a disabled key).
     pub fn is_cryptographic(&self) -> bool {
         use Action::*;

@@ -161,6 +161,15 @@ impl Kms {
         text: &str,
     ) -> Result<Arc<KeyRecord>, CoreError> {
         let key_ref = KeyRef::parse(text, &self.region)?;
+        self.resolve_ref(caller, key_ref).await
+    }
+
+    /// Resolves a parsed key reference (see [`Kms::resolve`]).
+    pub(crate) async fn resolve_ref(
+        &self,
+        caller: &Caller,
+        key_ref: KeyRef,
+    ) -> Result<Arc<KeyRecord>, CoreError> {
         let (account, key_id) = match &key_ref {
             KeyRef::Key { account, key_id } => (
                 account.clone().unwrap_or_else(|| caller.account_id.clone()),
@@ -196,7 +205,19 @@ impl Kms {
         text: &str,
         action: Action,
     ) -> Result<UsableKey, CoreError> {
-        let record = self.resolve(caller, text).await?;
+        let key_ref = KeyRef::parse(text, &self.region)?;
+        if key_ref.is_alias() && !action.accepts_alias() {
+            return Err(match key_ref {
+                KeyRef::Alias {
+                    account: Some(_), ..
+                } => CoreError::InvalidArn(format!(
+                    "{} does not accept an alias ARN; use a key id or key ARN",
+                    action.name()
+                )),
+                _ => CoreError::NotFound(format!("Invalid keyId '{text}'")),
+            });
+        }
+        let record = self.resolve_ref(caller, key_ref).await?;
         authorize(caller, action, &record)?;
         key_state::check(action, &record)?;
         Ok(UsableKey { record })

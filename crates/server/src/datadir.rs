@@ -21,7 +21,6 @@ use trent_crypto::random::random_bytes;
 use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
 use trent_store_sqlite::SqliteStore;
 
-
 /// Settings fixed when the data dir was made.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Settings {

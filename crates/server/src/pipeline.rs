@@ -3,7 +3,8 @@
 //! ① frame → ② authenticate → ③ decode → ④ convert → ⑤ execute → ⑥ audit → ⑦ encode.
 //!
 //! Every request ends in exactly one audit record, written before the answer is sent; if it
-//! cannot be written, the answer is `KMSInternalException` and nothing is acknowledged.
+//! cannot be written, the answer is `KMSInternalException` and nothing is acknowledged. While
+//! the log is failing, mutations are refused before they execute.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -99,6 +100,13 @@ async fn run(
     };
     facts.request_parameters = Some(redact_request_parameters(op.name(), value.clone()));
     check_request(op, &value)?;
+
+    // Fail closed before changing anything when the audit log is known to be unwritable: a
+    // mutation must not be committed when its record cannot be written. (A write that fails
+    // for the first time after the commit still fails the request, like a crash would.)
+    if !op.is_read_only() && !app.audit.is_healthy() {
+        return Err(ApiError::Audit("the audit log is not writable".into()));
+    }
 
     // ④⑤ convert and execute
     execute(&app.kms, &caller, op, value).await

@@ -1,0 +1,585 @@
+//! The black-box test harness: a real Trent server on `127.0.0.1:0` with a temporary data dir,
+//! an `aws-sdk-kms` client for it, and a raw-request helper for what SDKs cannot send
+//! (missing or broken signatures, malformed JSON, huge bodies, replays).
+//!
+//! Every test builds its own [`TestServer`], so tests run in parallel and never share state.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::config::Credentials;
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use trent_core::clock::{SharedClock, SystemClock};
+use trent_core::model::AccountId;
+use trent_server::config::{ServerConfig, DEFAULT_MAX_BODY_BYTES};
+use trent_server::{App, DataDir};
+use trent_sigv4::client::{sign, SigningParams};
+
+pub use aws_sdk_kms;
+pub use aws_sdk_kms::primitives::Blob;
+
+/// The account every test server is initialised with.
+pub const ACCOUNT: &str = "111122223333";
+/// The Region every test server serves.
+pub const REGION: &str = "us-east-1";
+/// The JSON protocol's content type.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// A running Trent server on a temporary data dir.
+pub struct TestServer {
+    /// Holds the temporary directory; removed when the server is dropped.
+    _tmp: tempfile::TempDir,
+    data_dir: PathBuf,
+    /// The administrator access key id `init` created.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+    running: Option<Running>,
+    clock: SharedClock,
+}
+
+struct Running {
+    app: Arc<App>,
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Initialises a fresh data dir and starts a server on it.
+    pub async fn start() -> anyhow::Result<TestServer> {
+        Self::start_with(|_| Ok(())).await
+    }
+
+    /// Like [`TestServer::start`], running `prepare` on the initialised data dir before the
+    /// server opens it (to plant files, e.g. an unwritable audit log).
+    pub async fn start_with(
+        prepare: impl FnOnce(&Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<TestServer> {
+        let mut server = Self::init().await?;
+        prepare(&server.data_dir)?;
+        server.open().await?;
+        Ok(server)
+    }
+
+    /// Initialises a fresh data dir without starting a server; [`TestServer::open`] starts it.
+    pub async fn init() -> anyhow::Result<TestServer> {
+        let tmp = tempfile::tempdir().context("creating a temporary directory")?;
+        let data_dir = tmp.path().join("data");
+        let account = AccountId::parse(ACCOUNT).map_err(|e| anyhow!("{e}"))?;
+        let key = DataDir::new(&data_dir)
+            .init(REGION, &account)
+            .await
+            .map_err(|e| anyhow!("init failed: {e}"))?;
+        Ok(TestServer {
+            _tmp: tmp,
+            data_dir,
+            access_key_id: key.access_key_id.clone(),
+            secret_access_key: key.secret_access_key.as_str().to_string(),
+            running: None,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Opens the data dir and starts serving on a new port. Fails if already running or if the
+    /// server refuses to open the data dir.
+    pub async fn open(&mut self) -> anyhow::Result<()> {
+        if self.running.is_some() {
+            bail!("the server is already running");
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let config = ServerConfig {
+            listen: addr,
+            data_dir: self.data_dir.clone(),
+            region: REGION.to_string(),
+            dev_account: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_connections: 1024,
+        };
+        let app = App::open_with_clock(config, self.clock.clone())
+            .await
+            .map_err(|e| anyhow!("the server did not open the data dir: {e}"))?;
+        let (shutdown, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(trent_server::listener::serve(
+            app.clone(),
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        self.running = Some(Running {
+            app,
+            addr,
+            shutdown,
+            task,
+        });
+        Ok(())
+    }
+
+    /// Stops gracefully: stops accepting, waits for the serve loop, closes the audit log.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        let Some(r) = self.running.take() else {
+            return Ok(());
+        };
+        let _ = r.shutdown.send(());
+        tokio::time::timeout(Duration::from_secs(10), r.task)
+            .await
+            .context("the serve loop did not stop within 10 s")?
+            .context("the serve task panicked")?
+            .context("the serve loop failed")?;
+        let audit = r.app.audit.clone();
+        tokio::task::spawn_blocking(move || audit.close()).await?;
+        Ok(())
+    }
+
+    /// Stops, then opens the same data dir again (on a new port).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await?;
+        self.open().await
+    }
+
+    fn running(&self) -> &Running {
+        self.running
+            .as_ref()
+            .expect("the test server is not running")
+    }
+
+    /// The running server's state.
+    pub fn app(&self) -> &Arc<App> {
+        &self.running().app
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        self.running().addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The audit directory of the data dir.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.data_dir.join("audit")
+    }
+
+    /// The audit records written so far (parsed lines of `audit/audit.jsonl`).
+    pub fn audit_records(&self) -> anyhow::Result<Vec<Value>> {
+        let text = std::fs::read_to_string(self.audit_dir().join(trent_audit::LOG_FILE))?;
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).context("an audit line is not JSON"))
+            .collect()
+    }
+
+    /// An aws-sdk-kms client for this server, with the admin credentials and no retries.
+    pub async fn kms_client(&self) -> aws_sdk_kms::Client {
+        self.kms_client_with(&self.access_key_id, &self.secret_access_key)
+            .await
+    }
+
+    /// An aws-sdk-kms client for this server with the given credentials.
+    pub async fn kms_client_with(&self, access_key_id: &str, secret: &str) -> aws_sdk_kms::Client {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(
+                access_key_id,
+                secret,
+                None,
+                None,
+                "trent-tests",
+            ))
+            .region(Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .load()
+            .await;
+        aws_sdk_kms::Client::new(&config)
+    }
+
+    /// Signing parameters for the admin key at the current time.
+    pub fn signing(&self) -> Signing {
+        Signing {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            region: REGION.to_string(),
+            service: "kms".to_string(),
+            time: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The headers of a KMS request for `operation` with `body`, signed with `signing`
+    /// (`host`, `content-type`, `x-amz-target`, `x-amz-date`, `authorization`).
+    pub fn signed_headers(&self, operation: &str, body: &[u8], signing: &Signing) -> HeaderMap {
+        let mut headers = self.unsigned_headers(operation);
+        sign(
+            "POST",
+            "/",
+            "",
+            &mut headers,
+            body,
+            &SigningParams {
+                access_key_id: &signing.access_key_id,
+                secret_access_key: &signing.secret_access_key,
+                session_token: None,
+                region: &signing.region,
+                service: &signing.service,
+                time: signing.time,
+            },
+        )
+        .expect("signable headers");
+        headers
+    }
+
+    /// The framing headers of a KMS request without any signature.
+    pub fn unsigned_headers(&self, operation: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "host",
+            HeaderValue::from_str(&self.addr().to_string()).expect("host header"),
+        );
+        headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_str(&format!("TrentService.{operation}")).expect("target header"),
+        );
+        headers
+    }
+
+    /// Sends `operation` with `body`, signed with the admin key now.
+    pub async fn call(&self, operation: &str, body: &Value) -> anyhow::Result<RawResponse> {
+        let body = serde_json::to_vec(body)?;
+        self.call_bytes(operation, &body).await
+    }
+
+    /// Sends `operation` with raw `body` bytes, signed with the admin key now.
+    pub async fn call_bytes(&self, operation: &str, body: &[u8]) -> anyhow::Result<RawResponse> {
+        let headers = self.signed_headers(operation, body, &self.signing());
+        self.send(&headers, body).await
+    }
+
+    /// Sends `POST /` with exactly these headers (plus `content-length`) and body.
+    pub async fn send(&self, headers: &HeaderMap, body: &[u8]) -> anyhow::Result<RawResponse> {
+        let mut head = String::from("POST / HTTP/1.1\r\n");
+        for (name, value) in headers {
+            head.push_str(name.as_str());
+            head.push_str(": ");
+            head.push_str(value.to_str()?);
+            head.push_str("\r\n");
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(body);
+        send_raw_bytes(self.addr(), &bytes).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = r.shutdown.send(());
+            r.task.abort();
+        }
+    }
+}
+
+/// Who signs a raw request, and when.
+#[derive(Clone, Debug)]
+pub struct Signing {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub region: String,
+    pub service: String,
+    pub time: OffsetDateTime,
+}
+
+/// A response read off the wire.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header names lowercased.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The body as JSON (`Null` when empty).
+    pub fn json(&self) -> Value {
+        if self.body.is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The error's `__type`, without any `namespace#` prefix.
+    pub fn error_type(&self) -> Option<String> {
+        let t = self.json().get("__type")?.as_str()?.to_string();
+        Some(t.rsplit('#').next().unwrap_or_default().to_string())
+    }
+
+    /// The error's message (`message` or `Message`).
+    pub fn message(&self) -> String {
+        let j = self.json();
+        j.get("message")
+            .or_else(|| j.get("Message"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// A header by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// The `x-amzn-RequestId` header.
+    pub fn request_id(&self) -> Option<&str> {
+        self.header("x-amzn-requestid")
+    }
+
+    /// Asserts an error answer with `status` and `__type`, and returns the message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error_type: &str) -> String {
+        assert_eq!(
+            (self.status, self.error_type().as_deref()),
+            (status, Some(error_type)),
+            "unexpected answer: {} {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        );
+        self.message()
+    }
+
+    /// Asserts a 200 answer and returns its JSON.
+    #[track_caller]
+    pub fn assert_ok(&self) -> Value {
+        assert_eq!(
+            self.status,
+            200,
+            "unexpected answer: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
+}
+
+/// Writes `bytes` to a new connection to `addr` and reads one HTTP/1.1 response (the
+/// request should say `connection: close`).
+pub async fn send_raw_bytes(addr: SocketAddr, bytes: &[u8]) -> anyhow::Result<RawResponse> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(bytes).await?;
+    stream.flush().await?;
+    read_response(&mut stream).await
+}
+
+/// Reads one HTTP/1.1 response from `stream` (with a 10 s limit).
+pub async fn read_response(stream: &mut TcpStream) -> anyhow::Result<RawResponse> {
+    tokio::time::timeout(Duration::from_secs(10), read_response_inner(stream))
+        .await
+        .context("no complete response within 10 s")?
+}
+
+async fn read_response_inner(stream: &mut TcpStream) -> anyhow::Result<RawResponse> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let header_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("connection closed before the response headers ended");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = std::str::from_utf8(&buf[..header_end])?.to_string();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow!("bad status line {status_line:?}"))?
+        .parse()?;
+    let mut headers = BTreeMap::new();
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let mut body = buf[header_end + 4..].to_vec();
+    if let Some(len) = headers.get("content-length") {
+        let len: usize = len.parse()?;
+        while body.len() < len {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("connection closed inside the response body");
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body.truncate(len);
+    } else if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            if let Some(b) = dechunk(&body) {
+                body = b;
+                break;
+            }
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("connection closed inside a chunked body");
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else {
+        stream.read_to_end(&mut body).await?;
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Decodes a complete chunked body, or `None` if it is not complete yet.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = find(data, b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if data.len() < size + 2 {
+            return None;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// An AWS error as a test sees it through the SDK.
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    /// The error code (`NotFoundException`, …).
+    pub code: String,
+    pub message: String,
+    /// The HTTP status, when a response was received.
+    pub status: Option<u16>,
+}
+
+/// Turns an SDK result that must have failed into its AWS error.
+pub trait ExpectAwsError {
+    /// Panics if the call succeeded or failed without an AWS error response.
+    fn aws_error(self) -> AwsError;
+}
+
+impl<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug> ExpectAwsError
+    for Result<T, SdkError<E, HttpResponse>>
+{
+    #[track_caller]
+    fn aws_error(self) -> AwsError {
+        match self {
+            Ok(v) => panic!("expected an AWS error, got success: {v:?}"),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let Some(code) = e.code() else {
+                    panic!("expected an AWS error response, got {e:?}");
+                };
+                AwsError {
+                    code: code.to_string(),
+                    message: e.message().unwrap_or_default().to_string(),
+                    status,
+                }
+            }
+        }
+    }
+}
+
+/// Asserts the SDK call failed with `code` and returns the error.
+#[macro_export]
+macro_rules! assert_aws_error {
+    ($result:expr, $code:expr) => {{
+        let err = $crate::ExpectAwsError::aws_error($result);
+        assert_eq!(err.code, $code, "unexpected error: {err:?}");
+        err
+    }};
+}
+
+/// Standard base64.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64.
+pub fn unb64(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("valid base64")
+}
+
+/// Sets a header on a map (test convenience).
+pub fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    headers.insert(
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).expect("header value"),
+    );
+}
+
+/// The key ARN for a key id in the test account and Region.
+pub fn key_arn(key_id: &str) -> String {
+    format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}")
+}
+
+/// The alias ARN for an alias name (with `alias/`) in the test account and Region.
+pub fn alias_arn(alias_name: &str) -> String {
+    format!("arn:aws:kms:{REGION}:{ACCOUNT}:{alias_name}")
+}
+
+/// Creates a key through the SDK and returns its key id.
+pub async fn create_key(kms: &aws_sdk_kms::Client) -> String {
+    kms.create_key()
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .expect("KeyMetadata")
+        .key_id
+}
