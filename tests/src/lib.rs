@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use trent_core::clock::{SharedClock, SystemClock};
+use trent_core::clock::{ManualClock, SharedClock, SystemClock};
 use trent_core::model::AccountId;
 use trent_server::config::{ServerConfig, DEFAULT_MAX_BODY_BYTES};
 use trent_server::{App, DataDir};
@@ -74,6 +74,26 @@ impl TestServer {
         prepare(&server.data_dir)?;
         server.open().await?;
         Ok(server)
+    }
+
+    /// Like [`TestServer::start`], with a KMS clock that moves only when the test says so
+    /// (SigV4 keeps checking signatures against real time).
+    pub async fn start_with_manual_clock() -> anyhow::Result<(TestServer, Arc<ManualClock>)> {
+        let mut server = Self::init().await?;
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        server.clock = clock.clone();
+        server.open().await?;
+        Ok((server, clock))
+    }
+
+    /// Runs the KMS maintenance job (rotation, deletion) once, as the server's background job
+    /// does every minute.
+    pub async fn run_maintenance(&self) -> trent_core::ops::lifecycle::MaintenanceReport {
+        self.app()
+            .kms
+            .run_maintenance()
+            .await
+            .expect("maintenance failed")
     }
 
     /// Initialises a fresh data dir without starting a server; [`TestServer::open`] starts it.

@@ -207,12 +207,31 @@ async fn serve(
         settings.region,
         data_dir.display()
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    trent_server::listener::serve(app.clone(), listener, shutdown).await?;
+    let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let jobs = tokio::spawn(trent_server::jobs::run(app.clone(), async {
+        let _ = jobs_stopped.await;
+    }));
+    trent_server::listener::serve(app.clone(), listener, shutdown_signal()).await?;
+    let _ = stop_jobs.send(());
+    let _ = jobs.await;
     app.audit.close();
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 /// Core dumps could contain unwrapped key material: switch them off for this process.

@@ -48,4 +48,20 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn remove(&self, k: &K) {
         self.inner.lock().pop(k);
     }
+
+    /// Drops every entry whose key matches.
+    pub fn remove_where(&self, mut matches: impl FnMut(&K, &V) -> bool)
+    where
+        K: Clone,
+    {
+        let mut guard = self.inner.lock();
+        let doomed: Vec<K> = guard
+            .iter()
+            .filter(|(k, v)| matches(k, v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            guard.pop(&k);
+        }
+    }
 }

@@ -13,4 +13,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// The client's address, as `aws:SourceIp` sees it.
     pub source_ip: Option<std::net::IpAddr>,
+    /// This request's `x-amzn-RequestId`.
+    pub request_id: String,
+    /// The `eventID` of this request's audit record.
+    pub event_id: String,
 }

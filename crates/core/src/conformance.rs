@@ -21,10 +21,19 @@
 //!   order of the lowercase hyphenated text); alias names and account and access key ids are
 //!   ordered bytewise (not by a locale collation).
 //! - **Referential integrity**: an access key names an existing account, key material and an
-//!   alias's target name an existing key; otherwise the write fails with `NotFound`.
+//!   alias's target and a key-usage record name an existing key; otherwise the write fails with
+//!   `NotFound` (for `put_key_last_usage`, the whole batch).
 //! - **Atomicity**: a method that fails (for example `create_account` whose first access key id
-//!   is taken) leaves nothing behind.
-//! - `update_key` sets `version` to the stored version plus one, whatever the closure did.
+//!   is taken, or `rotate_key` whose material id is taken) leaves nothing behind.
+//! - `update_key`, `rotate_key` and `destroy_key` set `version` to the stored version plus one,
+//!   whatever the closure did; they call no closure for a missing key.
+//! - **Tombstones**: a destroyed key (`deleted_date` set) is still returned by `get_key` but
+//!   never by `list_keys` (and `limit` counts only listed keys) nor by `due_keys`.
+//! - `put_key_last_usage` with an equal timestamp may keep either record; an older one never
+//!   replaces a newer one, also within one batch.
+//!
+//! What the suite cannot see, each backend tests itself: that `destroy_key` leaves no copy of
+//! the erased material in its files.
 #![forbid(unsafe_code)]
 
 use std::future::Future;
@@ -37,8 +46,9 @@ use time::OffsetDateTime;
 
 use crate::error::CoreError;
 use crate::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
-    KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
+    KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+    Tag,
 };
 use crate::store::{Store, StoreError};
 
@@ -66,6 +76,16 @@ where
     aliases_lifecycle(&make().await).await;
     aliases_scoped_by_account_and_region(&make().await).await;
     alias_target_must_exist(&make().await).await;
+    lifecycle_fields_round_trip(&make().await).await;
+    rotate_key_updates_and_adds_material_atomically(&make().await).await;
+    rotate_key_rejection_adds_nothing(&make().await).await;
+    concurrent_rotations_rotate_once(&make().await).await;
+    destroy_key_erases_materials_and_aliases(&make().await).await;
+    destroy_key_rejection_changes_nothing(&make().await).await;
+    tombstones_are_not_listed(&make().await).await;
+    due_keys_selects_exactly_the_due_ones(&make().await).await;
+    key_last_usage_keeps_the_newest(&make().await).await;
+    key_last_usage_requires_key(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -110,6 +130,10 @@ fn key_record(key_id: KeyId, account_id: &AccountId, region: &str) -> KeyRecord 
         tags: Vec::new(),
         current_key_material_id: material_id(1),
         multi_region: false,
+        rotation_period_days: None,
+        next_rotation_date: None,
+        pending_window_days: None,
+        deleted_date: None,
         version: 1,
     }
 }
@@ -120,6 +144,7 @@ fn material(key_id: KeyId, n: u8, created_ms: i64) -> KeyMaterialRecord {
         key_material_id: material_id(n),
         wrapped: all_bytes(n),
         created: ts(created_ms),
+        rotation_type: None,
     }
 }
 
@@ -1132,5 +1157,903 @@ pub async fn alias_target_must_exist<S: Store>(store: &S) {
             .expect("get"),
         Some(good),
         "a failed update changes nothing"
+    );
+}
+
+// ---------------------------------------------------------------- key lifecycle
+
+/// A rotated material of `key_id` (material id `n`), made at `created_ms`.
+fn rotated(key_id: KeyId, n: u8, created_ms: i64, how: RotationType) -> KeyMaterialRecord {
+    KeyMaterialRecord {
+        rotation_type: Some(how),
+        ..material(key_id, n, created_ms)
+    }
+}
+
+/// Asserts that `r` is `Rejected` carrying `InvalidState(msg)`.
+fn assert_rejected<T: std::fmt::Debug>(r: Result<T, StoreError>, msg: &str, what: &str) {
+    match r {
+        Err(StoreError::Rejected(inner)) => match *inner {
+            CoreError::InvalidState(m) => assert_eq!(m, msg, "{what}: the closure's error"),
+            other => panic!("{what}: Rejected must carry the closure's error, got {other:?}"),
+        },
+        other => panic!("{what}: a refusing closure must give Rejected, got {other:?}"),
+    }
+}
+
+/// The lifecycle fields of a key and the rotation type of a material round-trip, `Some` and
+/// `None`, through create, update and read; their timestamps keep milliseconds.
+pub async fn lifecycle_fields_round_trip<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let mut full = key_record(KeyId::generate(), &a, "us-east-1");
+    full.key_state = KeyState::PendingDeletion;
+    full.rotation_period_days = Some(2560);
+    full.next_rotation_date = Some(ts(T0 + 365 * 86_400_000 + 7));
+    full.pending_window_days = Some(30);
+    full.deletion_date = Some(ts(T0 + 30 * 86_400_000 + 9));
+    full.deleted_date = Some(ts(T0 + 31 * 86_400_000 + 11));
+    let none = key_record(KeyId::generate(), &a, "us-east-1");
+    store
+        .create_key(full.clone(), material(full.key_id, 1, T0))
+        .await
+        .expect("create full");
+    store
+        .create_key(none.clone(), material(none.key_id, 1, T0))
+        .await
+        .expect("create none");
+    assert_eq!(
+        store.get_key(full.key_id).await.expect("get"),
+        Some(full.clone()),
+        "lifecycle fields round-trip (Some)"
+    );
+    assert_eq!(
+        store.get_key(none.key_id).await.expect("get"),
+        Some(none.clone()),
+        "lifecycle fields round-trip (None)"
+    );
+
+    // update_key writes them: None → Some (with sub-millisecond parts) and Some → None.
+    let fine = ts(T0 + 90 * 86_400_000) + time::Duration::nanoseconds(999_999);
+    let set = store
+        .update_key(
+            none.key_id,
+            Box::new(move |r| {
+                r.rotation_period_days = Some(90);
+                r.next_rotation_date = Some(fine);
+                r.pending_window_days = Some(7);
+                r.deleted_date = Some(fine + time::Duration::days(1));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update none → some");
+    assert_eq!(set.rotation_period_days, Some(90));
+    assert_eq!(set.pending_window_days, Some(7));
+    for (stored, given) in [
+        (set.next_rotation_date.expect("next_rotation_date"), fine),
+        (
+            set.deleted_date.expect("deleted_date"),
+            fine + time::Duration::days(1),
+        ),
+    ] {
+        assert!(
+            stored <= given && given - stored < time::Duration::milliseconds(1),
+            "timestamp {given} stored as {stored}: must keep milliseconds and only truncate"
+        );
+    }
+    assert_eq!(
+        store.get_key(none.key_id).await.expect("get"),
+        Some(set),
+        "update_key returns the lifecycle fields as stored"
+    );
+    let cleared = store
+        .update_key(
+            full.key_id,
+            Box::new(|r| {
+                r.rotation_period_days = None;
+                r.next_rotation_date = None;
+                r.pending_window_days = None;
+                r.deleted_date = None;
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update some → none");
+    let mut expected = full.clone();
+    expected.rotation_period_days = None;
+    expected.next_rotation_date = None;
+    expected.pending_window_days = None;
+    expected.deleted_date = None;
+    expected.version += 1;
+    assert_eq!(cleared, expected, "lifecycle fields can go back to None");
+    assert_eq!(
+        store.get_key(full.key_id).await.expect("get"),
+        Some(expected)
+    );
+
+    // Every rotation type, and none, round-trips on material.
+    let auto = rotated(full.key_id, 2, T0 + 1, RotationType::Automatic);
+    let on_demand = rotated(full.key_id, 3, T0 + 2, RotationType::OnDemand);
+    let plain = material(full.key_id, 4, T0 + 3);
+    for m in [&auto, &on_demand, &plain] {
+        store.add_key_material(m.clone()).await.expect("add");
+    }
+    assert_eq!(
+        store
+            .get_key_materials(full.key_id)
+            .await
+            .expect("materials"),
+        vec![material(full.key_id, 1, T0), auto, on_demand, plain],
+        "rotation_type round-trips (None, Automatic, OnDemand)"
+    );
+}
+
+/// `rotate_key` applies the closure (bumping `version`) and adds the material in one step,
+/// returns the record as stored, and refuses a taken material id without touching the key.
+pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let mut k = key_record(KeyId::generate(), &a, "us-east-1");
+    k.rotation_period_days = Some(365);
+    k.next_rotation_date = Some(ts(T0 + 365 * 86_400_000));
+    store
+        .create_key(k.clone(), material(k.key_id, 1, T0))
+        .await
+        .expect("create_key");
+    let other = put_key(store, &a, "us-east-1").await;
+
+    let seen = Arc::new(parking_lot::Mutex::new(None));
+    let seen_in = seen.clone();
+    let m2 = rotated(k.key_id, 2, T0 + 365 * 86_400_000, RotationType::Automatic);
+    let next = ts(T0 + 2 * 365 * 86_400_000);
+    let returned = store
+        .rotate_key(
+            k.key_id,
+            m2.clone(),
+            Box::new(move |r| {
+                *seen_in.lock() = Some(r.clone());
+                r.current_key_material_id = material_id(2);
+                r.next_rotation_date = Some(next);
+                r.version = 999;
+                Ok(())
+            }),
+        )
+        .await
+        .expect("rotate_key");
+    assert_eq!(
+        seen.lock().clone(),
+        Some(k.clone()),
+        "the closure sees the stored record"
+    );
+    let mut expected = k.clone();
+    expected.current_key_material_id = material_id(2);
+    expected.next_rotation_date = Some(next);
+    expected.version = k.version + 1;
+    assert_eq!(
+        returned, expected,
+        "rotation applied, version is stored + 1"
+    );
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0), m2.clone()],
+        "rotation adds the material"
+    );
+
+    // An on-demand rotation on top.
+    let m3 = rotated(k.key_id, 3, T0 + 400 * 86_400_000, RotationType::OnDemand);
+    let again = store
+        .rotate_key(
+            k.key_id,
+            m3.clone(),
+            Box::new(|r| {
+                r.current_key_material_id = material_id(3);
+                Ok(())
+            }),
+        )
+        .await
+        .expect("rotate_key again");
+    assert_eq!(again.version, k.version + 2);
+    assert_eq!(again.current_key_material_id, material_id(3));
+
+    // A taken material id fails the whole rotation: the key is not updated.
+    let mut dup = rotated(k.key_id, 2, T0 + 500 * 86_400_000, RotationType::OnDemand);
+    dup.wrapped = vec![9; 48];
+    let r = store
+        .rotate_key(
+            k.key_id,
+            dup,
+            Box::new(|r| {
+                r.description = "half-rotated".into();
+                Ok(())
+            }),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "rotation with a taken material id must be AlreadyExists, got {r:?}"
+    );
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(again),
+        "a failed rotation leaves the key as it was"
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0), m2, m3],
+        "a failed rotation adds no material"
+    );
+    assert_eq!(
+        store.get_key_materials(other.key_id).await.expect("other"),
+        vec![material(other.key_id, 1, T0)],
+        "other keys are untouched"
+    );
+}
+
+/// A refusing closure adds no material and changes nothing; a missing key is `NotFound`
+/// without calling the closure.
+pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let r = store
+        .rotate_key(
+            k.key_id,
+            rotated(k.key_id, 2, T0 + 1, RotationType::Automatic),
+            Box::new(|r| {
+                r.current_key_material_id = material_id(2);
+                Err(CoreError::InvalidState("already rotated".into()))
+            }),
+        )
+        .await;
+    assert_rejected(r, "already rotated", "rotate_key");
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(k.clone()),
+        "a rejected rotation changes nothing, not even the version"
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("materials"),
+        vec![material(k.key_id, 1, T0)],
+        "a rejected rotation adds no material"
+    );
+
+    let called = Arc::new(AtomicBool::new(false));
+    let called_in = called.clone();
+    let missing = KeyId::generate();
+    let r = store
+        .rotate_key(
+            missing,
+            rotated(missing, 2, T0 + 1, RotationType::OnDemand),
+            Box::new(move |_| {
+                called_in.store(true, Ordering::SeqCst);
+                Ok(())
+            }),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "rotation of a missing key must be NotFound, got {r:?}"
+    );
+    assert!(!called.load(Ordering::SeqCst), "closure not called");
+    assert!(store
+        .get_key_materials(missing)
+        .await
+        .expect("materials")
+        .is_empty());
+
+    // The key still rotates afterwards (no transaction left open).
+    store
+        .rotate_key(
+            k.key_id,
+            rotated(k.key_id, 2, T0 + 1, RotationType::OnDemand),
+            Box::new(|_| Ok(())),
+        )
+        .await
+        .expect("rotate after rejection");
+    assert_eq!(
+        store
+            .get_key_materials(k.key_id)
+            .await
+            .expect("materials")
+            .len(),
+        2
+    );
+}
+
+/// Two jobs rotating the same key at once, each refusing unless the key is still on the
+/// material it saw: exactly one rotation happens.
+pub async fn concurrent_rotations_rotate_once<S: Store>(store: &S) {
+    const N: u8 = 8;
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let futures: Vec<_> = (0..N)
+        .map(|i| {
+            let n = 10 + i;
+            store.rotate_key(
+                k.key_id,
+                rotated(k.key_id, n, T0 + 1, RotationType::Automatic),
+                Box::new(move |r| {
+                    if r.current_key_material_id != material_id(1) {
+                        return Err(CoreError::InvalidState("already rotated".into()));
+                    }
+                    r.current_key_material_id = material_id(n);
+                    Ok(())
+                }),
+            )
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let winners: Vec<KeyRecord> = results.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(winners.len(), 1, "exactly one concurrent rotation succeeds");
+    let stored = store
+        .get_key(k.key_id)
+        .await
+        .expect("get_key")
+        .expect("key");
+    assert_eq!(stored, winners[0]);
+    assert_eq!(stored.version, k.version + 1);
+    let materials = store.get_key_materials(k.key_id).await.expect("materials");
+    assert_eq!(materials.len(), 2, "exactly one material was added");
+    assert_eq!(
+        materials[1].key_material_id, stored.current_key_material_id,
+        "the added material is the winner's"
+    );
+}
+
+/// A key with `n` materials and the given aliases, all in us-east-1 of `a`.
+async fn key_with_materials_and_aliases<S: Store>(
+    store: &S,
+    a: &AccountId,
+    n: u8,
+    aliases: &[&str],
+) -> KeyRecord {
+    let k = put_key(store, a, "us-east-1").await;
+    for i in 2..=n {
+        store
+            .add_key_material(rotated(
+                k.key_id,
+                i,
+                T0 + i64::from(i),
+                RotationType::OnDemand,
+            ))
+            .await
+            .expect("add material");
+    }
+    for name in aliases {
+        store
+            .create_alias(alias(a, "us-east-1", name, k.key_id))
+            .await
+            .expect("create alias");
+    }
+    k
+}
+
+/// `destroy_key` applies the closure, erases every material of the key and every alias that
+/// points at it, and leaves a tombstone `get_key` returns; other keys keep theirs.
+pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let r = "us-east-1";
+    let mut k = key_with_materials_and_aliases(store, &a, 3, &["alias/one", "alias/two"]).await;
+    k = store
+        .update_key(
+            k.key_id,
+            Box::new(|r| {
+                r.key_state = KeyState::PendingDeletion;
+                r.pending_window_days = Some(7);
+                r.deletion_date = Some(ts(T0 + 7 * 86_400_000));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("schedule deletion");
+    let other = key_with_materials_and_aliases(store, &a, 2, &["alias/other"]).await;
+    let other_materials = store.get_key_materials(other.key_id).await.expect("m");
+
+    let seen = Arc::new(parking_lot::Mutex::new(None));
+    let seen_in = seen.clone();
+    let when = ts(T0 + 7 * 86_400_000 + 5);
+    let tombstone = store
+        .destroy_key(
+            k.key_id,
+            Box::new(move |r| {
+                *seen_in.lock() = Some(r.clone());
+                r.deleted_date = Some(when);
+                Ok(())
+            }),
+        )
+        .await
+        .expect("destroy_key");
+    assert_eq!(
+        seen.lock().clone(),
+        Some(k.clone()),
+        "the closure sees the stored record"
+    );
+    let mut expected = k.clone();
+    expected.deleted_date = Some(when);
+    expected.version = k.version + 1;
+    assert_eq!(
+        tombstone, expected,
+        "destroy applied, version is stored + 1"
+    );
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(expected),
+        "the tombstone stays readable by get_key"
+    );
+    assert!(
+        store
+            .get_key_materials(k.key_id)
+            .await
+            .expect("materials")
+            .is_empty(),
+        "every material of the destroyed key is erased"
+    );
+    for name in ["alias/one", "alias/two"] {
+        assert_eq!(
+            store.get_alias(&a, r, name).await.expect("get_alias"),
+            None,
+            "aliases of the destroyed key are erased"
+        );
+    }
+    assert_eq!(
+        store.list_aliases(&a, r).await.expect("list_aliases"),
+        vec![alias(&a, r, "alias/other", other.key_id)],
+        "other keys' aliases stay"
+    );
+    assert_eq!(
+        store.get_key_materials(other.key_id).await.expect("m"),
+        other_materials,
+        "other keys' materials stay"
+    );
+    assert_eq!(
+        store.list_keys(&a, r, None, 100).await.expect("list_keys"),
+        vec![other.clone()],
+        "the tombstone is not listed"
+    );
+    // The alias names are free again.
+    store
+        .create_alias(alias(&a, r, "alias/one", other.key_id))
+        .await
+        .expect("re-create an erased alias name");
+
+    // A missing key is NotFound and the closure is not called.
+    let called = Arc::new(AtomicBool::new(false));
+    let called_in = called.clone();
+    let res = store
+        .destroy_key(
+            KeyId::generate(),
+            Box::new(move |_| {
+                called_in.store(true, Ordering::SeqCst);
+                Ok(())
+            }),
+        )
+        .await;
+    assert!(
+        matches!(res, Err(StoreError::NotFound)),
+        "destroying a missing key must be NotFound, got {res:?}"
+    );
+    assert!(!called.load(Ordering::SeqCst), "closure not called");
+}
+
+/// A refusing closure leaves the key, its materials and its aliases as they were.
+pub async fn destroy_key_rejection_changes_nothing<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = key_with_materials_and_aliases(store, &a, 2, &["alias/keep"]).await;
+    let materials = store.get_key_materials(k.key_id).await.expect("m");
+    let r = store
+        .destroy_key(
+            k.key_id,
+            Box::new(|r| {
+                r.deleted_date = Some(ts(T0 + 1));
+                Err(CoreError::InvalidState("deletion was cancelled".into()))
+            }),
+        )
+        .await;
+    assert_rejected(r, "deletion was cancelled", "destroy_key");
+    assert_eq!(
+        store.get_key(k.key_id).await.expect("get_key"),
+        Some(k.clone()),
+        "a rejected destroy changes nothing, not even the version"
+    );
+    assert_eq!(
+        store.get_key_materials(k.key_id).await.expect("m"),
+        materials,
+        "a rejected destroy erases no material"
+    );
+    assert_eq!(
+        store
+            .list_aliases(&a, "us-east-1")
+            .await
+            .expect("list_aliases"),
+        vec![alias(&a, "us-east-1", "alias/keep", k.key_id)],
+        "a rejected destroy erases no alias"
+    );
+    assert_eq!(
+        store
+            .list_keys(&a, "us-east-1", None, 100)
+            .await
+            .expect("list_keys"),
+        vec![k]
+    );
+}
+
+/// Tombstones, however they came to be, are skipped by `list_keys`, and pages still fill up
+/// to `limit` with live keys.
+pub async fn tombstones_are_not_listed<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let r = "us-east-1";
+    let mut keys = Vec::new();
+    for _ in 0..9 {
+        keys.push(put_key(store, &a, r).await);
+    }
+    // A key stored already destroyed (as a backup restore might).
+    let mut stored_dead = key_record(KeyId::generate(), &a, r);
+    stored_dead.deleted_date = Some(ts(T0 + 3));
+    store
+        .create_key(stored_dead.clone(), material(stored_dead.key_id, 1, T0))
+        .await
+        .expect("create tombstone");
+    keys.push(stored_dead.clone());
+    keys.sort_by_key(|k| k.key_id);
+    // Destroy every third key through the store, the stored tombstone included in the mix.
+    let mut live = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if k.key_id == stored_dead.key_id {
+            continue;
+        }
+        if i % 3 == 1 {
+            store
+                .destroy_key(
+                    k.key_id,
+                    Box::new(|r| {
+                        r.deleted_date = Some(ts(T0 + 9));
+                        Ok(())
+                    }),
+                )
+                .await
+                .expect("destroy_key");
+        } else {
+            live.push(k.clone());
+        }
+    }
+    assert!(live.len() >= 5, "fixture leaves live keys");
+    assert_eq!(
+        store.list_keys(&a, r, None, 100).await.expect("list_keys"),
+        live,
+        "only live keys are listed"
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_keys(&a, r, after, 2).await.expect("page");
+        if page.is_empty() {
+            break;
+        }
+        assert!(
+            page.len() == 2 || paged.len() + page.len() == live.len(),
+            "a page is short only at the end"
+        );
+        after = Some(page.last().expect("non-empty").key_id);
+        paged.extend(page);
+        assert!(paged.len() <= live.len(), "paging must end");
+    }
+    assert_eq!(paged, live, "pages of live keys join up");
+    assert_eq!(
+        store.get_key(stored_dead.key_id).await.expect("get_key"),
+        Some(stored_dead),
+        "get_key returns a tombstone"
+    );
+}
+
+/// `due_keys` returns exactly the live keys whose rotation is due or whose deletion window has
+/// ended, across accounts and Regions, each once, by key id.
+pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
+    let now_ms = T0 + 10 * 86_400_000;
+    let now = ts(now_ms);
+    let a = account(111_111_111_111);
+    let b = account(222_222_222_222);
+    let mut due = Vec::new();
+    let mut make = |acct: &AccountId,
+                    region: &str,
+                    state: KeyState,
+                    next_rotation: Option<i64>,
+                    deletion: Option<i64>,
+                    deleted: Option<i64>,
+                    is_due: bool| {
+        let mut k = key_record(KeyId::generate(), acct, region);
+        k.key_state = state;
+        k.next_rotation_date = next_rotation.map(ts);
+        k.rotation_period_days = next_rotation.map(|_| 365);
+        k.deletion_date = deletion.map(ts);
+        k.pending_window_days = deletion.map(|_| 7);
+        k.deleted_date = deleted.map(ts);
+        if is_due {
+            due.push(k.key_id);
+        }
+        k
+    };
+    use KeyState::*;
+    let keys = vec![
+        // Rotation: before, at and after now; none.
+        make(&a, "us-east-1", Enabled, Some(now_ms - 1), None, None, true),
+        make(&a, "us-east-1", Enabled, Some(now_ms), None, None, true),
+        make(
+            &a,
+            "us-east-1",
+            Enabled,
+            Some(now_ms + 1),
+            None,
+            None,
+            false,
+        ),
+        make(&a, "us-east-1", Enabled, None, None, None, false),
+        // Rotation is due whatever the state; core decides what to do with it.
+        make(
+            &a,
+            "eu-west-1",
+            Disabled,
+            Some(now_ms - 5),
+            None,
+            None,
+            true,
+        ),
+        // Deletion: window ended before, at and after now.
+        make(
+            &b,
+            "us-east-1",
+            PendingDeletion,
+            None,
+            Some(now_ms - 1),
+            None,
+            true,
+        ),
+        make(
+            &b,
+            "us-east-1",
+            PendingDeletion,
+            None,
+            Some(now_ms),
+            None,
+            true,
+        ),
+        make(
+            &b,
+            "us-east-1",
+            PendingDeletion,
+            None,
+            Some(now_ms + 1),
+            None,
+            false,
+        ),
+        // A deletion date outside PendingDeletion is not a due deletion.
+        make(
+            &b,
+            "us-east-1",
+            Enabled,
+            None,
+            Some(now_ms - 1),
+            None,
+            false,
+        ),
+        make(
+            &b,
+            "us-east-1",
+            Disabled,
+            None,
+            Some(now_ms - 1),
+            None,
+            false,
+        ),
+        make(
+            &b,
+            "us-east-1",
+            PendingImport,
+            None,
+            Some(now_ms - 1),
+            None,
+            false,
+        ),
+        make(
+            &b,
+            "us-east-1",
+            PendingReplicaDeletion,
+            None,
+            Some(now_ms - 1),
+            None,
+            false,
+        ),
+        make(&b, "us-east-1", PendingDeletion, None, None, None, false),
+        // Both due: listed once.
+        make(
+            &b,
+            "ap-south-1",
+            PendingDeletion,
+            Some(now_ms - 1),
+            Some(now_ms - 1),
+            None,
+            true,
+        ),
+        // Destroyed keys are never due.
+        make(
+            &a,
+            "us-east-1",
+            PendingDeletion,
+            Some(now_ms - 1),
+            Some(now_ms - 1),
+            Some(now_ms - 1),
+            false,
+        ),
+        make(
+            &a,
+            "us-east-1",
+            Enabled,
+            Some(now_ms - 1),
+            None,
+            Some(now_ms - 1),
+            false,
+        ),
+    ];
+    for k in &keys {
+        store
+            .create_key(k.clone(), material(k.key_id, 1, T0))
+            .await
+            .expect("create_key");
+    }
+    due.sort();
+    assert_eq!(
+        store.due_keys(now).await.expect("due_keys"),
+        due,
+        "exactly the due keys, ordered by key id"
+    );
+    assert!(
+        store.due_keys(ts(T0)).await.expect("due_keys").is_empty(),
+        "nothing is due before any date"
+    );
+
+    // Destroying a due key, and rotating another forward, take them off the list.
+    store
+        .destroy_key(
+            due[0],
+            Box::new(|r| {
+                r.deleted_date = Some(ts(T0 + 10 * 86_400_000));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("destroy_key");
+    let rotating = keys
+        .iter()
+        .find(|k| k.key_state == Enabled && k.next_rotation_date == Some(now))
+        .expect("fixture")
+        .key_id;
+    store
+        .rotate_key(
+            rotating,
+            rotated(rotating, 2, now_ms, RotationType::Automatic),
+            Box::new(move |r| {
+                r.current_key_material_id = material_id(2);
+                r.next_rotation_date = Some(ts(now_ms + 365 * 86_400_000));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("rotate_key");
+    let remaining: Vec<KeyId> = due
+        .iter()
+        .copied()
+        .filter(|id| *id != due[0] && *id != rotating)
+        .collect();
+    assert_eq!(
+        store.due_keys(now).await.expect("due_keys"),
+        remaining,
+        "destroyed and rotated keys are no longer due"
+    );
+}
+
+fn usage(key_id: KeyId, operation: &str, timestamp_ms: i64) -> KeyLastUsage {
+    KeyLastUsage {
+        key_id,
+        operation: operation.to_string(),
+        timestamp: ts(timestamp_ms),
+        cloudtrail_event_id: format!("event-{operation}-{timestamp_ms}"),
+        kms_request_id: format!("request-{operation}-{timestamp_ms}"),
+    }
+}
+
+/// `put_key_last_usage` upserts per key and never replaces a newer use with an older one.
+pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k1 = put_key(store, &a, "us-east-1").await;
+    let k2 = put_key(store, &a, "us-east-1").await;
+    let k3 = put_key(store, &a, "eu-west-1").await;
+    assert_eq!(
+        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        None,
+        "a key never used has no last usage"
+    );
+    store
+        .put_key_last_usage(Vec::new())
+        .await
+        .expect("empty batch");
+
+    let first = usage(k1.key_id, "Encrypt", T0 + 10);
+    store
+        .put_key_last_usage(vec![first.clone()])
+        .await
+        .expect("put");
+    assert_eq!(
+        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        Some(first.clone()),
+        "last usage round-trips"
+    );
+
+    // An older use does not replace a newer one.
+    store
+        .put_key_last_usage(vec![usage(k1.key_id, "Decrypt", T0 + 9)])
+        .await
+        .expect("put older");
+    assert_eq!(
+        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        Some(first),
+        "an older use never replaces a newer one"
+    );
+
+    // A newer one does; a batch covers several keys, and within a batch the newest of a key
+    // wins whatever its position.
+    let newer = usage(k1.key_id, "GenerateDataKey", T0 + 20);
+    let k2_new = usage(k2.key_id, "Sign", T0 + 30);
+    let k3_use = KeyLastUsage {
+        operation: "Decrypt".into(),
+        cloudtrail_event_id: "a8d1c3e0-0000-4000-8000-000000000001".into(),
+        kms_request_id: "Ünïcødé request id".into(),
+        ..usage(k3.key_id, "Decrypt", 0)
+    };
+    store
+        .put_key_last_usage(vec![
+            usage(k2.key_id, "Verify", T0 + 5),
+            newer.clone(),
+            k2_new.clone(),
+            usage(k2.key_id, "Verify", T0 + 29),
+            k3_use.clone(),
+        ])
+        .await
+        .expect("put batch");
+    assert_eq!(
+        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        Some(newer),
+        "a newer use replaces an older one"
+    );
+    assert_eq!(
+        store.get_key_last_usage(k2.key_id).await.expect("get"),
+        Some(k2_new),
+        "within a batch the newest use wins"
+    );
+    assert_eq!(
+        store.get_key_last_usage(k3.key_id).await.expect("get"),
+        Some(k3_use),
+        "epoch timestamp and arbitrary ids round-trip"
+    );
+}
+
+/// A usage record of an unknown key is `NotFound` and its whole batch is not written.
+pub async fn key_last_usage_requires_key<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let k = put_key(store, &a, "us-east-1").await;
+    let r = store
+        .put_key_last_usage(vec![
+            usage(k.key_id, "Encrypt", T0),
+            usage(KeyId::generate(), "Encrypt", T0),
+        ])
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "usage of an unknown key must be NotFound, got {r:?}"
+    );
+    assert_eq!(
+        store.get_key_last_usage(k.key_id).await.expect("get"),
+        None,
+        "a failed batch writes nothing"
     );
 }

@@ -33,6 +33,9 @@ pub enum CoreError {
     /// InvalidAliasNameException.
     #[error("{0}")]
     InvalidAliasName(String),
+    /// ConflictException.
+    #[error("{0}")]
+    Conflict(String),
     /// LimitExceededException.
     #[error("{0}")]
     LimitExceeded(String),

@@ -21,13 +21,18 @@ pub fn rule(action: Action, state: KeyState) -> Rule {
     use Action::*;
     use KeyState::*;
     match state {
-        Enabled => Rule::Allowed,
+        Enabled => match action {
+            CancelKeyDeletion => Rule::InvalidState,
+            _ => Rule::Allowed,
+        },
         Disabled => {
             if action.is_cryptographic() {
                 Rule::Disabled
             } else {
                 match action {
-                    EnableKeyRotation | RotateKeyOnDemand | CreateGrant => Rule::Disabled,
+                    EnableKeyRotation | DisableKeyRotation | RotateKeyOnDemand | CreateGrant => {
+                        Rule::Disabled
+                    }
                     CancelKeyDeletion => Rule::InvalidState,
                     _ => Rule::Allowed,
                 }
@@ -80,6 +85,9 @@ pub fn check(action: Action, key: &KeyRecord) -> Result<(), CoreError> {
     match rule(action, key.key_state) {
         Rule::Allowed => Ok(()),
         Rule::Disabled => Err(CoreError::Disabled(format!("{} is disabled.", key.arn()))),
+        Rule::InvalidState if action == Action::CancelKeyDeletion => Err(CoreError::InvalidState(
+            format!("{} is not pending deletion.", key.arn()),
+        )),
         Rule::InvalidState => Err(CoreError::InvalidState(match key.key_state {
             KeyState::PendingDeletion => format!("{} is pending deletion.", key.arn()),
             KeyState::Disabled => format!("{} is disabled.", key.arn()),
@@ -107,9 +115,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn enabled_keys_allow_everything() {
+    fn enabled_keys_allow_everything_but_cancelling_a_deletion() {
         for a in Action::ALL {
-            assert_eq!(rule(*a, KeyState::Enabled), Rule::Allowed);
+            let expected = if *a == Action::CancelKeyDeletion {
+                Rule::InvalidState
+            } else {
+                Rule::Allowed
+            };
+            assert_eq!(rule(*a, KeyState::Enabled), expected, "{a:?}");
         }
     }
 

@@ -47,6 +47,11 @@ pub struct Kms {
     keys: Cache<KeyId, KeyRecord>,
     materials: Cache<(KeyId, KeyMaterialId), SymmetricKeyMaterial>,
     aliases: Cache<(AccountId, String), KeyId>,
+    /// Latest successful use of each key since the last flush to the store.
+    pub(crate) usage:
+        parking_lot::Mutex<std::collections::HashMap<KeyId, crate::model::KeyLastUsage>>,
+    /// Keys with an on-demand rotation under way (a second one is a ConflictException).
+    pub(crate) rotating: parking_lot::Mutex<std::collections::HashSet<KeyId>>,
 }
 
 /// A key the caller may use for an action, resolved and checked.
@@ -71,6 +76,8 @@ impl Kms {
             keys: Cache::new(cache.keys),
             materials: Cache::new(cache.materials),
             aliases: Cache::new(cache.aliases),
+            usage: Default::default(),
+            rotating: Default::default(),
         }
     }
 
@@ -139,6 +146,26 @@ impl Kms {
         }))
     }
 
+    /// Caches freshly made material (so the first use after a rotation reads no store).
+    pub(crate) fn remember_material(
+        &self,
+        key_id: KeyId,
+        material_id: KeyMaterialId,
+        material: SymmetricKeyMaterial,
+    ) {
+        self.materials
+            .put((key_id, material_id), Arc::new(material));
+    }
+
+    /// Forgets everything cached about a destroyed key: its material and the aliases that
+    /// pointed at it; the tombstone record replaces the live one.
+    pub(crate) fn forget_destroyed(&self, tombstone: Arc<KeyRecord>) {
+        let key_id = tombstone.key_id;
+        self.materials.remove_where(|(k, _), _| *k == key_id);
+        self.aliases.remove_where(|_, target| *target == key_id);
+        self.remember_key(tombstone);
+    }
+
     /// Records an alias change in the cache.
     pub(crate) fn remember_alias(
         &self,
@@ -190,7 +217,13 @@ impl Kms {
             }
         };
         match self.key_by_id(key_id).await? {
-            Some(k) if k.account_id == account && k.region == self.region => Ok(k),
+            Some(k)
+                if k.account_id == account
+                    && k.region == self.region
+                    && k.deleted_date.is_none() =>
+            {
+                Ok(k)
+            }
             _ => Err(CoreError::NotFound(format!(
                 "Key '{}' does not exist",
                 crate::model::key_arn(&self.region, &account, &key_id)

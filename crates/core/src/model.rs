@@ -216,6 +216,15 @@ pub struct KeyRecord {
     /// The material new encryptions use.
     pub current_key_material_id: KeyMaterialId,
     pub multi_region: bool,
+    /// Automatic rotation: `Some(period in days)` when enabled.
+    pub rotation_period_days: Option<u32>,
+    /// When automatic rotation next adds material (set while rotation is enabled).
+    pub next_rotation_date: Option<OffsetDateTime>,
+    /// The waiting period of a scheduled deletion, in days.
+    pub pending_window_days: Option<u32>,
+    /// Set when the key was destroyed: its material and aliases are gone and it answers as a
+    /// key that does not exist. The record stays as a tombstone.
+    pub deleted_date: Option<OffsetDateTime>,
     /// Bumped by every update; caches keep the highest version they have seen.
     pub version: u64,
 }
@@ -245,6 +254,29 @@ pub struct KeyMaterialRecord {
     /// RootKey::wrap output; AAD = key ARN ‖ key material id.
     pub wrapped: Vec<u8>,
     pub created: OffsetDateTime,
+    /// How this version came to be: `None` for the key's first material.
+    pub rotation_type: Option<RotationType>,
+}
+
+aws_enum!(
+    /// Why a key got new material (AWS's RotationType).
+    RotationType {
+        Automatic = "AUTOMATIC",
+        OnDemand = "ON_DEMAND",
+    }
+);
+
+/// The last successful cryptographic use of a key (GetKeyLastUsage).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyLastUsage {
+    pub key_id: KeyId,
+    /// The operation, e.g. `Encrypt`.
+    pub operation: String,
+    pub timestamp: OffsetDateTime,
+    /// The `eventID` of the operation's audit record.
+    pub cloudtrail_event_id: String,
+    /// The `x-amzn-RequestId` of the operation.
+    pub kms_request_id: String,
 }
 
 /// An alias: a friendly name that points at one key of the same account and Region.

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use crate::error::CoreError;
 use crate::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialRecord, KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
+    KeyRecord,
 };
 
 /// Why a store operation failed.
@@ -59,7 +60,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The key with this id, in any account.
     async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError>;
-    /// Keys of one account and Region ordered by key id, starting after `after`, at most `limit`.
+    /// Keys of one account and Region ordered by key id, starting after `after`, at most
+    /// `limit`. Destroyed keys (`deleted_date` set) are not listed.
     async fn list_keys(
         &self,
         account: &AccountId,
@@ -75,6 +77,30 @@ pub trait Store: Send + Sync + 'static {
     async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError>;
     /// Every version of a key's material, oldest first.
     async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError>;
+    /// Rotation: applies `update` to the key (incrementing `version`) and adds `material`, in
+    /// one transaction. A rejecting closure adds nothing (so a job that crashed or ran twice
+    /// never rotates twice).
+    async fn rotate_key(
+        &self,
+        key_id: KeyId,
+        material: KeyMaterialRecord,
+        update: KeyUpdate,
+    ) -> Result<KeyRecord, StoreError>;
+    /// Destruction at the end of a deletion window: applies `update` (which sets
+    /// `deleted_date`), erases every version of the key's material and every alias that points
+    /// at it, in one transaction, and leaves no copy of the erased material in the store's
+    /// files (crypto-shredding). A rejecting closure changes nothing.
+    async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
+    /// Keys of every account (not destroyed) with a `next_rotation_date` at or before `now`,
+    /// or in `PendingDeletion` with a `deletion_date` at or before `now`; ordered by key id.
+    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError>;
+
+    // ---- key usage ----
+    /// Records the latest use of each key given (replacing an older one; never an older
+    /// timestamp over a newer one).
+    async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError>;
+    /// The latest recorded use of a key.
+    async fn get_key_last_usage(&self, key_id: KeyId) -> Result<Option<KeyLastUsage>, StoreError>;
 
     // ---- aliases ----
     /// `AlreadyExists` if an alias of that name exists in the account and Region.

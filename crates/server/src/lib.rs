@@ -12,6 +12,7 @@ pub mod app;
 pub mod config;
 pub mod credentials;
 pub mod datadir;
+pub mod jobs;
 pub mod listener;
 pub mod pipeline;
 

@@ -35,6 +35,7 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// What the audit record needs to know, filled in as the request goes down the path.
 struct Facts {
     request_id: String,
+    event_id: String,
     operation: Option<Operation>,
     target: String,
     user_agent: Option<String>,
@@ -52,6 +53,7 @@ pub async fn handle(
     let (parts, body) = req.into_parts();
     let mut facts = Facts {
         request_id: uuid::Uuid::new_v4().to_string(),
+        event_id: new_event_id(),
         operation: None,
         target: header(&parts.headers, "x-amz-target")
             .unwrap_or_default()
@@ -183,7 +185,9 @@ fn authenticate(
         service: "kms",
         region: &app.config.region,
     };
-    let now = app.kms.now();
+    // The SigV4 window is about agreeing with the client's clock in the real world, so it is
+    // checked against real time, not the KMS clock (which tests move to run key lifecycles).
+    let now = time::OffsetDateTime::now_utc();
     if let Some(dev_account) = &app.config.dev_account {
         let checked = app.verifier.check_without_signature(&req, now, &expect)?;
         facts.access_key_id = Some(checked.access_key_id.clone());
@@ -192,6 +196,8 @@ fn authenticate(
             principal_arn: format!("arn:aws:iam::{dev_account}:root"),
             access_key_id: checked.access_key_id,
             source_ip: Some(peer.ip()),
+            request_id: facts.request_id.clone(),
+            event_id: facts.event_id.clone(),
         });
     }
     let verified = app.verifier.verify(&req, now, &expect, &*app.credentials)?;
@@ -201,6 +207,8 @@ fn authenticate(
         principal_arn: verified.principal.principal_arn,
         access_key_id: verified.access_key_id,
         source_ip: Some(peer.ip()),
+        request_id: facts.request_id.clone(),
+        event_id: facts.event_id.clone(),
     })
 }
 
@@ -247,7 +255,7 @@ fn audit_record(
         user_agent: facts.user_agent.clone(),
         request_parameters: facts.request_parameters.clone(),
         request_id: facts.request_id.clone(),
-        event_id: new_event_id(),
+        event_id: facts.event_id.clone(),
         read_only: facts.operation.is_some_and(|o| o.is_read_only()),
         recipient_account_id: account.map(|a| a.to_string()),
         ..Default::default()

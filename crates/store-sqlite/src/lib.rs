@@ -8,11 +8,16 @@
 //! - The schema is versioned (`PRAGMA user_version`) and migrated at open; see
 //!   `migrations/` for the tables. Timestamps are stored as Unix milliseconds (UTC):
 //!   sub-millisecond parts are truncated, and records the store returns are truncated alike.
+//! - Destroyed key material is shredded from the files: the writer runs with
+//!   `secure_delete=ON` (freed content is overwritten with zeros), and `destroy_key` truncates
+//!   the write-ahead log after its commit (`wal_checkpoint(TRUNCATE)`), so neither the database
+//!   nor its `-wal` file keeps an older copy of the erased pages.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -21,7 +26,8 @@ use rusqlite::{
 };
 use time::OffsetDateTime;
 use trent_core::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialRecord, KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
+    KeyRecord,
 };
 use trent_core::store::{KeyUpdate, Store, StoreError};
 
@@ -32,8 +38,9 @@ mod tests;
 
 use rows::{
     access_key_from_row, account_from_row, alias_from_row, from_ms, key_from_row,
-    material_from_row, status_to_sql, tags_to_json, to_ms, truncate, version_to_sql,
-    ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS,
+    last_usage_from_row, material_from_row, opt_ms, status_to_sql, tags_to_json, to_ms, truncate,
+    version_to_sql, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS,
+    MATERIAL_COLUMNS,
 };
 
 /// The schema version this code creates and understands. A database with a higher
@@ -42,6 +49,15 @@ pub const SCHEMA_VERSION: u32 = migrate::MIGRATIONS.len() as u32;
 
 /// Reader connections opened beside the writer for a file database.
 const READERS: usize = 4;
+
+/// How many times `destroy_key` tries to truncate the write-ahead log, and how long each try
+/// waits for readers still reading older pages of it.
+const CHECKPOINT_ATTEMPTS: u32 = 3;
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(2);
+/// Pause between two tries.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(50);
+/// How long a later write waits for readers when it retries a truncation that failed.
+const CHECKPOINT_RETRY_WAIT: Duration = Duration::from_millis(100);
 
 /// The SQLite implementation of [`Store`]. Cheap to clone; clones share the connections.
 #[derive(Clone)]
@@ -56,6 +72,9 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     path: Option<PathBuf>,
+    /// Set while the write-ahead log may still hold a copy of destroyed material (a truncation
+    /// after `destroy_key` could not complete); every later write retries it until it does.
+    shred_pending: AtomicBool,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -90,8 +109,14 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut writer = Connection::open(path).map_err(backend)?;
         migrate::configure(&writer)?;
+        migrate::enable_secure_delete(&writer)?;
         migrate::enable_wal(&writer)?;
         let version = migrate::migrate(&mut writer, migrate::MIGRATIONS)?;
+        // A process that stopped between a destruction's commit and its truncation of the log
+        // left erased material there; truncating now (nobody else reads yet) shreds it.
+        if let Err(e) = checkpoint_truncate(&writer, 1, CHECKPOINT_WAIT) {
+            tracing::warn!(error = %e, "could not truncate the SQLite write-ahead log at open");
+        }
         let readers = (0..READERS)
             .map(|_| {
                 let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -111,6 +136,7 @@ impl SqliteStore {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 path: Some(path.to_path_buf()),
+                shred_pending: AtomicBool::new(false),
             }),
         })
     }
@@ -119,6 +145,7 @@ impl SqliteStore {
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(backend)?;
         migrate::configure(&conn)?;
+        migrate::enable_secure_delete(&conn)?;
         migrate::migrate(&mut conn, migrate::MIGRATIONS)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -126,6 +153,7 @@ impl SqliteStore {
                 readers: Vec::new(),
                 next_reader: AtomicUsize::new(0),
                 path: None,
+                shred_pending: AtomicBool::new(false),
             }),
         })
     }
@@ -139,12 +167,17 @@ impl SqliteStore {
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Inner, &mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut inner.writer.lock()))
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock();
+            let out = f(&inner, &mut conn);
+            inner.retry_pending_shred(&conn);
+            out
+        })
+        .await
+        .map_err(join_error)?
     }
 
     /// Runs `f` on a reader connection (the writer for an in-memory store) on the blocking pool.
@@ -161,6 +194,43 @@ impl SqliteStore {
 }
 
 impl Inner {
+    /// After a destruction's commit: truncates the write-ahead log so it keeps no copy of the
+    /// erased pages. `Backend` if readers kept it from completing; then every later write
+    /// retries it (and the next open does it).
+    fn shred_wal(&self, conn: &Connection) -> Result<(), StoreError> {
+        if self.path.is_none() {
+            return Ok(());
+        }
+        self.shred_pending.store(true, Ordering::SeqCst);
+        match checkpoint_truncate(conn, CHECKPOINT_ATTEMPTS, CHECKPOINT_WAIT) {
+            Ok(()) => {
+                self.shred_pending.store(false, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(
+                    error = %e,
+                    "key destroyed, but the SQLite write-ahead log could not be truncated; \
+                     retrying at later writes"
+                );
+                Err(StoreError::Backend(format!(
+                    "sqlite: the key was destroyed, but erased material may remain in the \
+                     write-ahead log until a later write truncates it ({e})"
+                )))
+            }
+        }
+    }
+
+    /// Retries a truncation that failed after a destruction, briefly; called after each write.
+    fn retry_pending_shred(&self, conn: &Connection) {
+        if self.shred_pending.load(Ordering::SeqCst)
+            && checkpoint_truncate(conn, 1, CHECKPOINT_RETRY_WAIT).is_ok()
+        {
+            self.shred_pending.store(false, Ordering::SeqCst);
+            tracing::info!("SQLite write-ahead log truncated after an earlier destruction");
+        }
+    }
+
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         let n = self.readers.len();
         if n == 0 {
@@ -174,6 +244,37 @@ impl Inner {
         }
         f(&self.readers[start].lock())
     }
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`: copies every frame of the write-ahead log into the
+/// database and truncates the log to zero bytes. Readers in a read transaction over older frames
+/// block it; each of `attempts` tries waits up to `wait` for them (the busy handler).
+/// Call outside any transaction, holding the writer.
+fn checkpoint_truncate(conn: &Connection, attempts: u32, wait: Duration) -> Result<(), StoreError> {
+    conn.busy_timeout(wait).map_err(backend)?;
+    let mut result = Err(StoreError::Backend(
+        "sqlite: write-ahead log checkpoint not attempted".into(),
+    ));
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            std::thread::sleep(CHECKPOINT_PAUSE);
+        }
+        // The row is (busy, log frames, checkpointed frames); busy = 0 means it completed.
+        result = match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(StoreError::Backend(
+                "sqlite: write-ahead log checkpoint blocked by readers".into(),
+            )),
+            Err(e) => Err(backend(e)),
+        };
+        if result.is_ok() {
+            break;
+        }
+    }
+    let restored = conn.busy_timeout(migrate::BUSY_TIMEOUT).map_err(backend);
+    result.and(restored)
 }
 
 fn join_error(e: tokio::task::JoinError) -> StoreError {
@@ -224,6 +325,18 @@ fn select_key(conn: &Connection, key_id: KeyId) -> Result<Option<KeyRecord>, Sto
     )
 }
 
+/// `due_keys`: one arm per partial index of migration 2. Without statistics SQLite's planner
+/// would scan every key for the deletion arm (to avoid sorting), so the indexes are named.
+const DUE_KEYS_SQL: &str = "\
+    SELECT key_id FROM keys INDEXED BY keys_rotation_due \
+    WHERE deleted_date_ms IS NULL \
+    AND next_rotation_date_ms IS NOT NULL AND next_rotation_date_ms <= ?1 \
+    UNION \
+    SELECT key_id FROM keys INDEXED BY keys_deletion_due \
+    WHERE deleted_date_ms IS NULL \
+    AND key_state = 'PendingDeletion' AND deletion_date_ms <= ?1 \
+    ORDER BY key_id";
+
 /// The columns of a key record after `key_id`, converted for SQLite.
 struct KeyColumns<'a> {
     k: &'a KeyRecord,
@@ -231,6 +344,8 @@ struct KeyColumns<'a> {
     deletion_ms: Option<i64>,
     tags: String,
     version: i64,
+    next_rotation_ms: Option<i64>,
+    deleted_ms: Option<i64>,
 }
 
 impl<'a> KeyColumns<'a> {
@@ -238,13 +353,15 @@ impl<'a> KeyColumns<'a> {
         Ok(KeyColumns {
             k,
             creation_ms: to_ms(k.creation_date)?,
-            deletion_ms: k.deletion_date.map(to_ms).transpose()?,
+            deletion_ms: opt_ms(k.deletion_date)?,
             tags: tags_to_json(&k.tags)?,
             version: version_to_sql(k.version)?,
+            next_rotation_ms: opt_ms(k.next_rotation_date)?,
+            deleted_ms: opt_ms(k.deleted_date)?,
         })
     }
 
-    /// Executes `sql` with the key's columns as ?1 … ?15, in [`KEY_COLUMNS`] order.
+    /// Executes `sql` with the key's columns as ?1 … ?19, in [`KEY_COLUMNS`] order.
     fn execute(&self, conn: &Connection, sql: &str) -> Result<usize, StoreError> {
         let k = self.k;
         conn.prepare_cached(sql)
@@ -265,6 +382,10 @@ impl<'a> KeyColumns<'a> {
                     &k.current_key_material_id.0[..],
                     k.multi_region,
                     self.version,
+                    k.rotation_period_days,
+                    self.next_rotation_ms,
+                    k.pending_window_days,
+                    self.deleted_ms,
                 ])
             })
             .map_err(backend)
@@ -276,7 +397,8 @@ fn insert_key(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
         conn,
         &format!(
             "INSERT INTO keys ({KEY_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17, ?18, ?19)"
         ),
     )?;
     Ok(())
@@ -289,7 +411,9 @@ fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
         "UPDATE keys SET account_id = ?2, region = ?3, description = ?4, key_state = ?5, \
          key_spec = ?6, key_usage = ?7, origin = ?8, creation_date_ms = ?9, \
          deletion_date_ms = ?10, policy = ?11, tags = ?12, current_key_material_id = ?13, \
-         multi_region = ?14, version = ?15 WHERE key_id = ?1",
+         multi_region = ?14, version = ?15, rotation_period_days = ?16, \
+         next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19 \
+         WHERE key_id = ?1",
     )?;
     if changed == 1 {
         Ok(())
@@ -301,14 +425,15 @@ fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
 fn insert_material(conn: &Connection, m: &KeyMaterialRecord) -> Result<(), StoreError> {
     let created = to_ms(m.created)?;
     conn.prepare_cached(&format!(
-        "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4)"
+        "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
     ))
     .and_then(|mut stmt| {
         stmt.execute(params![
             m.key_id.to_string(),
             &m.key_material_id.0[..],
             m.wrapped,
-            created
+            created,
+            m.rotation_type.map(|t| t.as_str()),
         ])
     })
     .map_err(backend)?;
@@ -349,7 +474,29 @@ fn insert_access_key(
 fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
     k.creation_date = truncate(k.creation_date)?;
     k.deletion_date = k.deletion_date.map(truncate).transpose()?;
+    k.next_rotation_date = k.next_rotation_date.map(truncate).transpose()?;
+    k.deleted_date = k.deleted_date.map(truncate).transpose()?;
     Ok(k)
+}
+
+/// Inside a write transaction: reads the key, applies `update`, sets the version to the stored
+/// one plus one and writes the row. Returns the record as written (not yet truncated).
+/// `NotFound` (closure not called) or `Rejected`; the caller's transaction then rolls back.
+fn apply_key_update(
+    conn: &Connection,
+    key_id: KeyId,
+    update: KeyUpdate,
+) -> Result<KeyRecord, StoreError> {
+    let stored = select_key(conn, key_id)?.ok_or(StoreError::NotFound)?;
+    let mut next = stored.clone();
+    update(&mut next).map_err(|e| StoreError::Rejected(Box::new(e)))?;
+    next.key_id = key_id;
+    next.version = stored
+        .version
+        .checked_add(1)
+        .ok_or_else(|| StoreError::Backend("sqlite: key version overflow".into()))?;
+    update_key_row(conn, &next)?;
+    Ok(next)
 }
 
 #[async_trait]
@@ -359,7 +506,7 @@ impl Store for SqliteStore {
         account: AccountRecord,
         first_access_key: AccessKeyRecord,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
@@ -387,7 +534,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-        self.write(move |conn| insert_access_key(conn, &key, true))
+        self.write(move |_, conn| insert_access_key(conn, &key, true))
             .await
     }
 
@@ -413,7 +560,7 @@ impl Store for SqliteStore {
                 "sqlite: first key material belongs to another key".into(),
             ));
         }
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
@@ -446,6 +593,7 @@ impl Store for SqliteStore {
                 &format!(
                     "SELECT {KEY_COLUMNS} FROM keys \
                      WHERE account_id = ?1 AND region = ?2 AND key_id > ?3 \
+                     AND deleted_date_ms IS NULL \
                      ORDER BY key_id LIMIT ?4"
                 ),
                 params![account, region, after, limit],
@@ -456,20 +604,12 @@ impl Store for SqliteStore {
     }
 
     async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let stored = select_key(&tx, key_id)?.ok_or(StoreError::NotFound)?;
-            let mut next = stored.clone();
             // On refusal the transaction is dropped, which rolls it back.
-            update(&mut next).map_err(|e| StoreError::Rejected(Box::new(e)))?;
-            next.key_id = key_id;
-            next.version = stored
-                .version
-                .checked_add(1)
-                .ok_or_else(|| StoreError::Backend("sqlite: key version overflow".into()))?;
-            update_key_row(&tx, &next)?;
+            let next = apply_key_update(&tx, key_id, update)?;
             tx.commit().map_err(backend)?;
             key_as_stored(next)
         })
@@ -477,7 +617,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError> {
-        self.write(move |conn| insert_material(conn, &material))
+        self.write(move |_, conn| insert_material(conn, &material))
             .await
     }
 
@@ -496,8 +636,113 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn rotate_key(
+        &self,
+        key_id: KeyId,
+        material: KeyMaterialRecord,
+        update: KeyUpdate,
+    ) -> Result<KeyRecord, StoreError> {
+        if material.key_id != key_id {
+            return Err(StoreError::Backend(
+                "sqlite: rotated key material belongs to another key".into(),
+            ));
+        }
+        self.write(move |_, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Any failure drops the transaction, which rolls back the key update too.
+            let next = apply_key_update(&tx, key_id, update)?;
+            insert_material(&tx, &material)?;
+            tx.commit().map_err(backend)?;
+            key_as_stored(next)
+        })
+        .await
+    }
+
+    async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+        self.write(move |inner, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let next = apply_key_update(&tx, key_id, update)?;
+            let id = key_id.to_string();
+            // secure_delete (set on the writer) overwrites the freed cells and pages with zeros.
+            tx.execute("DELETE FROM key_materials WHERE key_id = ?1", params![id])
+                .map_err(backend)?;
+            tx.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            // The log still holds the pages as they were before; truncate it.
+            inner.shred_wal(conn)?;
+            key_as_stored(next)
+        })
+        .await
+    }
+
+    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError> {
+        let now = to_ms(now)?;
+        self.read(move |conn| {
+            query_all(conn, DUE_KEYS_SQL, params![now], |row| {
+                let id: String = row.get(0).map_err(backend)?;
+                KeyId::parse(&id)
+                    .ok_or_else(|| StoreError::Backend("sqlite: stored key id is invalid".into()))
+            })
+        })
+        .await
+    }
+
+    async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError> {
+        if usages.is_empty() {
+            return Ok(());
+        }
+        self.write(move |_, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            {
+                // An equal timestamp replaces (the later call wins); an older one never does.
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO key_last_usage ({LAST_USAGE_COLUMNS}) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, \
+                         timestamp_ms = excluded.timestamp_ms, \
+                         cloudtrail_event_id = excluded.cloudtrail_event_id, \
+                         kms_request_id = excluded.kms_request_id \
+                         WHERE excluded.timestamp_ms >= key_last_usage.timestamp_ms"
+                    ))
+                    .map_err(backend)?;
+                for u in &usages {
+                    stmt.execute(params![
+                        u.key_id.to_string(),
+                        u.operation,
+                        to_ms(u.timestamp)?,
+                        u.cloudtrail_event_id,
+                        u.kms_request_id,
+                    ])
+                    .map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_key_last_usage(&self, key_id: KeyId) -> Result<Option<KeyLastUsage>, StoreError> {
+        self.read(move |conn| {
+            query_opt(
+                conn,
+                &format!("SELECT {LAST_USAGE_COLUMNS} FROM key_last_usage WHERE key_id = ?1"),
+                params![key_id.to_string()],
+                last_usage_from_row,
+            )
+        })
+        .await
+    }
+
     async fn create_alias(&self, alias: AliasRecord) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let created = to_ms(alias.creation_date)?;
             let updated = to_ms(alias.last_updated_date)?;
             conn.prepare_cached(&format!(
@@ -530,7 +775,7 @@ impl Store for SqliteStore {
         let account = account.clone();
         let region = region.to_string();
         let alias_name = alias_name.to_string();
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let now_ms = to_ms(now)?;
             let created_ms: Option<i64> = conn
                 .prepare_cached(
@@ -574,7 +819,7 @@ impl Store for SqliteStore {
         let account = account.as_str().to_string();
         let region = region.to_string();
         let alias_name = alias_name.to_string();
-        self.write(move |conn| {
+        self.write(move |_, conn| {
             let deleted = conn
                 .prepare_cached(
                     "DELETE FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",

@@ -11,7 +11,10 @@ use trent_core::store::StoreError;
 use crate::backend;
 
 /// The migrations, in order; migration `i` (from 0) brings the schema to version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_lifecycle.sql"),
+];
 
 /// `PRAGMA application_id` of a Trent database: "TRNT".
 pub(crate) const APPLICATION_ID: i32 = 0x5452_4E54;
@@ -28,6 +31,13 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(backend)?;
     Ok(())
+}
+
+/// The writer overwrites deleted content with zeros, so erased key material does not linger
+/// in free space of the database (or in the pages it logs).
+pub(crate) fn enable_secure_delete(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "secure_delete", true)
+        .map_err(backend)
 }
 
 /// Switches a file database to write-ahead logging (persistent in the file).

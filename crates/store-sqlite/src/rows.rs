@@ -8,8 +8,8 @@ use std::str::FromStr;
 use rusqlite::Row;
 use time::OffsetDateTime;
 use trent_core::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
-    KeyMaterialRecord, KeyRecord, Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
+    KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
 };
 use trent_core::store::StoreError;
 
@@ -18,7 +18,8 @@ use crate::backend;
 /// Columns of `keys`, in the order [`key_from_row`] reads them.
 pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_state, \
      key_spec, key_usage, origin, creation_date_ms, deletion_date_ms, policy, tags, \
-     current_key_material_id, multi_region, version";
+     current_key_material_id, multi_region, version, rotation_period_days, \
+     next_rotation_date_ms, pending_window_days, deleted_date_ms";
 
 /// Columns of `aliases`, in the order [`alias_from_row`] reads them.
 pub(crate) const ALIAS_COLUMNS: &str =
@@ -29,7 +30,12 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
     "access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms";
 
 /// Columns of `key_materials`, in the order [`material_from_row`] reads them.
-pub(crate) const MATERIAL_COLUMNS: &str = "key_id, key_material_id, wrapped, created_ms";
+pub(crate) const MATERIAL_COLUMNS: &str =
+    "key_id, key_material_id, wrapped, created_ms, rotation_type";
+
+/// Columns of `key_last_usage`, in the order [`last_usage_from_row`] reads them.
+pub(crate) const LAST_USAGE_COLUMNS: &str =
+    "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("sqlite: stored {what} is invalid"))
@@ -67,6 +73,11 @@ pub(crate) fn status_to_sql(s: AccessKeyStatus) -> &'static str {
     }
 }
 
+/// An optional timestamp as optional Unix milliseconds.
+pub(crate) fn opt_ms(t: Option<OffsetDateTime>) -> Result<Option<i64>, StoreError> {
+    t.map(to_ms).transpose()
+}
+
 fn text(row: &Row<'_>, i: usize) -> Result<String, StoreError> {
     row.get(i).map_err(backend)
 }
@@ -98,13 +109,23 @@ fn time(row: &Row<'_>, i: usize) -> Result<OffsetDateTime, StoreError> {
     from_ms(int(row, i)?)
 }
 
+fn opt_time(row: &Row<'_>, i: usize) -> Result<Option<OffsetDateTime>, StoreError> {
+    let ms: Option<i64> = row.get(i).map_err(backend)?;
+    ms.map(from_ms).transpose()
+}
+
+fn opt_days(row: &Row<'_>, i: usize, what: &str) -> Result<Option<u32>, StoreError> {
+    let days: Option<i64> = row.get(i).map_err(backend)?;
+    days.map(|d| u32::try_from(d).map_err(|_| corrupt(what)))
+        .transpose()
+}
+
 fn parse_enum<T: FromStr>(row: &Row<'_>, i: usize, what: &str) -> Result<T, StoreError> {
     T::from_str(&text(row, i)?).map_err(|_| corrupt(what))
 }
 
 /// Reads a row selected with [`KEY_COLUMNS`].
 pub(crate) fn key_from_row(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
-    let deletion: Option<i64> = row.get(9).map_err(backend)?;
     let tags: Vec<Tag> = serde_json::from_str(&text(row, 11)?).map_err(|_| corrupt("tags"))?;
     Ok(KeyRecord {
         key_id: key_id(row, 0)?,
@@ -116,12 +137,16 @@ pub(crate) fn key_from_row(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
         key_usage: parse_enum(row, 6, "key usage")?,
         origin: parse_enum(row, 7, "origin")?,
         creation_date: time(row, 8)?,
-        deletion_date: deletion.map(from_ms).transpose()?,
+        deletion_date: opt_time(row, 9)?,
         policy: text(row, 10)?,
         tags,
         current_key_material_id: material_id(row, 12)?,
         multi_region: int(row, 13)? != 0,
         version: u64::try_from(int(row, 14)?).map_err(|_| corrupt("key version"))?,
+        rotation_period_days: opt_days(row, 15, "rotation period")?,
+        next_rotation_date: opt_time(row, 16)?,
+        pending_window_days: opt_days(row, 17, "pending window")?,
+        deleted_date: opt_time(row, 18)?,
     })
 }
 
@@ -132,6 +157,22 @@ pub(crate) fn material_from_row(row: &Row<'_>) -> Result<KeyMaterialRecord, Stor
         key_material_id: material_id(row, 1)?,
         wrapped: blob(row, 2)?,
         created: time(row, 3)?,
+        rotation_type: {
+            let t: Option<String> = row.get(4).map_err(backend)?;
+            t.map(|t| RotationType::from_str(&t).map_err(|_| corrupt("rotation type")))
+                .transpose()?
+        },
+    })
+}
+
+/// Reads a row selected with [`LAST_USAGE_COLUMNS`].
+pub(crate) fn last_usage_from_row(row: &Row<'_>) -> Result<KeyLastUsage, StoreError> {
+    Ok(KeyLastUsage {
+        key_id: key_id(row, 0)?,
+        operation: text(row, 1)?,
+        timestamp: time(row, 2)?,
+        cloudtrail_event_id: text(row, 3)?,
+        kms_request_id: text(row, 4)?,
     })
 }
 

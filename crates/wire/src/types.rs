@@ -305,3 +305,104 @@ pub struct ListResourceTagsResponse {
     pub next_marker: Option<String>,
     pub truncated: bool,
 }
+
+/// EnableKeyRotation request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnableKeyRotationRequest {
+    pub key_id: String,
+    pub rotation_period_in_days: Option<i32>,
+}
+
+/// GetKeyRotationStatus response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyRotationStatusResponse {
+    pub key_rotation_enabled: bool,
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_rotation_start_date: Option<Timestamp>,
+}
+
+/// A response carrying only the key's ARN (RotateKeyOnDemand, CancelKeyDeletion).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyIdResponse {
+    pub key_id: String,
+}
+
+/// ListKeyRotations request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsRequest {
+    pub key_id: String,
+    pub include_key_material: Option<String>,
+    pub limit: Option<i32>,
+    pub marker: Option<String>,
+}
+
+/// RotationsListEntry.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationsListEntry {
+    pub key_id: String,
+    pub key_material_id: String,
+    pub key_material_state: String,
+    pub rotation_date: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<String>,
+    pub expiration_model: String,
+}
+
+/// ListKeyRotations response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsResponse {
+    pub rotations: Vec<RotationsListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// ScheduleKeyDeletion request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionRequest {
+    pub key_id: String,
+    pub pending_window_in_days: Option<i32>,
+}
+
+/// ScheduleKeyDeletion response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionResponse {
+    pub key_id: String,
+    pub deletion_date: Timestamp,
+    pub key_state: String,
+    pub pending_window_in_days: u32,
+}
+
+/// KeyLastUsageData.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyLastUsageData {
+    pub operation: String,
+    pub timestamp: Timestamp,
+    pub cloud_trail_event_id: String,
+    pub kms_request_id: String,
+}
+
+/// GetKeyLastUsage response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyLastUsageResponse {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_last_usage: Option<KeyLastUsageData>,
+    pub tracking_start_date: Timestamp,
+    pub key_creation_date: Timestamp,
+}

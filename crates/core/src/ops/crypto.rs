@@ -136,13 +136,13 @@ impl Kms {
         if dry_run {
             return Err(CoreError::DryRun);
         }
-        self.seal(&key, plaintext, context)
-            .await
-            .map(|(ciphertext, key_material_id)| EncryptOutput {
-                key_arn: key.arn(),
-                ciphertext,
-                key_material_id,
-            })
+        let (ciphertext, key_material_id) = self.seal(&key, plaintext, context).await?;
+        self.record_usage(caller, &key, Action::Encrypt);
+        Ok(EncryptOutput {
+            key_arn: key.arn(),
+            ciphertext,
+            key_material_id,
+        })
     }
 
     /// Decrypt a ciphertext blob made by Encrypt, GenerateDataKey or ReEncrypt.
@@ -166,6 +166,7 @@ impl Kms {
                 dry_run,
             )
             .await?;
+        self.record_usage(caller, &key, Action::Decrypt);
         Ok(DecryptOutput {
             key_arn: key.arn(),
             plaintext,
@@ -207,6 +208,8 @@ impl Kms {
         let (ciphertext, material_id) = self
             .seal(&dest, plaintext.as_bytes(), destination_context)
             .await?;
+        self.record_usage(caller, &source, Action::ReEncrypt);
+        self.record_usage(caller, &dest, Action::ReEncrypt);
         Ok(ReEncryptOutput {
             source_key_arn: source.arn(),
             source_key_material_id: source_material,
@@ -238,6 +241,7 @@ impl Kms {
         }
         let data_key = random_bytes(size.bytes())?;
         let (ciphertext, key_material_id) = self.seal(&key, data_key.as_bytes(), context).await?;
+        self.record_usage(caller, &key, action);
         Ok(DataKeyOutput {
             key_arn: key.arn(),
             ciphertext,
@@ -310,6 +314,12 @@ impl Kms {
                 .filter(|k| k.region == self.region)
                 .ok_or_else(invalid_ciphertext)?,
         };
+        if key.deleted_date.is_some() {
+            return Err(CoreError::NotFound(format!(
+                "Key '{}' does not exist",
+                key.arn()
+            )));
+        }
         authorize(caller, action, &key)?;
         key_state::check(action, &key)?;
         check_symmetric_encryption(&key, algorithm)?;

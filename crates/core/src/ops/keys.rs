@@ -92,6 +92,10 @@ impl Kms {
             tags: dedupe_tags(input.tags),
             current_key_material_id: material_id,
             multi_region: false,
+            rotation_period_days: None,
+            next_rotation_date: None,
+            pending_window_days: None,
+            deleted_date: None,
             version: 1,
         };
         let wrapped = material.wrap(&self.root_key, &record.arn(), &material_id.0)?;
@@ -100,6 +104,7 @@ impl Kms {
             key_material_id: material_id,
             wrapped,
             created: now,
+            rotation_type: None,
         };
         self.store.create_key(record.clone(), stored).await?;
         let record = Arc::new(record);
@@ -209,7 +214,7 @@ impl Kms {
 }
 
 /// A fresh random key material id.
-fn new_material_id() -> Result<KeyMaterialId, CoreError> {
+pub(crate) fn new_material_id() -> Result<KeyMaterialId, CoreError> {
     let bytes = random_bytes(32)?;
     let mut id = [0u8; 32];
     id.copy_from_slice(bytes.as_bytes());

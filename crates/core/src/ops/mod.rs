@@ -3,6 +3,7 @@
 pub mod aliases;
 pub mod crypto;
 pub mod keys;
+pub mod lifecycle;
 pub mod tags;
 
 /// A page of a listing: the items, and the marker of the next page when there is one.

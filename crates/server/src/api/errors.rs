@@ -90,6 +90,7 @@ impl ApiError {
                     CoreError::InvalidMarker(_) => E::InvalidMarkerException,
                     CoreError::NotAuthorized(_) => E::NotAuthorizedException,
                     CoreError::LimitExceeded(_) => E::LimitExceededException,
+                    CoreError::Conflict(_) => E::ConflictException,
                     CoreError::Tag(_) => E::TagException,
                     CoreError::Validation(_) => E::ValidationException,
                     CoreError::MalformedPolicyDocument(_) => E::MalformedPolicyDocumentException,

@@ -1,0 +1,465 @@
+//! The key lifecycle: automatic and on-demand rotation, ListKeyRotations, scheduled deletion,
+//! and key usage tracking (GetKeyLastUsage).
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use trent_crypto::symmetric::SymmetricKeyMaterial;
+
+use crate::action::Action;
+use crate::caller::Caller;
+use crate::error::CoreError;
+use crate::key_state;
+use crate::kms::Kms;
+use crate::model::{
+    KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, Origin,
+    RotationType,
+};
+use crate::ops::keys::new_material_id;
+use crate::ops::{page_by_index, page_limit, Page};
+use crate::store::StoreError;
+
+/// AWS's default automatic rotation period.
+pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
+/// The most on-demand rotations one key may have.
+pub const MAX_ON_DEMAND_ROTATIONS: usize = 25;
+/// The deletion waiting periods AWS accepts (the model allows 1–365).
+pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<i32> = 7..=30;
+/// The default deletion waiting period.
+pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
+
+/// GetKeyRotationStatus.
+#[derive(Debug)]
+pub struct RotationStatus {
+    pub key_arn: String,
+    pub enabled: bool,
+    pub period_days: Option<u32>,
+    pub next_rotation_date: Option<OffsetDateTime>,
+    pub on_demand_rotation_start_date: Option<OffsetDateTime>,
+}
+
+/// One entry of ListKeyRotations.
+#[derive(Debug)]
+pub struct RotationEntry {
+    pub key_id: KeyId,
+    pub key_material_id: KeyMaterialId,
+    pub current: bool,
+    pub rotation_date: OffsetDateTime,
+    pub rotation_type: Option<RotationType>,
+}
+
+/// ScheduleKeyDeletion's answer.
+#[derive(Debug)]
+pub struct ScheduledDeletion {
+    pub key_arn: String,
+    pub deletion_date: OffsetDateTime,
+    pub key_state: KeyState,
+    pub pending_window_days: u32,
+}
+
+/// GetKeyLastUsage's answer.
+#[derive(Debug)]
+pub struct LastUsage {
+    pub key_arn: String,
+    pub last_usage: Option<KeyLastUsage>,
+    pub tracking_start_date: OffsetDateTime,
+    pub key_creation_date: OffsetDateTime,
+}
+
+/// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
+fn check_rotatable(key: &KeyRecord) -> Result<(), CoreError> {
+    if key.key_spec != KeySpec::SymmetricDefault || key.origin != Origin::AwsKms {
+        return Err(CoreError::UnsupportedOperation(format!(
+            "{} does not support key rotation (KeySpec {}, Origin {}).",
+            key.arn(),
+            key.key_spec,
+            key.origin
+        )));
+    }
+    Ok(())
+}
+
+fn days(n: u32) -> Duration {
+    Duration::days(i64::from(n))
+}
+
+impl Kms {
+    /// EnableKeyRotation: rotate automatically every `period_days` (90–2560, default 365).
+    pub async fn enable_key_rotation(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        period_days: Option<i32>,
+    ) -> Result<(), CoreError> {
+        let action = Action::EnableKeyRotation;
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        check_rotatable(&key)?;
+        let period = match period_days {
+            None => DEFAULT_ROTATION_PERIOD_DAYS,
+            Some(p) if (90..=2560).contains(&p) => p as u32,
+            Some(p) => {
+                return Err(CoreError::Validation(format!(
+                    "1 validation error detected: Value '{p}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560"
+                )))
+            }
+        };
+        let now = self.now();
+        self.update_key(key.key_id, move |k| {
+            key_state::check(action, k)?;
+            k.rotation_period_days = Some(period);
+            k.next_rotation_date = Some(now + days(period));
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// DisableKeyRotation.
+    pub async fn disable_key_rotation(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<(), CoreError> {
+        let action = Action::DisableKeyRotation;
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        check_rotatable(&key)?;
+        self.update_key(key.key_id, move |k| {
+            key_state::check(action, k)?;
+            k.rotation_period_days = None;
+            k.next_rotation_date = None;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// GetKeyRotationStatus.
+    pub async fn get_key_rotation_status(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<RotationStatus, CoreError> {
+        let key = self
+            .usable_key(caller, key_id, Action::GetKeyRotationStatus)
+            .await?
+            .record;
+        check_rotatable(&key)?;
+        let in_progress = self.rotating.lock().contains(&key.key_id);
+        Ok(RotationStatus {
+            key_arn: key.arn(),
+            enabled: key.rotation_period_days.is_some(),
+            period_days: key.rotation_period_days,
+            next_rotation_date: key.next_rotation_date,
+            on_demand_rotation_start_date: in_progress.then(|| self.now()),
+        })
+    }
+
+    /// RotateKeyOnDemand: new material now, at most 25 times per key.
+    pub async fn rotate_key_on_demand(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<String, CoreError> {
+        let action = Action::RotateKeyOnDemand;
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        check_rotatable(&key)?;
+        if !self.rotating.lock().insert(key.key_id) {
+            return Err(CoreError::Conflict(format!(
+                "An on-demand rotation of {} is already in progress.",
+                key.arn()
+            )));
+        }
+        let result = self.rotate_on_demand_now(&key).await;
+        self.rotating.lock().remove(&key.key_id);
+        result.map(|_| key.arn())
+    }
+
+    async fn rotate_on_demand_now(&self, key: &KeyRecord) -> Result<(), CoreError> {
+        let on_demand = self
+            .store
+            .get_key_materials(key.key_id)
+            .await?
+            .iter()
+            .filter(|m| m.rotation_type == Some(RotationType::OnDemand))
+            .count();
+        if on_demand >= MAX_ON_DEMAND_ROTATIONS {
+            return Err(CoreError::LimitExceeded(format!(
+                "{} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
+                key.arn()
+            )));
+        }
+        let action = Action::RotateKeyOnDemand;
+        self.add_material(key, RotationType::OnDemand, move |k| {
+            key_state::check(action, k)
+        })
+        .await
+    }
+
+    /// Makes, wraps and stores new material as the key's current material; `check` runs inside
+    /// the store transaction against the latest record and may refuse.
+    pub(crate) async fn add_material(
+        &self,
+        key: &KeyRecord,
+        rotation_type: RotationType,
+        check: impl FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send + 'static,
+    ) -> Result<(), CoreError> {
+        let now = self.now();
+        let material = SymmetricKeyMaterial::generate()?;
+        let material_id = new_material_id()?;
+        let wrapped = material.wrap(&self.root_key, &key.arn(), &material_id.0)?;
+        let record = KeyMaterialRecord {
+            key_id: key.key_id,
+            key_material_id: material_id,
+            wrapped,
+            created: now,
+            rotation_type: Some(rotation_type),
+        };
+        let updated = self
+            .store
+            .rotate_key(
+                key.key_id,
+                record,
+                Box::new(move |k| {
+                    check(k)?;
+                    k.current_key_material_id = material_id;
+                    Ok(())
+                }),
+            )
+            .await?;
+        self.remember_material(key.key_id, material_id, material);
+        self.remember_key(Arc::new(updated));
+        Ok(())
+    }
+
+    /// ListKeyRotations: the rotations (or, with `include_all`, every material version).
+    pub async fn list_key_rotations(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        include_all: bool,
+        limit: Option<i32>,
+        marker: Option<&str>,
+    ) -> Result<Page<RotationEntry>, CoreError> {
+        let key = self
+            .usable_key(caller, key_id, Action::ListKeyRotations)
+            .await?
+            .record;
+        check_rotatable(&key)?;
+        let entries: Vec<RotationEntry> = self
+            .store
+            .get_key_materials(key.key_id)
+            .await?
+            .into_iter()
+            .filter(|m| include_all || m.rotation_type.is_some())
+            .map(|m| RotationEntry {
+                key_id: key.key_id,
+                current: m.key_material_id == key.current_key_material_id,
+                key_material_id: m.key_material_id,
+                rotation_date: m.created,
+                rotation_type: m.rotation_type,
+            })
+            .collect();
+        page_by_index(entries, marker, page_limit(limit))
+    }
+
+    /// ScheduleKeyDeletion: PendingDeletion for 7–30 days (default 30), then destroyed.
+    pub async fn schedule_key_deletion(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        pending_window_days: Option<i32>,
+    ) -> Result<ScheduledDeletion, CoreError> {
+        let window = match pending_window_days {
+            None => DEFAULT_PENDING_WINDOW_DAYS,
+            Some(d) if PENDING_WINDOW_DAYS.contains(&d) => d as u32,
+            Some(d) => {
+                return Err(CoreError::Validation(format!(
+                    "PendingWindowInDays must be between 7 and 30, not {d}."
+                )))
+            }
+        };
+        let action = Action::ScheduleKeyDeletion;
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        let deletion_date = self.now() + days(window);
+        let updated = self
+            .update_key(key.key_id, move |k| {
+                key_state::check(action, k)?;
+                k.key_state = KeyState::PendingDeletion;
+                k.deletion_date = Some(deletion_date);
+                k.pending_window_days = Some(window);
+                Ok(())
+            })
+            .await?;
+        Ok(ScheduledDeletion {
+            key_arn: updated.arn(),
+            deletion_date,
+            key_state: updated.key_state,
+            pending_window_days: window,
+        })
+    }
+
+    /// CancelKeyDeletion: back to Disabled.
+    pub async fn cancel_key_deletion(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<String, CoreError> {
+        let action = Action::CancelKeyDeletion;
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        let updated = self
+            .update_key(key.key_id, move |k| {
+                key_state::check(action, k)?;
+                k.key_state = KeyState::Disabled;
+                k.deletion_date = None;
+                k.pending_window_days = None;
+                Ok(())
+            })
+            .await?;
+        Ok(updated.arn())
+    }
+
+    /// Records a successful cryptographic use of `key` (kept in memory, flushed to the store by
+    /// the maintenance job, so the hot path writes nothing).
+    pub(crate) fn record_usage(&self, caller: &Caller, key: &KeyRecord, action: Action) {
+        let usage = KeyLastUsage {
+            key_id: key.key_id,
+            operation: action.name().to_string(),
+            timestamp: self.now(),
+            cloudtrail_event_id: caller.event_id.clone(),
+            kms_request_id: caller.request_id.clone(),
+        };
+        self.usage.lock().insert(key.key_id, usage);
+    }
+
+    /// Writes the usage recorded since the last flush to the store.
+    pub async fn flush_usage(&self) -> Result<(), CoreError> {
+        let pending: Vec<KeyLastUsage> = {
+            let mut guard = self.usage.lock();
+            guard.drain().map(|(_, v)| v).collect()
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        match self.store.put_key_last_usage(pending.clone()).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Keep what could not be written for the next flush (newer entries win).
+                let mut guard = self.usage.lock();
+                for u in pending {
+                    guard.entry(u.key_id).or_insert(u);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// GetKeyLastUsage.
+    pub async fn get_key_last_usage(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<LastUsage, CoreError> {
+        let key = self
+            .usable_key(caller, key_id, Action::GetKeyLastUsage)
+            .await?
+            .record;
+        let pending = self.usage.lock().get(&key.key_id).cloned();
+        let last_usage = match pending {
+            Some(u) => Some(u),
+            None => self.store.get_key_last_usage(key.key_id).await?,
+        };
+        Ok(LastUsage {
+            key_arn: key.arn(),
+            last_usage,
+            // Trent tracks every key's use from its creation.
+            tracking_start_date: key.creation_date,
+            key_creation_date: key.creation_date,
+        })
+    }
+
+    /// The maintenance job: destroys keys whose deletion window has ended, rotates keys whose
+    /// rotation is due, and flushes key usage. Idempotent: each change re-checks, inside its
+    /// store transaction, that it is still due, so a job that crashed or runs twice never
+    /// rotates twice or deletes early.
+    pub async fn run_maintenance(&self) -> Result<MaintenanceReport, CoreError> {
+        let now = self.now();
+        let mut report = MaintenanceReport::default();
+        for key_id in self.store.due_keys(now).await? {
+            let Some(key) = self.store.get_key(key_id).await? else {
+                continue;
+            };
+            if key.deleted_date.is_some() {
+                continue;
+            }
+            if key.key_state == KeyState::PendingDeletion {
+                if key.deletion_date.is_some_and(|d| d <= now) && self.destroy(key_id, now).await? {
+                    report.deleted += 1;
+                }
+                continue;
+            }
+            let due = key.next_rotation_date.is_some_and(|d| d <= now);
+            if due && key.key_state == KeyState::Enabled {
+                let period = key
+                    .rotation_period_days
+                    .unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
+                let result = self
+                    .add_material(&key, RotationType::Automatic, move |k| {
+                        let still_due = k.next_rotation_date.is_some_and(|d| d <= now);
+                        if !still_due
+                            || k.key_state != KeyState::Enabled
+                            || k.deleted_date.is_some()
+                        {
+                            return Err(CoreError::Conflict("rotation no longer due".into()));
+                        }
+                        k.next_rotation_date = Some(now + days(period));
+                        Ok(())
+                    })
+                    .await;
+                match result {
+                    Ok(()) => report.rotated += 1,
+                    Err(CoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.flush_usage().await?;
+        Ok(report)
+    }
+
+    /// Destroys a key whose deletion window has ended; false if it no longer qualifies.
+    async fn destroy(&self, key_id: KeyId, now: OffsetDateTime) -> Result<bool, CoreError> {
+        let result = self
+            .store
+            .destroy_key(
+                key_id,
+                Box::new(move |k| {
+                    let due = k.key_state == KeyState::PendingDeletion
+                        && k.deletion_date.is_some_and(|d| d <= now)
+                        && k.deleted_date.is_none();
+                    if !due {
+                        return Err(CoreError::Conflict("deletion no longer due".into()));
+                    }
+                    k.deleted_date = Some(now);
+                    Ok(())
+                }),
+            )
+            .await;
+        match result {
+            Ok(tombstone) => {
+                self.forget_destroyed(Arc::new(tombstone));
+                Ok(true)
+            }
+            Err(StoreError::Rejected(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// What one maintenance run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    /// Keys that got new material.
+    pub rotated: usize,
+    /// Keys destroyed.
+    pub deleted: usize,
+}

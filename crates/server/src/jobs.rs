@@ -1,0 +1,37 @@
+//! Background jobs: the KMS maintenance job (rotation, deletion, key-usage flush) runs at
+//! start-up and then every minute until shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::App;
+
+/// How often maintenance runs.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], until `shutdown` resolves.
+pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut ticker = tokio::time::interval(MAINTENANCE_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = ticker.tick() => {}
+        }
+        match app.kms.run_maintenance().await {
+            Ok(report) if report.rotated + report.deleted > 0 => {
+                tracing::info!(
+                    rotated = report.rotated,
+                    deleted = report.deleted,
+                    "maintenance ran"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "maintenance failed; it will run again"),
+        }
+    }
+    if let Err(e) = app.kms.flush_usage().await {
+        tracing::warn!(error = %e, "could not flush key usage at shutdown");
+    }
+}
