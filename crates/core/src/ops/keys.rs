@@ -207,7 +207,23 @@ impl Kms {
         key_id: KeyId,
         f: impl FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send + 'static,
     ) -> Result<Arc<KeyRecord>, CoreError> {
-        let updated = Arc::new(self.store.update_key(key_id, Box::new(f)).await?);
+        let updated = Arc::new(
+            self.store
+                .update_key(
+                    key_id,
+                    Box::new(move |k: &mut KeyRecord| {
+                        // A key destroyed since it was resolved is gone.
+                        if k.deleted_date.is_some() {
+                            return Err(CoreError::NotFound(format!(
+                                "Key '{}' does not exist",
+                                k.arn()
+                            )));
+                        }
+                        f(k)
+                    }),
+                )
+                .await?,
+        );
         self.remember_key(updated.clone());
         Ok(updated)
     }

@@ -450,7 +450,16 @@ impl Kms {
                 Ok(true)
             }
             Err(StoreError::Rejected(_)) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                // The store may have destroyed the key and failed only to scrub its files:
+                // whatever happened, the caches must not keep serving a destroyed key.
+                if let Ok(Some(k)) = self.store.get_key(key_id).await {
+                    if k.deleted_date.is_some() {
+                        self.forget_destroyed(Arc::new(k));
+                    }
+                }
+                Err(e.into())
+            }
         }
     }
 }
