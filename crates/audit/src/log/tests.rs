@@ -428,39 +428,6 @@ async fn the_default_policy_does_not_fsync_per_record() {
     assert!(syncs <= 2, "{syncs} fsyncs for 50 records");
 }
 
-/// Throughput smoke test: `cargo test -p trent-audit --release -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
-#[ignore]
-async fn throughput() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
-    let tasks = 256u64;
-    let per_task = 800u64;
-    let n = tasks * per_task;
-    let start = Instant::now();
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let log = log.clone();
-        handles.push(tokio::spawn(async move {
-            for i in 0..per_task {
-                log.append(record(t * 1_000_000 + i)).await.unwrap();
-            }
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = start.elapsed();
-    log.close();
-    println!(
-        "{n} records in {elapsed:?}: {:.0} records/s",
-        n as f64 / elapsed.as_secs_f64()
-    );
-    let vstart = Instant::now();
-    assert_eq!(verify(dir.path()).unwrap().records, n);
-    println!("verified in {:?}", vstart.elapsed());
-}
-
 #[test]
 fn the_handle_and_its_append_future_can_cross_threads() {
     fn send_sync<T: Send + Sync>(_: &T) {}
