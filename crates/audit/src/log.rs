@@ -1,11 +1,11 @@
-//! The append-only log and its group-committing writer thread.
+//! The append-only log: group commit by a leader append, fsync on a background thread.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -79,30 +79,52 @@ pub struct AuditOptions {
     pub fsync: FsyncPolicy,
 }
 
-/// A serialized record waiting for the writer: its JSON object without the final `}`.
+/// A serialized record waiting to be written: its JSON object without the final `}`.
 struct Pending {
     json: Vec<u8>,
-    ack: oneshot::Sender<Result<(), AuditError>>,
+    ack: oneshot::Sender<Ack>,
 }
 
-enum Msg {
-    Append(Pending),
-    Close,
+/// What a waiting append is told.
+enum Ack {
+    /// Its record was written (or not).
+    Done(Result<(), AuditError>),
+    /// It is the next leader: it writes its own record (handed back) and whatever queued up.
+    Lead(Vec<u8>),
+}
+
+/// Records queued behind the current leader.
+#[derive(Default)]
+struct Queue {
+    pending: VecDeque<Pending>,
+    /// Some append is writing a batch (or has been handed the lead and will).
+    leading: bool,
+    closed: bool,
 }
 
 /// Handle to the append-only, hash-chained audit log (`audit.jsonl` and `audit.head` in one
 /// directory). Cheap to clone; `Send + Sync`. One writer per directory: do not open the same
 /// directory twice at once.
+///
+/// Group commit without a thread hop: the append that finds the log idle becomes the leader
+/// and writes its record together with every record queued behind it in one `write(2)`, then
+/// hands the lead to the first record queued meanwhile. Followers wait on a oneshot. The
+/// write is a short append to the page cache; fsync — the part that can take milliseconds —
+/// runs on a background thread under the default [`FsyncPolicy::Interval`].
 #[derive(Clone)]
 pub struct AuditLog {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    tx: mpsc::Sender<Msg>,
+    queue: Mutex<Queue>,
+    /// The writing side; only the leader (and close) locks it.
+    core: Arc<Mutex<Box<dyn WriteCore>>>,
     /// False after the last batch failed to write, until one succeeds.
     healthy: Arc<AtomicBool>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The background fsync thread (interval policy only).
+    syncer: Option<Syncer>,
+    shut: AtomicBool,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -111,8 +133,15 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
+fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves consistent data (each update is a
+    // single assignment or a push), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl AuditLog {
-    /// Opens (creating if needed) the log in `dir` and starts its writer thread.
+    /// Opens (creating if needed) the log in `dir` and, for the interval policy, starts its
+    /// fsync thread.
     ///
     /// Resumes the chain from the last complete line. After a crash the log may be ahead of
     /// the head: the new lines' chain is checked and the head rewritten; a torn final line (a
@@ -157,9 +186,9 @@ impl AuditLog {
     /// Appends one record. Resolves once its line is written to the log file (and, with
     /// [`FsyncPolicy::EveryBatch`], fsynced); an `Err` means it was not, and the request must
     /// fail. Records appended concurrently are written together (group commit). Dropping the
-    /// future does not withdraw the record: once queued, it is written.
+    /// future does not withdraw a queued record: once queued, it is written.
     pub async fn append(&self, record: AuditRecord) -> Result<(), AuditError> {
-        let mut json = Vec::with_capacity(768);
+        let mut json = Vec::with_capacity(1024);
         serde_json::to_writer(&mut json, &record)
             .map_err(|e| AuditError::Serialize(e.to_string()))?;
         // A record always serializes as a non-empty object: drop its `}` so the writer can add
@@ -167,12 +196,29 @@ impl AuditLog {
         if json.pop() != Some(b'}') || json.len() < 2 {
             return Err(AuditError::Serialize("not a JSON object".into()));
         }
-        let (ack, done) = oneshot::channel();
-        self.inner
-            .tx
-            .send(Msg::Append(Pending { json, ack }))
-            .map_err(|_| AuditError::Closed)?;
-        done.await.map_err(|_| AuditError::Closed)?
+        let waiting = {
+            let mut q = lock(&self.inner.queue);
+            if q.closed {
+                return Err(AuditError::Closed);
+            }
+            if q.leading {
+                let (ack, done) = oneshot::channel();
+                q.pending.push_back(Pending { json, ack });
+                Err(done)
+            } else {
+                q.leading = true;
+                Ok(json)
+            }
+        };
+        let mine = match waiting {
+            Ok(json) => json,
+            Err(done) => match done.await {
+                Ok(Ack::Done(result)) => return result,
+                Ok(Ack::Lead(json)) => json,
+                Err(_) => return Err(AuditError::Closed),
+            },
+        };
+        self.inner.lead(mine)
     }
 
     /// Whether the last batch was written (true before the first). The server refuses
@@ -182,26 +228,92 @@ impl AuditLog {
         self.inner.healthy.load(Ordering::Relaxed)
     }
 
-    /// Writes everything queued, fsyncs (unless [`FsyncPolicy::Never`]), updates the head and
-    /// stops the writer thread; later appends fail with [`AuditError::Closed`]. Blocks until
-    /// done. Dropping the last handle does the same.
+    /// Stops taking records, waits for the batch being written, fsyncs (unless
+    /// [`FsyncPolicy::Never`]) and brings the head up to date; later appends fail with
+    /// [`AuditError::Closed`]. Blocks until done. Dropping the last handle does the same.
     pub fn close(&self) {
         self.inner.close();
     }
 }
 
 impl Inner {
-    fn close(&self) {
-        let _ = self.tx.send(Msg::Close);
-        let handle = match self.writer.lock() {
-            Ok(mut g) => g.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(h) = handle {
-            if h.join().is_err() {
-                tracing::error!("the audit writer thread panicked");
+    /// As leader: writes `mine` with the records queued behind it, then passes the lead to
+    /// the first record queued meanwhile. Returns the result for `mine`.
+    fn lead(&self, mine: Vec<u8>) -> Result<(), AuditError> {
+        let my_result = self.write_round(mine);
+        self.hand_off();
+        my_result
+    }
+
+    /// Passes the lead to the first queued record, or marks the log idle.
+    fn hand_off(&self) {
+        loop {
+            let mut q = lock(&self.queue);
+            let Some(next) = q.pending.pop_front() else {
+                q.leading = false;
+                return;
+            };
+            drop(q);
+            match next.ack.send(Ack::Lead(next.json)) {
+                Ok(()) => return,
+                // Its append was dropped; a queued record is never withdrawn, so write it here
+                // and look for the next leader again.
+                Err(Ack::Lead(json)) => {
+                    let _ = self.write_round(json);
+                }
+                Err(Ack::Done(_)) => {}
             }
         }
+    }
+
+    /// Writes `first` and up to a batch of queued records in one write, and acknowledges the
+    /// queued ones. Returns the result for `first`.
+    fn write_round(&self, first: Vec<u8>) -> Result<(), AuditError> {
+        let batch = take_batch(&mut lock(&self.queue).pending);
+        let mut records: Vec<&[u8]> = Vec::with_capacity(batch.len() + 1);
+        records.push(&first);
+        records.extend(batch.iter().map(|p| p.json.as_slice()));
+        let result = lock(&self.core).write(&records).map_err(AuditError::Write);
+        self.healthy.store(result.is_ok(), Ordering::Relaxed);
+        match &result {
+            Ok(()) => {
+                if let Some(s) = &self.syncer {
+                    s.mark_dirty();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, records = records.len(), "audit write failed"),
+        }
+        for p in batch {
+            let _ = p.ack.send(Ack::Done(result.clone()));
+        }
+        result
+    }
+
+    fn close(&self) {
+        if self.shut.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        lock(&self.queue).closed = true;
+        // Wait (bounded) for the leader and everything queued behind it. A lead handed to an
+        // append whose task never runs again must not hang shutdown.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            {
+                let q = lock(&self.queue);
+                if !q.leading && q.pending.is_empty() {
+                    break;
+                }
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!("audit log closed while records were still being written");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Some(s) = &self.syncer {
+            s.stop();
+        }
+        lock(&self.core).shutdown();
     }
 }
 
@@ -209,6 +321,17 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Takes up to [`MAX_BATCH_RECORDS`] / [`MAX_BATCH_BYTES`] from the front of the queue.
+fn take_batch(pending: &mut VecDeque<Pending>) -> Vec<Pending> {
+    let mut bytes = 0;
+    let mut n = 0;
+    while n < pending.len() && n < MAX_BATCH_RECORDS && bytes < MAX_BATCH_BYTES {
+        bytes += pending[n].json.len();
+        n += 1;
+    }
+    pending.drain(..n).collect()
 }
 
 #[cfg(unix)]
@@ -359,7 +482,13 @@ pub(crate) trait Sink: Send + 'static {
     fn truncate(&mut self, len: u64) -> io::Result<()>;
     /// fdatasync.
     fn sync(&mut self) -> io::Result<()>;
+    /// An fdatasync of the same file through a second handle, for the fsync thread, so an
+    /// fsync never holds up appends.
+    fn syncer(&self) -> io::Result<SyncFn>;
 }
+
+/// fdatasync of the log through its own handle.
+pub(crate) type SyncFn = Box<dyn FnMut() -> io::Result<()> + Send>;
 
 impl Sink for File {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -371,6 +500,10 @@ impl Sink for File {
     fn sync(&mut self) -> io::Result<()> {
         self.sync_data()
     }
+    fn syncer(&self) -> io::Result<SyncFn> {
+        let f = self.try_clone()?;
+        Ok(Box::new(move || f.sync_data()))
+    }
 }
 
 pub(crate) fn spawn<S: Sink>(
@@ -379,131 +512,67 @@ pub(crate) fn spawn<S: Sink>(
     state: ChainState,
     options: AuditOptions,
 ) -> io::Result<AuditLog> {
-    let (tx, rx) = mpsc::channel();
     let healthy = Arc::new(AtomicBool::new(true));
-    let writer = Writer {
-        healthy: healthy.clone(),
+    let sync_fn = match options.fsync {
+        FsyncPolicy::Interval(_) => Some(sink.syncer()?),
+        _ => None,
+    };
+    let core: Arc<Mutex<Box<dyn WriteCore>>> = Arc::new(Mutex::new(Box::new(Writer {
         sink,
         head_file,
         state,
         policy: options.fsync,
-        unsynced: false,
-        head_stale: false,
-        last_sync: Instant::now(),
         needs_repair: false,
         poisoned: None,
         buf: Vec::with_capacity(64 * 1024),
-        batch: Vec::with_capacity(256),
+    })));
+    let syncer = match (options.fsync, sync_fn) {
+        (FsyncPolicy::Interval(every), Some(f)) => {
+            Some(Syncer::start(every, f, core.clone(), healthy.clone())?)
+        }
+        _ => None,
     };
-    let handle = std::thread::Builder::new()
-        .name("trent-audit-writer".into())
-        .spawn(move || writer.run(rx))?;
     Ok(AuditLog {
         inner: Arc::new(Inner {
-            tx,
+            queue: Mutex::new(Queue::default()),
+            core,
             healthy,
-            writer: Mutex::new(Some(handle)),
+            syncer,
+            shut: AtomicBool::new(false),
         }),
     })
 }
 
+/// The writing side of the log, behind one lock.
+trait WriteCore: Send {
+    /// Chains and writes `records` in one write (and fsyncs, with [`FsyncPolicy::EveryBatch`]).
+    fn write(&mut self, records: &[&[u8]]) -> Result<(), Arc<io::Error>>;
+    /// The chain as written.
+    fn state(&self) -> ChainState;
+    /// Writes `head` to the head file (after the fsync thread made it durable in the log).
+    fn write_head(&mut self, head: Head);
+    /// Refuses every later write: an fsync failed.
+    fn poison(&mut self, e: Arc<io::Error>);
+    /// Final head update and head fsync at close.
+    fn shutdown(&mut self);
+}
+
 struct Writer<S: Sink> {
     sink: S,
-    /// Shared with [`AuditLog::is_healthy`].
-    healthy: Arc<AtomicBool>,
     head_file: File,
     /// The chain as written to the log.
     state: ChainState,
     policy: FsyncPolicy,
-    /// Records written but not yet fsynced.
-    unsynced: bool,
-    /// The head file is behind `state`.
-    head_stale: bool,
-    last_sync: Instant,
     /// A failed write may have left a partial batch that could not yet be cut off.
     needs_repair: bool,
     /// An fsync failed: the file's durable state is unknown, so nothing more is acknowledged
     /// (fsync is not retried, after PostgreSQL's "fsyncgate").
     poisoned: Option<Arc<io::Error>>,
     buf: Vec<u8>,
-    batch: Vec<Pending>,
 }
 
-impl<S: Sink> Writer<S> {
-    fn run(mut self, rx: mpsc::Receiver<Msg>) {
-        let mut closing = false;
-        while !closing {
-            let first = match self.next_deadline() {
-                Some(deadline) => {
-                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                        Ok(m) => m,
-                        Err(RecvTimeoutError::Timeout) => {
-                            self.sync_point();
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-                None => match rx.recv() {
-                    Ok(m) => m,
-                    Err(_) => break,
-                },
-            };
-            let mut bytes = 0;
-            match first {
-                Msg::Close => break,
-                Msg::Append(p) => {
-                    bytes += p.json.len();
-                    self.batch.push(p);
-                }
-            }
-            while self.batch.len() < MAX_BATCH_RECORDS && bytes < MAX_BATCH_BYTES {
-                match rx.try_recv() {
-                    Ok(Msg::Append(p)) => {
-                        bytes += p.json.len();
-                        self.batch.push(p);
-                    }
-                    Ok(Msg::Close) => {
-                        closing = true;
-                        break;
-                    }
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                }
-            }
-            self.write_batch();
-            if let FsyncPolicy::Interval(d) = self.policy {
-                if self.unsynced && self.last_sync.elapsed() >= d {
-                    self.sync_point();
-                }
-            }
-        }
-        self.shutdown();
-        // Anything still queued is dropped with the receiver: its appends see `Closed`.
-    }
-
-    /// When the next interval fsync is due, if one is pending.
-    fn next_deadline(&self) -> Option<Instant> {
-        match self.policy {
-            FsyncPolicy::Interval(d) if self.unsynced || self.head_stale => {
-                Some(self.last_sync + d)
-            }
-            _ => None,
-        }
-    }
-
-    /// Chains, writes and acknowledges the pending batch.
-    fn write_batch(&mut self) {
-        let result = self.write_lines();
-        self.healthy.store(result.is_ok(), Ordering::Relaxed);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, records = self.batch.len(), "audit write failed");
-        }
-        for p in self.batch.drain(..) {
-            let _ = p.ack.send(result.clone().map_err(AuditError::Write));
-        }
-    }
-
-    fn write_lines(&mut self) -> Result<(), Arc<io::Error>> {
+impl<S: Sink> WriteCore for Writer<S> {
+    fn write(&mut self, records: &[&[u8]]) -> Result<(), Arc<io::Error>> {
         if let Some(e) = &self.poisoned {
             return Err(e.clone());
         }
@@ -514,9 +583,9 @@ impl<S: Sink> Writer<S> {
         self.buf.clear();
         let mut seq = self.state.sequence;
         let mut prev = self.state.last_hash;
-        for p in &self.batch {
+        for json in records {
             let start = self.buf.len();
-            self.buf.extend_from_slice(&p.json);
+            self.buf.extend_from_slice(json);
             seq += 1;
             chain::push_chain_member(&mut self.buf, seq, &prev);
             prev = chain::sha256(&self.buf[start..]);
@@ -535,79 +604,155 @@ impl<S: Sink> Writer<S> {
             last_hash: prev,
             len: self.state.len + self.buf.len() as u64,
         };
-        if self.policy == FsyncPolicy::EveryBatch {
-            if let Err(e) = self.sink.sync() {
-                // The lines are in the file but their durability is unknown: acknowledge
-                // nothing, now or later.
-                let e = Arc::new(e);
-                tracing::error!(error = %e, "audit fsync failed; the audit log is poisoned");
-                self.state = new_state;
-                self.poisoned = Some(e.clone());
-                return Err(e);
-            }
-            self.state = new_state;
-            self.last_sync = Instant::now();
-            self.update_head();
-            return Ok(());
-        }
         self.state = new_state;
-        if self.policy == FsyncPolicy::Never {
-            self.update_head();
-        } else {
-            self.unsynced = true;
-            self.head_stale = true;
+        match self.policy {
+            FsyncPolicy::EveryBatch => {
+                if let Err(e) = self.sink.sync() {
+                    // The lines are in the file but their durability is unknown: acknowledge
+                    // nothing, now or later.
+                    let e = Arc::new(e);
+                    self.poison(e.clone());
+                    return Err(e);
+                }
+                self.write_head(self.state.head());
+            }
+            FsyncPolicy::Never => self.write_head(self.state.head()),
+            // The fsync thread brings the head up after it has fsynced the log.
+            FsyncPolicy::Interval(_) => {}
         }
         Ok(())
     }
 
-    /// Interval policy: fsync the log, then bring the head up to it, so a durable head never
-    /// names a record that is not durable.
-    fn sync_point(&mut self) {
-        self.last_sync = Instant::now();
-        if self.poisoned.is_some() {
-            return;
-        }
-        if self.unsynced {
-            if let Err(e) = self.sink.sync() {
-                let e = Arc::new(e);
-                tracing::error!(error = %e, "audit fsync failed; the audit log is poisoned");
-                self.poisoned = Some(e);
-                return;
-            }
-            self.unsynced = false;
-        }
-        if self.head_stale {
-            self.update_head();
+    fn state(&self) -> ChainState {
+        self.state
+    }
+
+    fn write_head(&mut self, head: Head) {
+        if let Err(e) = chain::write_head(&mut self.head_file, &head) {
+            // The records are in the log; a stale head only makes the next open re-check the
+            // chain. The next sync point or close writes it again.
+            tracing::warn!(error = %e, "cannot update the audit head");
         }
     }
 
-    fn update_head(&mut self) {
-        match chain::write_head(&mut self.head_file, &self.state.head()) {
-            Ok(()) => self.head_stale = false,
-            Err(e) => {
-                // The records are in the log; a stale head only makes the next open re-check
-                // the chain. Retry at the next sync point.
-                tracing::warn!(error = %e, "cannot update the audit head");
-                self.head_stale = true;
-            }
-        }
+    fn poison(&mut self, e: Arc<io::Error>) {
+        tracing::error!(error = %e, "audit fsync failed; the audit log is poisoned");
+        self.poisoned = Some(e);
     }
 
     fn shutdown(&mut self) {
         if self.poisoned.is_some() {
             return;
         }
-        if self.policy != FsyncPolicy::Never && self.unsynced {
-            if let Err(e) = self.sink.sync() {
-                tracing::error!(error = %e, "audit fsync at close failed");
-                return;
-            }
-            self.unsynced = false;
+        if self.policy == FsyncPolicy::Never {
+            self.write_head(self.state.head());
+            return;
         }
-        self.update_head();
-        if self.policy != FsyncPolicy::Never {
-            if let Err(e) = self.head_file.sync_data() {
-                tracing::warn!(error = %e, "cannot fsync the audit head at close");
+        // Interval: the fsync thread's last round made the log durable and wrote the head.
+        if let Err(e) = self.head_file.sync_data() {
+            tracing::warn!(error = %e, "cannot fsync the audit head at close");
+        }
+    }
+}
+
+/// The background fsync thread of the interval policy: at most `every` after a batch is
+/// written, fsyncs the log and then writes the head, so a durable head never names a record
+/// that is not durable.
+struct Syncer {
+    ctl: Arc<SyncCtl>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct SyncCtl {
+    state: Mutex<SyncState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// Records were written since the last fsync began.
+    dirty: bool,
+    stop: bool,
+}
+
+impl Syncer {
+    fn start(
+        every: Duration,
+        mut sync: SyncFn,
+        core: Arc<Mutex<Box<dyn WriteCore>>>,
+        healthy: Arc<AtomicBool>,
+    ) -> io::Result<Syncer> {
+        let ctl = Arc::new(SyncCtl {
+            state: Mutex::new(SyncState::default()),
+            wake: Condvar::new(),
+        });
+        let thread_ctl = ctl.clone();
+        let thread = std::thread::Builder::new()
+            .name("trent-audit-fsync".into())
+            .spawn(move || {
+                let ctl = thread_ctl;
+                let mut last_sync = Instant::now();
+                loop {
+                    let mut s = lock(&ctl.state);
+                    while !s.dirty && !s.stop {
+                        s = ctl.wake.wait(s).unwrap_or_else(|p| p.into_inner());
+                    }
+                    // Let a batch's worth of records gather, unless closing.
+                    while !s.stop {
+                        let due = last_sync + every;
+                        let now = Instant::now();
+                        if now >= due {
+                            break;
+                        }
+                        s = ctl
+                            .wake
+                            .wait_timeout(s, due - now)
+                            .map(|(g, _)| g)
+                            .unwrap_or_else(|p| p.into_inner().0);
+                    }
+                    let stop = s.stop;
+                    let dirty = std::mem::take(&mut s.dirty);
+                    drop(s);
+                    if dirty {
+                        last_sync = Instant::now();
+                        let head = lock(&core).state().head();
+                        match sync() {
+                            Ok(()) => lock(&core).write_head(head),
+                            Err(e) => {
+                                healthy.store(false, Ordering::Relaxed);
+                                lock(&core).poison(Arc::new(e));
+                                // Nothing more will be acknowledged; stop syncing.
+                                return;
+                            }
+                        }
+                    }
+                    if stop {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Syncer {
+            ctl,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Called after each written batch.
+    fn mark_dirty(&self) {
+        let mut s = lock(&self.ctl.state);
+        if !s.dirty {
+            s.dirty = true;
+            self.ctl.wake.notify_one();
+        }
+    }
+
+    /// Runs a last round if records are unsynced, and stops the thread.
+    fn stop(&self) {
+        lock(&self.ctl.state).stop = true;
+        self.ctl.wake.notify_one();
+        if let Some(t) = lock(&self.thread).take() {
+            if t.join().is_err() {
+                tracing::error!("the audit fsync thread panicked");
             }
         }
     }

@@ -129,7 +129,7 @@ pub fn records_response_elements(operation: &str) -> bool {
 /// Builds `requestParameters` from a request's JSON: drops every secret-bearing member (see the
 /// module docs), recursively, and lowerCamelCases member names outside encryption-context maps.
 /// Anything but a JSON object (a body that did not parse as one) gives `null`.
-pub fn redact_request_parameters(operation: &str, params: serde_json::Value) -> serde_json::Value {
+pub fn redact_request_parameters(operation: &str, params: &serde_json::Value) -> serde_json::Value {
     let _ = operation; // the rules are the same for every operation, so unknown ones are safe too
     match params {
         Value::Object(_) => walk(params, true),
@@ -143,7 +143,7 @@ pub fn redact_request_parameters(operation: &str, params: serde_json::Value) -> 
 /// signature, MAC, token or policy.
 pub fn redact_response_elements(
     operation: &str,
-    resp: serde_json::Value,
+    resp: &serde_json::Value,
 ) -> Option<serde_json::Value> {
     if !records_response_elements(operation) {
         return None;
@@ -157,29 +157,31 @@ pub fn redact_response_elements(
 /// lowerCamelCases every member name (`KeyId` → `keyId`; names that start with an acronym, like
 /// `AWSAccountId`, stay as CloudTrail writes them), recursively, except the keys of
 /// encryption-context maps, which are user data.
-pub fn camel_case_keys(v: serde_json::Value) -> serde_json::Value {
+pub fn camel_case_keys(v: &serde_json::Value) -> serde_json::Value {
     walk(v, false)
 }
 
-fn walk(v: Value, redact: bool) -> Value {
+/// Copies `v` with member names lowerCamelCased and, with `redact`, secret members left out.
+/// Works by reference so a secret is never copied just to be dropped.
+fn walk(v: &Value, redact: bool) -> Value {
     match v {
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                if redact && is_redacted(&k) {
+                if redact && is_redacted(k) {
                     continue;
                 }
-                let v = if is_user_map(&k) && is_string_map(&v) {
-                    v
+                let v = if is_user_map(k) && is_string_map(v) {
+                    v.clone()
                 } else {
                     walk(v, redact)
                 };
-                out.insert(camel(&k), v);
+                out.insert(camel(k), v);
             }
             Value::Object(out)
         }
-        Value::Array(a) => Value::Array(a.into_iter().map(|v| walk(v, redact)).collect()),
-        other => other,
+        Value::Array(a) => Value::Array(a.iter().map(|v| walk(v, redact)).collect()),
+        other => other.clone(),
     }
 }
 
@@ -290,7 +292,7 @@ mod tests {
             "GrantTokens": ["token-1"],
             "DryRun": false
         });
-        let out = redact_request_parameters("Encrypt", req);
+        let out = redact_request_parameters("Encrypt", &req);
         assert_eq!(
             out,
             json!({
@@ -367,7 +369,7 @@ mod tests {
             ),
         ];
         for (op, req, want) in cases {
-            assert_eq!(redact_request_parameters(op, req), want, "{op}");
+            assert_eq!(redact_request_parameters(op, &req), want, "{op}");
         }
     }
 
@@ -378,7 +380,7 @@ mod tests {
             "Operations": ["Decrypt"],
             "Constraints": {"EncryptionContextSubset": {"Dept": "IT", "SecretLevel": "low"}}
         });
-        let out = redact_request_parameters("CreateGrant", req);
+        let out = redact_request_parameters("CreateGrant", &req);
         assert_eq!(
             out["constraints"]["encryptionContextSubset"],
             json!({"Dept": "IT", "SecretLevel": "low"})
@@ -393,7 +395,7 @@ mod tests {
                       "List": [{"DataBlob": "z", "Ok": true}], "MacAlgorithm": "HMAC_SHA_384",
                       "session_token": "t", "AdminPassword": "p"}
         });
-        let out = redact_request_parameters("Future", req);
+        let out = redact_request_parameters("Future", &req);
         assert_eq!(
             out,
             json!({"outer": {"barCount": 1, "list": [{"ok": true}], "macAlgorithm": "HMAC_SHA_384"}})
@@ -403,11 +405,11 @@ mod tests {
     #[test]
     fn a_non_object_request_gives_null() {
         assert_eq!(
-            redact_request_parameters("Encrypt", json!("AQ==")),
+            redact_request_parameters("Encrypt", &json!("AQ==")),
             Value::Null
         );
         assert_eq!(
-            redact_request_parameters("Encrypt", json!([1])),
+            redact_request_parameters("Encrypt", &json!([1])),
             Value::Null
         );
     }
@@ -431,7 +433,7 @@ mod tests {
             "NotAnOperation",
         ] {
             let resp = json!({"Plaintext": "AQ==", "CiphertextBlob": "AQ==", "KeyId": "k", "Policy": "{}"});
-            assert_eq!(redact_response_elements(op, resp), None, "{op}");
+            assert_eq!(redact_response_elements(op, &resp), None, "{op}");
         }
     }
 
@@ -439,22 +441,22 @@ mod tests {
     fn management_responses_are_recorded_without_secrets() {
         let resp = json!({"KeyMetadata": {"AWSAccountId": "111122223333", "KeyId": "k", "Arn": "arn:aws:kms:us-east-1:111122223333:key/k",
                                           "KeySpec": "SYMMETRIC_DEFAULT", "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"]}});
-        let out = redact_response_elements("CreateKey", resp).unwrap();
+        let out = redact_response_elements("CreateKey", &resp).unwrap();
         assert_eq!(
             out,
             json!({"keyMetadata": {"AWSAccountId": "111122223333", "keyId": "k", "arn": "arn:aws:kms:us-east-1:111122223333:key/k",
                                    "keySpec": "SYMMETRIC_DEFAULT", "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"]}})
         );
         let grant =
-            redact_response_elements("CreateGrant", json!({"GrantId": "g", "GrantToken": "t"}));
+            redact_response_elements("CreateGrant", &json!({"GrantId": "g", "GrantToken": "t"}));
         assert_eq!(grant, Some(json!({"grantId": "g"})));
         let replica = redact_response_elements(
             "ReplicateKey",
-            json!({"ReplicaKeyMetadata": {"KeyId": "k"}, "ReplicaPolicy": "{}"}),
+            &json!({"ReplicaKeyMetadata": {"KeyId": "k"}, "ReplicaPolicy": "{}"}),
         );
         assert_eq!(replica, Some(json!({"replicaKeyMetadata": {"keyId": "k"}})));
-        assert_eq!(redact_response_elements("EnableKey", json!({})), None);
-        assert_eq!(redact_response_elements("EnableKey", Value::Null), None);
+        assert_eq!(redact_response_elements("EnableKey", &json!({})), None);
+        assert_eq!(redact_response_elements("EnableKey", &Value::Null), None);
     }
 
     #[test]
@@ -462,7 +464,7 @@ mod tests {
         let v = json!({"KeyId": "k", "AWSAccountId": "1", "EncryptionContext": {"UserKey": "v"},
                        "Nested": [{"TagKey": "a"}], "already": 1});
         assert_eq!(
-            camel_case_keys(v),
+            camel_case_keys(&v),
             json!({"keyId": "k", "AWSAccountId": "1", "encryptionContext": {"UserKey": "v"},
                    "nested": [{"tagKey": "a"}], "already": 1})
         );
@@ -553,9 +555,9 @@ mod tests {
         #[test]
         fn no_secret_survives_redaction(body in request(), op in prop::sample::select(MUTATING_OPERATIONS.to_vec())) {
             let wrapped = json!({"Body": body});
-            let req = redact_request_parameters(op, wrapped.clone()).to_string();
+            let req = redact_request_parameters(op, &wrapped).to_string();
             prop_assert!(!req.contains(SECRET_MARK), "{}", req);
-            if let Some(resp) = redact_response_elements(op, wrapped) {
+            if let Some(resp) = redact_response_elements(op, &wrapped) {
                 let resp = resp.to_string();
                 prop_assert!(!resp.contains(SECRET_MARK), "{}", resp);
             }

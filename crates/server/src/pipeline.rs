@@ -100,7 +100,7 @@ async fn run(
         serde_json::from_slice(&body)
             .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
     };
-    facts.request_parameters = Some(redact_request_parameters(op.name(), value.clone()));
+    facts.request_parameters = Some(redact_request_parameters(op.name(), &value));
     check_request(op, &value)?;
 
     // Fail closed before changing anything when the audit log is known to be unwritable: a
@@ -269,7 +269,7 @@ fn audit_record(
             }
             record.response_elements = outcome
                 .response_elements
-                .clone()
+                .as_ref()
                 .and_then(|v| redact_response_elements(&record.event_name, v));
         }
         Err(e) => {
@@ -284,7 +284,9 @@ fn audit_record(
 /// ⑦ The response: JSON body or AWS error shape, always with `x-amzn-RequestId`.
 fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<Bytes>> {
     let (status, body) = match result {
-        Ok(outcome) => (StatusCode::OK, Bytes::from(outcome.body.to_vec())),
+        // The body moves into hyper's buffer without a copy. Hyper does not zeroize what it
+        // sends, so a copy would only leave a second, unzeroized plaintext behind.
+        Ok(mut outcome) => (StatusCode::OK, Bytes::from(std::mem::take(&mut *outcome.body))),
         Err(e) => {
             if e.is_internal() {
                 tracing::error!(request_id, error = ?e, "request failed inside Trent");
