@@ -19,6 +19,6 @@ pub mod resolve;
 pub mod store;
 
 pub use action::Action;
-pub use caller::Caller;
+pub use caller::{Caller, Identity};
 pub use error::CoreError;
 pub use kms::{CacheSizes, Kms};

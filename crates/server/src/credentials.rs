@@ -7,16 +7,18 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId};
-use trent_core::Kms;
+use trent_core::{Identity, Kms};
 use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
 use trent_sigv4::{Credential, CredentialSource};
 use zeroize::Zeroizing;
 
 /// Who an access key belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct KeyOwner {
     pub account_id: AccountId,
     pub principal_arn: String,
+    /// The principal as policies see it; built when the key is loaded, shared by its requests.
+    pub identity: Arc<Identity>,
 }
 
 struct Entry {
@@ -66,11 +68,20 @@ impl Credentials {
             Zeroizing::new(String::from_utf8(secret.as_bytes().to_vec()).map_err(|_| {
                 format!("the secret of access key {} is not text", r.access_key_id)
             })?);
+        let identity = if r.principal_arn == format!("arn:aws:iam::{}:root", r.account_id) {
+            Identity::account_root(&r.account_id)
+        } else {
+            return Err(format!(
+                "access key {} belongs to {}, and only account roots are supported",
+                r.access_key_id, r.principal_arn
+            ));
+        };
         let entry = Entry {
             secret,
             owner: KeyOwner {
                 account_id: r.account_id.clone(),
                 principal_arn: r.principal_arn.clone(),
+                identity: Arc::new(identity),
             },
         };
         self.keys

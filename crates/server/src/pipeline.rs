@@ -194,6 +194,7 @@ fn authenticate(
         return Ok(Caller {
             account_id: dev_account.clone(),
             principal_arn: format!("arn:aws:iam::{dev_account}:root"),
+            identity: std::sync::Arc::new(trent_core::Identity::account_root(dev_account)),
             access_key_id: checked.access_key_id,
             source_ip: Some(peer.ip()),
             request_id: facts.request_id.clone(),
@@ -205,6 +206,7 @@ fn authenticate(
     Ok(Caller {
         account_id: verified.principal.account_id,
         principal_arn: verified.principal.principal_arn,
+        identity: verified.principal.identity,
         access_key_id: verified.access_key_id,
         source_ip: Some(peer.ip()),
         request_id: facts.request_id.clone(),
@@ -286,7 +288,10 @@ fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<
     let (status, body) = match result {
         // The body moves into hyper's buffer without a copy. Hyper does not zeroize what it
         // sends, so a copy would only leave a second, unzeroized plaintext behind.
-        Ok(mut outcome) => (StatusCode::OK, Bytes::from(std::mem::take(&mut *outcome.body))),
+        Ok(mut outcome) => (
+            StatusCode::OK,
+            Bytes::from(std::mem::take(&mut *outcome.body)),
+        ),
         Err(e) => {
             if e.is_internal() {
                 tracing::error!(request_id, error = ?e, "request failed inside Trent");
