@@ -8,7 +8,8 @@
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     /// A client-supplied ciphertext blob is malformed, corrupted, made under other key
-    /// material, or bound to another encryption context.
+    /// material, or bound to another encryption context; or an ML-KEM ciphertext has the
+    /// wrong length for the key's parameter set.
     #[error(
         "the ciphertext is invalid, corrupted, or does not match the key or encryption context"
     )]
@@ -52,6 +53,28 @@ pub enum CryptoError {
     /// Any other I/O failure.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// The algorithm (or message type) is not one this key spec supports, e.g.
+    /// `ECDSA_SHA_384` with an `ECC_NIST_P256` key, `RSAES_OAEP_SHA_1` with an ECC key, or
+    /// `HMAC_SHA_256` with an `HMAC_384` key.
+    #[error("the algorithm or message type is not supported for this key spec")]
+    UnsupportedAlgorithm,
+
+    /// The message, digest, μ or plaintext handed to an operation is unacceptable: a `DIGEST`
+    /// of the wrong length for the algorithm's hash, or a plaintext too long for RSA-OAEP.
+    /// Carries a fixed description, never the data.
+    #[error("invalid message: {0}")]
+    InvalidMessage(&'static str),
+
+    /// A peer public key (DeriveSharedSecret) is not a DER SubjectPublicKeyInfo of a valid
+    /// point on the private key's curve.
+    #[error("the public key is not a valid DER SubjectPublicKeyInfo on the key's curve")]
+    InvalidPublicKey,
+
+    /// Asymmetric decryption failed (wrong key, wrong algorithm, tampering, bad padding or
+    /// length). Deliberately carries no detail, so callers cannot build a padding oracle.
+    #[error("decryption failed")]
+    DecryptFailed,
 
     /// A failure that should not happen (e.g. the system random generator failed).
     #[error("internal cryptographic failure: {0}")]
