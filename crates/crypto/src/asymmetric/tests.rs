@@ -75,7 +75,37 @@ fn message_for(
 ) -> Vec<u8> {
     match message_type {
         MessageType::Digest => digest_of(key, alg, message),
-        _ => message.to_vec(),
+        MessageType::ExternalMu => external_mu(key, message).to_vec(),
+        MessageType::Raw => message.to_vec(),
+    }
+}
+
+/// μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ 0 ‖ M, 64) (FIPS 204 pure ML-DSA, empty context),
+/// computed by RustCrypto `ml-dsa` from the public key only.
+fn external_mu(key: &PrivateKey, message: &[u8]) -> [u8; 64] {
+    macro_rules! mu {
+        ($params:ty, $pk_len:expr) => {{
+            use ::ml_dsa::signature::digest::Update as _;
+            let spki = key.public_key_der();
+            let raw = &spki[spki.len() - $pk_len..];
+            let vk = ::ml_dsa::VerifyingKey::<$params>::decode(&raw.try_into().unwrap());
+            let mu = vk
+                .compute_mu(
+                    |h| {
+                        h.update(message);
+                        Ok(())
+                    },
+                    &[],
+                )
+                .unwrap();
+            mu.as_slice().try_into().unwrap()
+        }};
+    }
+    match key.spec() {
+        KeyPairSpec::MlDsa44 => mu!(::ml_dsa::MlDsa44, 1312),
+        KeyPairSpec::MlDsa65 => mu!(::ml_dsa::MlDsa65, 1952),
+        KeyPairSpec::MlDsa87 => mu!(::ml_dsa::MlDsa87, 2592),
+        other => panic!("no external mu for {other}"),
     }
 }
 
@@ -198,9 +228,6 @@ fn every_allowed_algorithm_and_message_type_signs_and_verifies() {
         let key = key(spec);
         for &alg in spec.signing_algorithms() {
             for &message_type in alg.message_types() {
-                if message_type == MessageType::ExternalMu {
-                    continue; // not supported; see the next test
-                }
                 let message = message_for(key, alg, message_type, MESSAGE);
                 let signature = key.sign(alg, message_type, &message).unwrap();
                 assert!(
@@ -227,8 +254,8 @@ fn every_allowed_algorithm_and_message_type_signs_and_verifies() {
             }
         }
     }
-    // RSA 3×6×2, ECC 4×2, Ed25519 1 (RAW) + 1 (PH with DIGEST), SM2 2, ML-DSA 3×1.
-    assert_eq!(combinations, 36 + 8 + 2 + 2 + 3);
+    // RSA 3×6×2, ECC 4×2, Ed25519 1 (RAW) + 1 (PH with DIGEST), SM2 2, ML-DSA 3×2 (RAW, EXTERNAL_MU).
+    assert_eq!(combinations, 36 + 8 + 2 + 2 + 3 + 3);
 }
 
 #[test]
@@ -266,8 +293,7 @@ fn every_disallowed_algorithm_or_message_type_is_unsupported() {
         for &alg in SigningAlgorithm::ALL {
             for &message_type in MessageType::ALL {
                 let allowed = spec.signing_algorithms().contains(&alg)
-                    && alg.message_types().contains(&message_type)
-                    && message_type != MessageType::ExternalMu;
+                    && alg.message_types().contains(&message_type);
                 if allowed {
                     continue;
                 }
@@ -289,22 +315,58 @@ fn every_disallowed_algorithm_or_message_type_is_unsupported() {
             }
         }
     }
-    assert_eq!(rejected, 15 * 13 * 3 - (36 + 8 + 2 + 2 + 3));
+    assert_eq!(rejected, 15 * 13 * 3 - (36 + 8 + 2 + 2 + 3 + 3));
 }
 
 #[test]
-fn ml_dsa_external_mu_is_unsupported() {
+fn an_ml_dsa_external_mu_signature_is_a_pure_ml_dsa_signature_of_the_message() {
     for spec in [
         KeyPairSpec::MlDsa44,
         KeyPairSpec::MlDsa65,
         KeyPairSpec::MlDsa87,
     ] {
-        let result = key(spec).sign(
-            SigningAlgorithm::MlDsaShake256,
-            MessageType::ExternalMu,
-            &[7; 64],
+        let key = key(spec);
+        let mu = external_mu(key, MESSAGE);
+        let signature = key
+            .sign(
+                SigningAlgorithm::MlDsaShake256,
+                MessageType::ExternalMu,
+                &mu,
+            )
+            .unwrap();
+        // aws-lc-rs verifies it as an ordinary signature over the message …
+        assert!(
+            key.verify(
+                SigningAlgorithm::MlDsaShake256,
+                MessageType::Raw,
+                MESSAGE,
+                &signature
+            )
+            .unwrap(),
+            "{spec}"
         );
-        assert!(is_unsupported(result), "{spec}");
+        // … and a RAW signature verifies against μ.
+        let raw = key
+            .sign(SigningAlgorithm::MlDsaShake256, MessageType::Raw, MESSAGE)
+            .unwrap();
+        assert!(
+            key.verify(
+                SigningAlgorithm::MlDsaShake256,
+                MessageType::ExternalMu,
+                &mu,
+                &raw
+            )
+            .unwrap(),
+            "{spec}"
+        );
+        assert!(matches!(
+            key.sign(
+                SigningAlgorithm::MlDsaShake256,
+                MessageType::ExternalMu,
+                &mu[..63]
+            ),
+            Err(CryptoError::InvalidMessage(_))
+        ));
     }
 }
 
