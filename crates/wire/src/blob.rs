@@ -10,6 +10,20 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
     STANDARD.decode(s).ok()
 }
 
+/// The decoded length of standard base64, or `None` where [`decode`] would fail. Decodes in
+/// chunks on the stack (wiped after), so checking a plaintext's size copies it nowhere else.
+pub fn decoded_len(s: &str) -> Option<usize> {
+    // 1024 characters (a multiple of 4) decode to at most 768 bytes; padding can only be in
+    // the last chunk, where a partial chunk is still a whole number of quads.
+    const CHUNK: usize = 1024;
+    let mut buf = Zeroizing::new([0u8; CHUNK / 4 * 3]);
+    let mut total = 0;
+    for chunk in s.as_bytes().chunks(CHUNK) {
+        total += STANDARD.decode_slice(chunk, &mut buf[..]).ok()?;
+    }
+    Some(total)
+}
+
 /// Encodes bytes as standard base64.
 pub fn encode(b: &[u8]) -> String {
     STANDARD.encode(b)
@@ -64,5 +78,35 @@ impl<'de> Deserialize<'de> for SecretBlob {
         decode(&s)
             .map(|v| SecretBlob(Zeroizing::new(v)))
             .ok_or_else(|| serde::de::Error::custom("invalid base64"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_len_agrees_with_decode_across_chunk_boundaries() {
+        for n in [0, 1, 2, 3, 767, 768, 769, 1536, 4096, 6144] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            let s = encode(&bytes);
+            assert_eq!(decoded_len(&s), Some(n), "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn decoded_len_refuses_what_decode_refuses() {
+        let long = encode(&[1u8; 2000]);
+        for bad in [
+            "A".to_string(),
+            "AB=C".to_string(),
+            "****".to_string(),
+            format!("{}==", &long[..long.len() - 1]),
+            format!("AAA={}", &long[4..]),
+            format!("{long}A"),
+        ] {
+            assert_eq!(decode(&bad).is_some(), decoded_len(&bad).is_some(), "{bad}");
+            assert_eq!(decoded_len(&bad), None, "{bad}");
+        }
     }
 }

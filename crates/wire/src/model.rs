@@ -191,7 +191,7 @@ pub fn check_request(op: Operation, body: &Value) -> Result<(), WireError> {
         return Ok(());
     };
     let mut errors = Vec::new();
-    walk(m, input, body, "", &mut errors)?;
+    walk(m, input, body, Path::Root, &mut errors)?;
     if errors.is_empty() {
         Ok(())
     } else {
@@ -201,6 +201,30 @@ pub fn check_request(op: Operation, body: &Value) -> Result<(), WireError> {
             "{n} validation {plural} detected: {}",
             errors.join("; ")
         )))
+    }
+}
+
+/// Where a value sits in the request, rendered only when an error names it (the hot path
+/// checks valid requests and allocates nothing for paths).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    /// A structure member, by its model name (shown lowerCamelCased).
+    Member(&'a Path<'a>, &'a str),
+    /// The `i`-th (1-based) list element: `path.i.member`.
+    Element(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Member(parent, name) => match parent.render() {
+                p if p.is_empty() => lower_camel(name),
+                p => format!("{p}.{}", lower_camel(name)),
+            },
+            Path::Element(parent, i) => format!("{}.{i}.member", parent.render()),
+        }
     }
 }
 
@@ -224,7 +248,8 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn type_error(path: &str, expected: &str, v: &Value) -> WireError {
+fn type_error(path: Path<'_>, expected: &str, v: &Value) -> WireError {
+    let path = path.render();
     let at = if path.is_empty() {
         String::new()
     } else {
@@ -236,9 +261,10 @@ fn type_error(path: &str, expected: &str, v: &Value) -> WireError {
     ))
 }
 
+/// Length constraint errors; `shown` renders the value's description only when one is reported.
 fn length_errors(
-    shown: &str,
-    path: &str,
+    shown: &dyn Fn() -> String,
+    path: Path<'_>,
     len: i64,
     min: Option<i64>,
     max: Option<i64>,
@@ -247,14 +273,18 @@ fn length_errors(
     if let Some(min) = min {
         if len < min {
             errors.push(format!(
-                "{shown} at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+                "{} at '{}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
+                shown(),
+                path.render()
             ));
         }
     }
     if let Some(max) = max {
         if len > max {
             errors.push(format!(
-                "{shown} at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+                "{} at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                shown(),
+                path.render()
             ));
         }
     }
@@ -264,7 +294,7 @@ fn walk(
     m: &Model,
     shape_name: &str,
     v: &Value,
-    path: &str,
+    path: Path<'_>,
     errors: &mut Vec<String>,
 ) -> Result<(), WireError> {
     let Some(shape) = m.shapes.get(shape_name) else {
@@ -276,69 +306,44 @@ fn walk(
                 return Err(type_error(path, "a structure", v));
             };
             for (name, member_shape, required) in members {
-                let child = if path.is_empty() {
-                    lower_camel(name)
-                } else {
-                    format!("{path}.{}", lower_camel(name))
-                };
+                let child = Path::Member(&path, name);
                 match obj.get(name) {
                     None | Some(Value::Null) => {
                         if *required {
                             errors.push(format!(
-                                "Value null at '{child}' failed to satisfy constraint: Member must not be null"
+                                "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                                child.render()
                             ));
                         }
                     }
-                    Some(value) => walk(m, member_shape, value, &child, errors)?,
+                    Some(value) => walk(m, member_shape, value, child, errors)?,
                 }
             }
         }
-        Shape::String {
-            min,
-            max,
-            pattern,
-            enum_values,
-            sensitive,
-        } => {
+        Shape::String { .. } => {
             let Value::String(s) = v else {
                 return Err(type_error(path, "a String", v));
             };
-            let shown = if *sensitive {
-                "Value".to_string()
-            } else {
-                format!("Value '{s}'")
-            };
-            // Java counts UTF-16 code units; AWS limits are in those.
-            let len = s.encode_utf16().count() as i64;
-            length_errors(&shown, path, len, *min, *max, errors);
-            if let Some((text, re)) = pattern {
-                if !re.is_match(s) {
-                    errors.push(format!(
-                        "{shown} at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {text}"
-                    ));
-                }
-            }
-            if let Some(values) = enum_values {
-                if !values.iter().any(|e| e == s) {
-                    errors.push(format!(
-                        "{shown} at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                        values.join(", ")
-                    ));
-                }
-            }
+            check_string(shape, s, path, errors);
         }
         Shape::Blob { min, max } => {
             let Value::String(s) = v else {
                 return Err(type_error(path, "a Blob", v));
             };
-            let Some(bytes) = crate::blob::decode(s) else {
+            let Some(len) = crate::blob::decoded_len(s) else {
                 return Err(WireError::Serialization(format!(
-                    "Value at '{path}' is not valid base64"
+                    "Value at '{}' is not valid base64",
+                    path.render()
                 )));
             };
-            let len = bytes.len() as i64;
-            drop(zeroize::Zeroizing::new(bytes));
-            length_errors("Value", path, len, *min, *max, errors);
+            length_errors(
+                &|| "Value".to_string(),
+                path,
+                len as i64,
+                *min,
+                *max,
+                errors,
+            );
         }
         Shape::Integer { min, max } => {
             let Some(n) = v.as_i64() else {
@@ -350,14 +355,16 @@ fn walk(
             if let Some(min) = min {
                 if n < *min {
                     errors.push(format!(
-                        "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+                        "Value '{n}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to {min}",
+                        path.render()
                     ));
                 }
             }
             if let Some(max) = max {
                 if n > *max {
                     errors.push(format!(
-                        "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                        "Value '{n}' at '{}' failed to satisfy constraint: Member must have value less than or equal to {max}",
+                        path.render()
                     ));
                 }
             }
@@ -376,13 +383,13 @@ fn walk(
             let Value::Array(items) = v else {
                 return Err(type_error(path, "a List", v));
             };
-            let shown = format!("Value '{}'", list_display(items));
+            let shown = || format!("Value '{}'", list_display(items));
             length_errors(&shown, path, items.len() as i64, *min, *max, errors);
             for (i, item) in items.iter().enumerate() {
                 if item.is_null() {
                     continue;
                 }
-                walk(m, member, item, &format!("{path}.{}.member", i + 1), errors)?;
+                walk(m, member, item, Path::Element(&path, i + 1), errors)?;
             }
         }
         Shape::Map {
@@ -394,9 +401,18 @@ fn walk(
             let Value::Object(obj) = v else {
                 return Err(type_error(path, "a Map", v));
             };
-            length_errors("Value", path, obj.len() as i64, *min, *max, errors);
+            length_errors(
+                &|| "Value".to_string(),
+                path,
+                obj.len() as i64,
+                *min,
+                *max,
+                errors,
+            );
             for (k, val) in obj {
-                walk(m, key, &Value::String(k.clone()), path, errors)?;
+                if let Some(key_shape @ Shape::String { .. }) = m.shapes.get(key.as_str()) {
+                    check_string(key_shape, k, path, errors);
+                }
                 if !val.is_null() {
                     walk(m, value, val, path, errors)?;
                 }
@@ -404,6 +420,52 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// A string's length (in UTF-16 code units, as AWS's Java counts), pattern and enum constraints.
+fn check_string(shape: &Shape, s: &str, path: Path<'_>, errors: &mut Vec<String>) {
+    let Shape::String {
+        min,
+        max,
+        pattern,
+        enum_values,
+        sensitive,
+    } = shape
+    else {
+        return;
+    };
+    let shown = || {
+        if *sensitive {
+            "Value".to_string()
+        } else {
+            format!("Value '{s}'")
+        }
+    };
+    let len = if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    } as i64;
+    length_errors(&shown, path, len, *min, *max, errors);
+    if let Some((text, re)) = pattern {
+        if !re.is_match(s) {
+            errors.push(format!(
+                "{} at '{}' failed to satisfy constraint: Member must satisfy regular expression pattern: {text}",
+                shown(),
+                path.render()
+            ));
+        }
+    }
+    if let Some(values) = enum_values {
+        if !values.iter().any(|e| e == s) {
+            errors.push(format!(
+                "{} at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                shown(),
+                path.render(),
+                values.join(", ")
+            ));
+        }
+    }
 }
 
 fn list_display(items: &[Value]) -> String {
