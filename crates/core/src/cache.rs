@@ -1,6 +1,6 @@
 //! Bounded in-memory caches that keep the hot path free of database reads: key records,
-//! unwrapped key material (zeroized when evicted, by `SymmetricKeyMaterial`'s Drop) and
-//! alias targets.
+//! unwrapped key material of every key spec (a `KeyMaterial`; its secret buffers are zeroized
+//! when the last reference is evicted) and alias targets.
 
 use std::hash::Hash;
 use std::num::NonZeroUsize;

@@ -57,6 +57,12 @@ pub enum CoreError {
     /// AccessDeniedException.
     #[error("{0}")]
     AccessDenied(String),
+    /// KMSInvalidSignatureException: Verify found the signature wrong. AWS sends no message.
+    #[error("")]
+    InvalidSignature,
+    /// KMSInvalidMacException: VerifyMac found the MAC wrong. AWS sends no message.
+    #[error("")]
+    InvalidMac,
     /// DryRunOperationException: the call would have succeeded.
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,

@@ -135,6 +135,38 @@ mod tests {
     }
 
     #[test]
+    fn asymmetric_hmac_and_kem_operations_follow_the_cryptographic_rules() {
+        use Action::*;
+        for a in [
+            Sign,
+            Verify,
+            GetPublicKey,
+            GenerateMac,
+            VerifyMac,
+            DeriveSharedSecret,
+            Encapsulate,
+            Decapsulate,
+            GenerateDataKeyPair,
+            GenerateDataKeyPairWithoutPlaintext,
+        ] {
+            assert!(a.is_cryptographic(), "{a:?}");
+            assert!(a.accepts_alias(), "{a:?}");
+            assert_eq!(rule(a, KeyState::Enabled), Rule::Allowed, "{a:?}");
+            assert_eq!(rule(a, KeyState::Disabled), Rule::Disabled, "{a:?}");
+            for state in [
+                KeyState::PendingDeletion,
+                KeyState::PendingImport,
+                KeyState::PendingReplicaDeletion,
+                KeyState::Creating,
+                KeyState::Unavailable,
+                KeyState::Updating,
+            ] {
+                assert_eq!(rule(a, state), Rule::InvalidState, "{a:?} {state:?}");
+            }
+        }
+    }
+
+    #[test]
     fn pending_deletion_refuses_use_but_allows_cancel_and_describe() {
         assert_eq!(
             rule(Action::Encrypt, KeyState::PendingDeletion),

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use trent_crypto::root::RootKey;
-use trent_crypto::symmetric::SymmetricKeyMaterial;
 
 use crate::action::Action;
 use crate::authorize::authorize;
@@ -13,6 +12,7 @@ use crate::caller::Caller;
 use crate::clock::SharedClock;
 use crate::error::CoreError;
 use crate::key_state;
+use crate::material::KeyMaterial;
 use crate::model::{alias_arn, AccountId, KeyId, KeyMaterialId, KeyRecord};
 use crate::resolve::KeyRef;
 use crate::store::Store;
@@ -45,7 +45,7 @@ pub struct Kms {
     pub(crate) clock: SharedClock,
     pub(crate) region: String,
     keys: Cache<KeyId, KeyRecord>,
-    materials: Cache<(KeyId, KeyMaterialId), SymmetricKeyMaterial>,
+    materials: Cache<(KeyId, KeyMaterialId), KeyMaterial>,
     aliases: Cache<(AccountId, String), KeyId>,
     /// Latest successful use of each key since the last flush to the store.
     pub(crate) usage:
@@ -151,7 +151,7 @@ impl Kms {
         &self,
         key_id: KeyId,
         material_id: KeyMaterialId,
-        material: SymmetricKeyMaterial,
+        material: KeyMaterial,
     ) {
         self.materials
             .put((key_id, material_id), Arc::new(material));
@@ -261,7 +261,7 @@ impl Kms {
         &self,
         key: &KeyRecord,
         material_id: KeyMaterialId,
-    ) -> Result<Option<Arc<SymmetricKeyMaterial>>, CoreError> {
+    ) -> Result<Option<Arc<KeyMaterial>>, CoreError> {
         let ck = (key.key_id, material_id);
         if let Some(m) = self.materials.get(&ck) {
             return Ok(Some(m));
@@ -269,7 +269,8 @@ impl Kms {
         let arn = key.arn();
         let mut found = None;
         for stored in self.store.get_key_materials(key.key_id).await? {
-            let material = SymmetricKeyMaterial::unwrap(
+            let material = KeyMaterial::unwrap(
+                key.key_spec,
                 &self.root_key,
                 &arn,
                 &stored.key_material_id.0,
@@ -290,5 +291,17 @@ impl Kms {
                 .put((key.key_id, stored.key_material_id), material);
         }
         Ok(found)
+    }
+
+    /// The current material of a key, which must exist for a key that is not destroyed.
+    pub(crate) async fn current_material(
+        &self,
+        key: &KeyRecord,
+    ) -> Result<Arc<KeyMaterial>, CoreError> {
+        self.material(key, key.current_key_material_id)
+            .await?
+            .ok_or_else(|| {
+                CoreError::Internal(format!("current key material of {} is missing", key.arn()))
+            })
     }
 }

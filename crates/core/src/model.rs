@@ -9,6 +9,14 @@ use time::OffsetDateTime;
 
 use crate::error::CoreError;
 
+/// The algorithm names of Sign/Verify, GenerateMac/VerifyMac, DeriveSharedSecret,
+/// Encapsulate/Decapsulate and GenerateDataKeyPair, spelled as AWS spells them. They live in
+/// the cryptography crate, which implements them; the KMS model uses the same types.
+pub use trent_crypto::algorithms::{
+    DataKeyPairSpec, EncapsulationAlgorithm, KeyAgreementAlgorithm, MacAlgorithm, MessageType,
+    SigningAlgorithm,
+};
+
 /// A 12-digit AWS account id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AccountId(String);

@@ -2,6 +2,10 @@
 //!
 //! The hot path: resolve (cache) → authorize → key state → key usage → material (cache) →
 //! AES-GCM. A warm key reads nothing from the store.
+//!
+//! Encrypt, Decrypt and ReEncrypt also take asymmetric encryption keys (RSA with
+//! RSAES_OAEP_SHA_1/256, SM2 with SM2PKE). Their ciphertext is the bare RSA-OAEP (or SM2)
+//! output, which names no key, so Decrypt needs the key id and the algorithm for it, as in AWS.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +21,10 @@ use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::key_state;
 use crate::kms::Kms;
-use crate::model::{EncryptionAlgorithm, KeyId, KeyMaterialId, KeyRecord, KeySpec, KeyUsage};
+use crate::material::{run_blocking, KeyMaterial};
+use crate::model::{
+    DataKeyPairSpec, EncryptionAlgorithm, KeyId, KeyMaterialId, KeyRecord, KeySpec, KeyUsage,
+};
 
 /// An encryption context: non-secret pairs bound to a ciphertext.
 pub type EncryptionContext = BTreeMap<String, String>;
@@ -45,6 +52,7 @@ pub struct EncryptOutput {
     pub key_arn: String,
     pub ciphertext: Vec<u8>,
     pub key_material_id: KeyMaterialId,
+    pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of Decrypt.
@@ -53,6 +61,7 @@ pub struct DecryptOutput {
     pub key_arn: String,
     pub plaintext: SecretBytes,
     pub key_material_id: KeyMaterialId,
+    pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of ReEncrypt.
@@ -60,9 +69,11 @@ pub struct DecryptOutput {
 pub struct ReEncryptOutput {
     pub source_key_arn: String,
     pub source_key_material_id: KeyMaterialId,
+    pub source_encryption_algorithm: EncryptionAlgorithm,
     pub key_arn: String,
     pub ciphertext: Vec<u8>,
     pub key_material_id: KeyMaterialId,
+    pub destination_encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of GenerateDataKey(WithoutPlaintext).
@@ -72,6 +83,21 @@ pub struct DataKeyOutput {
     pub ciphertext: Vec<u8>,
     /// `None` for GenerateDataKeyWithoutPlaintext.
     pub plaintext: Option<SecretBytes>,
+    pub key_material_id: KeyMaterialId,
+}
+
+/// Result of GenerateDataKeyPair(WithoutPlaintext).
+#[derive(Debug)]
+pub struct DataKeyPairOutput {
+    pub key_arn: String,
+    /// The private key (PKCS#8 DER) encrypted under the KMS key: a normal symmetric
+    /// ciphertext blob that Decrypt accepts.
+    pub private_key_ciphertext: Vec<u8>,
+    /// The private key, PKCS#8 DER; `None` for GenerateDataKeyPairWithoutPlaintext.
+    pub private_key_plaintext: Option<SecretBytes>,
+    /// DER-encoded SubjectPublicKeyInfo.
+    pub public_key: Vec<u8>,
+    pub key_pair_spec: DataKeyPairSpec,
     pub key_material_id: KeyMaterialId,
 }
 
@@ -113,7 +139,8 @@ impl DataKeySize {
 }
 
 impl Kms {
-    /// Encrypt up to 4 KiB under a symmetric key.
+    /// Encrypt up to 4 KiB under a symmetric key, or a few hundred bytes under an RSA or SM2
+    /// encryption key with the algorithm the caller names.
     pub async fn encrypt(
         &self,
         caller: &Caller,
@@ -127,25 +154,24 @@ impl Kms {
             .usable_key(caller, key_id, Action::Encrypt)
             .await?
             .record;
-        check_symmetric_encryption(&key, algorithm)?;
-        if plaintext.len() > MAX_PLAINTEXT {
-            return Err(CoreError::Validation(format!(
-                "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to {MAX_PLAINTEXT}"
-            )));
-        }
+        let algorithm = check_encryption(&key, Action::Encrypt, algorithm)?;
+        check_plaintext_length(&key, algorithm, plaintext.len())?;
         if dry_run {
             return Err(CoreError::DryRun);
         }
-        let (ciphertext, key_material_id) = self.seal(&key, plaintext, context).await?;
+        let (ciphertext, key_material_id) = self.seal(&key, plaintext, context, algorithm).await?;
         self.record_usage(caller, &key, Action::Encrypt);
         Ok(EncryptOutput {
             key_arn: key.arn(),
             ciphertext,
             key_material_id,
+            encryption_algorithm: algorithm,
         })
     }
 
-    /// Decrypt a ciphertext blob made by Encrypt, GenerateDataKey or ReEncrypt.
+    /// Decrypt a ciphertext blob made by Encrypt, GenerateDataKey or ReEncrypt, or an RSA-OAEP
+    /// or SM2 ciphertext made with an asymmetric key's public key (then `key_id` and the
+    /// algorithm are required).
     pub async fn decrypt(
         &self,
         caller: &Caller,
@@ -155,7 +181,7 @@ impl Kms {
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
     ) -> Result<DecryptOutput, CoreError> {
-        let (key, plaintext, material_id) = self
+        let opened = self
             .open(
                 caller,
                 Action::Decrypt,
@@ -166,16 +192,17 @@ impl Kms {
                 dry_run,
             )
             .await?;
-        self.record_usage(caller, &key, Action::Decrypt);
+        self.record_usage(caller, &opened.key, Action::Decrypt);
         Ok(DecryptOutput {
-            key_arn: key.arn(),
-            plaintext,
-            key_material_id: material_id,
+            key_arn: opened.key.arn(),
+            plaintext: opened.plaintext,
+            key_material_id: opened.key_material_id,
+            encryption_algorithm: opened.algorithm,
         })
     }
 
     /// ReEncrypt: decrypt under the source key and encrypt under the destination key, without
-    /// the plaintext leaving Trent.
+    /// the plaintext leaving Trent. Either key may be an asymmetric encryption key.
     #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt(
         &self,
@@ -193,8 +220,9 @@ impl Kms {
             .usable_key(caller, destination_key_id, Action::ReEncrypt)
             .await?
             .record;
-        check_symmetric_encryption(&dest, destination_algorithm)?;
-        let (source, plaintext, source_material) = self
+        let destination_algorithm =
+            check_encryption(&dest, Action::ReEncrypt, destination_algorithm)?;
+        let source = self
             .open(
                 caller,
                 Action::ReEncrypt,
@@ -205,17 +233,25 @@ impl Kms {
                 dry_run,
             )
             .await?;
+        check_plaintext_length(&dest, destination_algorithm, source.plaintext.len())?;
         let (ciphertext, material_id) = self
-            .seal(&dest, plaintext.as_bytes(), destination_context)
+            .seal(
+                &dest,
+                source.plaintext.as_bytes(),
+                destination_context,
+                destination_algorithm,
+            )
             .await?;
-        self.record_usage(caller, &source, Action::ReEncrypt);
+        self.record_usage(caller, &source.key, Action::ReEncrypt);
         self.record_usage(caller, &dest, Action::ReEncrypt);
         Ok(ReEncryptOutput {
-            source_key_arn: source.arn(),
-            source_key_material_id: source_material,
+            source_key_arn: source.key.arn(),
+            source_key_material_id: source.key_material_id,
+            source_encryption_algorithm: source.algorithm,
             key_arn: dest.arn(),
             ciphertext,
             key_material_id: material_id,
+            destination_encryption_algorithm: destination_algorithm,
         })
     }
 
@@ -235,17 +271,69 @@ impl Kms {
             Action::GenerateDataKeyWithoutPlaintext
         };
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_symmetric_encryption(&key, None)?;
+        check_symmetric_encryption_key(&key, action)?;
         if dry_run {
             return Err(CoreError::DryRun);
         }
         let data_key = random_bytes(size.bytes())?;
-        let (ciphertext, key_material_id) = self.seal(&key, data_key.as_bytes(), context).await?;
+        let (ciphertext, key_material_id) = self
+            .seal(
+                &key,
+                data_key.as_bytes(),
+                context,
+                EncryptionAlgorithm::SymmetricDefault,
+            )
+            .await?;
         self.record_usage(caller, &key, action);
         Ok(DataKeyOutput {
             key_arn: key.arn(),
             ciphertext,
             plaintext: with_plaintext.then_some(data_key),
+            key_material_id,
+        })
+    }
+
+    /// GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext: a fresh key pair for use
+    /// outside Trent, its private key encrypted under a symmetric encryption key. Key pairs
+    /// are made on the blocking thread pool (RSA 4096 takes seconds).
+    pub async fn generate_data_key_pair(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        key_pair_spec: DataKeyPairSpec,
+        context: &EncryptionContext,
+        with_plaintext: bool,
+        dry_run: bool,
+    ) -> Result<DataKeyPairOutput, CoreError> {
+        let action = if with_plaintext {
+            Action::GenerateDataKeyPair
+        } else {
+            Action::GenerateDataKeyPairWithoutPlaintext
+        };
+        let key = self.usable_key(caller, key_id, action).await?.record;
+        check_symmetric_encryption_key(&key, action)?;
+        check_encryption_context(context)?;
+        if dry_run {
+            return Err(CoreError::DryRun);
+        }
+        let (private_key, public_key) =
+            run_blocking(move || trent_crypto::asymmetric::generate_data_key_pair(key_pair_spec))
+                .await??;
+        let (private_key_ciphertext, key_material_id) = self
+            .seal(
+                &key,
+                private_key.as_bytes(),
+                context,
+                EncryptionAlgorithm::SymmetricDefault,
+            )
+            .await?;
+        self.record_usage(caller, &key, action);
+        Ok(DataKeyPairOutput {
+            key_arn: key.arn(),
+            private_key_ciphertext,
+            private_key_plaintext: with_plaintext.then_some(private_key),
+            public_key,
+            key_pair_spec,
             key_material_id,
         })
     }
@@ -258,29 +346,40 @@ impl Kms {
         Ok(random_bytes(n.clamp(1, 1024) as usize)?)
     }
 
-    /// Encrypts under the key's current material.
-    async fn seal(
+    /// Encrypts under the key's current material with `algorithm` (already checked against
+    /// the key). The encryption context binds only symmetric ciphertexts; asymmetric
+    /// encryption algorithms have no place for it.
+    pub(crate) async fn seal(
         &self,
         key: &KeyRecord,
         plaintext: &[u8],
         context: &EncryptionContext,
+        algorithm: EncryptionAlgorithm,
     ) -> Result<(Vec<u8>, KeyMaterialId), CoreError> {
         check_encryption_context(context)?;
         let material_id = key.current_key_material_id;
-        let material = self.material(key, material_id).await?.ok_or_else(|| {
-            CoreError::Internal(format!("current key material of {} is missing", key.arn()))
-        })?;
-        let blob = symmetric::encrypt(
-            &material,
-            *key.key_id.as_bytes(),
-            material_id.0,
-            plaintext,
-            context,
-        )?;
+        let material = self.current_material(key).await?;
+        let blob = match (&*material, algorithm.asymmetric()) {
+            (KeyMaterial::Symmetric(m), None) => {
+                symmetric::encrypt(m, *key.key_id.as_bytes(), material_id.0, plaintext, context)?
+            }
+            (KeyMaterial::Asymmetric(private), Some(a)) => private.encrypt(a, plaintext)?,
+            _ => {
+                return Err(CoreError::Internal(format!(
+                    "{algorithm} does not fit the material of {}",
+                    key.arn()
+                )))
+            }
+        };
         Ok((blob, material_id))
     }
 
-    /// Finds the key of a ciphertext blob, checks the caller may use it, and decrypts.
+    /// Finds the key of a ciphertext, checks the caller may use it, and decrypts.
+    ///
+    /// A symmetric blob names its key; an asymmetric ciphertext does not, so it is decrypted
+    /// only when the caller names an asymmetric key and an asymmetric algorithm. Otherwise the
+    /// ciphertext is read as a symmetric blob, so an RSA ciphertext sent without its algorithm
+    /// is an InvalidCiphertextException, as AWS answers.
     #[allow(clippy::too_many_arguments)]
     async fn open(
         &self,
@@ -291,12 +390,20 @@ impl Kms {
         context: &EncryptionContext,
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
-    ) -> Result<(Arc<KeyRecord>, SecretBytes, KeyMaterialId), CoreError> {
+    ) -> Result<Opened, CoreError> {
         let named = match key_id {
             Some(k) => Some(self.resolve(caller, k).await?),
             None => None,
         };
         check_encryption_context(context)?;
+        if let Some(key) = &named {
+            let asymmetric_algorithm = algorithm.is_some_and(|a| a.asymmetric().is_some());
+            if key.key_spec.is_asymmetric() && asymmetric_algorithm {
+                return self
+                    .open_asymmetric(caller, action, key.clone(), ciphertext, algorithm, dry_run)
+                    .await;
+            }
+        }
         let parsed = blob::parse(ciphertext).map_err(|_| invalid_ciphertext())?;
         let blob_key_id = KeyId::from_bytes(parsed.header.key_id);
         if let Some(named) = &named {
@@ -322,7 +429,7 @@ impl Kms {
         }
         authorize(caller, action, &key)?;
         key_state::check(action, &key)?;
-        check_symmetric_encryption(&key, algorithm)?;
+        let algorithm = check_encryption(&key, action, algorithm)?;
         if dry_run {
             return Err(CoreError::DryRun);
         }
@@ -331,10 +438,58 @@ impl Kms {
             .material(&key, material_id)
             .await?
             .ok_or_else(invalid_ciphertext)?;
+        let material = material.symmetric().ok_or_else(invalid_ciphertext)?;
         let plaintext =
-            symmetric::decrypt(&material, &parsed, context).map_err(|_| invalid_ciphertext())?;
-        Ok((key, plaintext, material_id))
+            symmetric::decrypt(material, &parsed, context).map_err(|_| invalid_ciphertext())?;
+        Ok(Opened {
+            key,
+            plaintext,
+            key_material_id: material_id,
+            algorithm,
+        })
     }
+
+    /// Decrypts an RSA-OAEP or SM2 ciphertext with the private key of the named key.
+    async fn open_asymmetric(
+        &self,
+        caller: &Caller,
+        action: Action,
+        key: Arc<KeyRecord>,
+        ciphertext: &[u8],
+        algorithm: Option<EncryptionAlgorithm>,
+        dry_run: bool,
+    ) -> Result<Opened, CoreError> {
+        authorize(caller, action, &key)?;
+        key_state::check(action, &key)?;
+        let algorithm = check_encryption(&key, action, algorithm)?;
+        if dry_run {
+            return Err(CoreError::DryRun);
+        }
+        let material = self.current_material(&key).await?;
+        let (Some(private), Some(a)) = (material.private_key(), algorithm.asymmetric()) else {
+            return Err(CoreError::Internal(format!(
+                "{} has no private key for {algorithm}",
+                key.arn()
+            )));
+        };
+        let plaintext = private
+            .decrypt(a, ciphertext)
+            .map_err(|_| invalid_ciphertext())?;
+        Ok(Opened {
+            key_material_id: key.current_key_material_id,
+            key,
+            plaintext,
+            algorithm,
+        })
+    }
+}
+
+/// A decrypted ciphertext and what decrypted it.
+struct Opened {
+    key: Arc<KeyRecord>,
+    plaintext: SecretBytes,
+    key_material_id: KeyMaterialId,
+    algorithm: EncryptionAlgorithm,
 }
 
 /// AWS sends InvalidCiphertextException without a message.
@@ -342,23 +497,190 @@ fn invalid_ciphertext() -> CoreError {
     CoreError::InvalidCiphertext(String::new())
 }
 
-/// The key must be a symmetric encryption key, and the algorithm (if given) SYMMETRIC_DEFAULT.
-fn check_symmetric_encryption(
+/// `<key ARN> key usage is <usage> which is not valid for <operation>.` — AWS's
+/// InvalidKeyUsageException when a key's usage does not allow the operation.
+pub(crate) fn wrong_key_usage(key: &KeyRecord, action: Action) -> CoreError {
+    CoreError::InvalidKeyUsage(format!(
+        "{} key usage is {} which is not valid for {}.",
+        key.arn(),
+        key.key_usage,
+        action.name()
+    ))
+}
+
+/// `Algorithm <alg> is incompatible with key spec <spec>.` — AWS's InvalidKeyUsageException
+/// when the algorithm does not fit the key.
+pub(crate) fn incompatible_algorithm(
+    algorithm: impl std::fmt::Display,
     key: &KeyRecord,
+) -> CoreError {
+    CoreError::InvalidKeyUsage(format!(
+        "Algorithm {algorithm} is incompatible with key spec {}.",
+        key.key_spec
+    ))
+}
+
+/// The key must be an encryption key (ENCRYPT_DECRYPT) and the algorithm (default
+/// SYMMETRIC_DEFAULT) one its key spec supports. Returns the algorithm to use.
+fn check_encryption(
+    key: &KeyRecord,
+    action: Action,
     algorithm: Option<EncryptionAlgorithm>,
+) -> Result<EncryptionAlgorithm, CoreError> {
+    if key.key_usage != KeyUsage::EncryptDecrypt {
+        return Err(wrong_key_usage(key, action));
+    }
+    let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if !key
+        .key_spec
+        .algorithms(KeyUsage::EncryptDecrypt)
+        .encryption
+        .contains(&algorithm)
+    {
+        return Err(incompatible_algorithm(algorithm, key));
+    }
+    Ok(algorithm)
+}
+
+/// GenerateDataKey(Pair) and friends encrypt under a symmetric encryption key only.
+pub(crate) fn check_symmetric_encryption_key(
+    key: &KeyRecord,
+    action: Action,
 ) -> Result<(), CoreError> {
-    if key.key_usage != KeyUsage::EncryptDecrypt || key.key_spec != KeySpec::SymmetricDefault {
+    if key.key_usage != KeyUsage::EncryptDecrypt {
+        return Err(wrong_key_usage(key, action));
+    }
+    if key.key_spec != KeySpec::SymmetricDefault {
         return Err(CoreError::InvalidKeyUsage(format!(
-            "{} key usage is {} which is not valid for this operation.",
+            "{} key KeySpec is {} which is not valid for {}.",
             key.arn(),
-            key.key_usage
+            key.key_spec,
+            action.name()
         )));
     }
-    match algorithm {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
-        Some(other) => Err(CoreError::InvalidKeyUsage(format!(
-            "Algorithm {other} is incompatible with key spec {}.",
+    Ok(())
+}
+
+/// The plaintext limits AWS documents for Encrypt: 4096 bytes under a symmetric key, and for
+/// RSA the OAEP limit of the key size and hash (RSA_2048: 214 bytes with SHA-1, 190 with
+/// SHA-256), SM2PKE 1024 bytes.
+fn check_plaintext_length(
+    key: &KeyRecord,
+    algorithm: EncryptionAlgorithm,
+    len: usize,
+) -> Result<(), CoreError> {
+    let limit = match (algorithm.asymmetric(), key.key_spec.key_pair_spec()) {
+        (Some(a), Some(pair)) => trent_crypto::asymmetric::max_plaintext_len(pair, a).unwrap_or(0),
+        _ => MAX_PLAINTEXT,
+    };
+    if len <= limit {
+        return Ok(());
+    }
+    Err(CoreError::Validation(
+        if algorithm == EncryptionAlgorithm::SymmetricDefault {
+            format!(
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to {MAX_PLAINTEXT}"
+        )
+        } else {
+            format!(
+            "Algorithm {algorithm} and key spec {} cannot encrypt data larger than {limit} bytes.",
             key.key_spec
-        ))),
+        )
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::asymmetric::tests::key;
+
+    #[test]
+    fn encryption_algorithm_defaults_to_symmetric_and_must_fit_the_key() {
+        let sym = key(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+        let rsa = key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+        let signer = key(KeySpec::Rsa2048, KeyUsage::SignVerify);
+        assert_eq!(
+            check_encryption(&sym, Action::Encrypt, None).unwrap(),
+            EncryptionAlgorithm::SymmetricDefault
+        );
+        assert_eq!(
+            check_encryption(
+                &rsa,
+                Action::Encrypt,
+                Some(EncryptionAlgorithm::RsaesOaepSha1)
+            )
+            .unwrap(),
+            EncryptionAlgorithm::RsaesOaepSha1
+        );
+        let e = check_encryption(&rsa, Action::Encrypt, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048."
+        );
+        let e =
+            check_encryption(&rsa, Action::Encrypt, Some(EncryptionAlgorithm::Sm2Pke)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Algorithm SM2PKE is incompatible with key spec RSA_2048."
+        );
+        let e = check_encryption(
+            &signer,
+            Action::Decrypt,
+            Some(EncryptionAlgorithm::RsaesOaepSha1),
+        )
+        .unwrap_err();
+        assert!(e
+            .to_string()
+            .ends_with("key usage is SIGN_VERIFY which is not valid for Decrypt."));
+    }
+
+    #[test]
+    fn plaintext_limits_are_awss_per_key_size_and_hash() {
+        let cases = [
+            (KeySpec::Rsa2048, EncryptionAlgorithm::RsaesOaepSha1, 214),
+            (KeySpec::Rsa2048, EncryptionAlgorithm::RsaesOaepSha256, 190),
+            (KeySpec::Rsa3072, EncryptionAlgorithm::RsaesOaepSha1, 342),
+            (KeySpec::Rsa3072, EncryptionAlgorithm::RsaesOaepSha256, 318),
+            (KeySpec::Rsa4096, EncryptionAlgorithm::RsaesOaepSha1, 470),
+            (KeySpec::Rsa4096, EncryptionAlgorithm::RsaesOaepSha256, 446),
+            (KeySpec::Sm2, EncryptionAlgorithm::Sm2Pke, 1024),
+            (
+                KeySpec::SymmetricDefault,
+                EncryptionAlgorithm::SymmetricDefault,
+                4096,
+            ),
+        ];
+        for (spec, alg, limit) in cases {
+            let k = key(spec, KeyUsage::EncryptDecrypt);
+            assert!(
+                check_plaintext_length(&k, alg, limit).is_ok(),
+                "{spec} {alg}"
+            );
+            let e = check_plaintext_length(&k, alg, limit + 1).unwrap_err();
+            assert!(matches!(e, CoreError::Validation(_)), "{spec} {alg}");
+            if alg != EncryptionAlgorithm::SymmetricDefault {
+                assert_eq!(
+                    e.to_string(),
+                    format!("Algorithm {alg} and key spec {spec} cannot encrypt data larger than {limit} bytes.")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn data_keys_need_a_symmetric_encryption_key() {
+        let sym = key(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+        let rsa = key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+        let hmac = key(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+        assert!(check_symmetric_encryption_key(&sym, Action::GenerateDataKeyPair).is_ok());
+        let e = check_symmetric_encryption_key(&rsa, Action::GenerateDataKey).unwrap_err();
+        assert!(e
+            .to_string()
+            .ends_with("key KeySpec is RSA_2048 which is not valid for GenerateDataKey."));
+        let e = check_symmetric_encryption_key(&hmac, Action::GenerateDataKeyPair).unwrap_err();
+        assert!(e.to_string().ends_with(
+            "key usage is GENERATE_VERIFY_MAC which is not valid for GenerateDataKeyPair."
+        ));
     }
 }

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use trent_crypto::random::random_bytes;
-use trent_crypto::symmetric::SymmetricKeyMaterial;
 
 use crate::action::Action;
 use crate::caller::Caller;
 use crate::default_policy::default_key_policy;
 use crate::error::CoreError;
 use crate::kms::Kms;
+use crate::material::KeyMaterial;
 use crate::model::{
     KeyId, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
 };
@@ -31,21 +31,26 @@ pub struct CreateKeyInput {
 }
 
 impl Kms {
-    /// CreateKey: a new symmetric encryption key with fresh material, its policy and tags.
+    /// CreateKey: a new key of any key spec AWS offers, with fresh material (made off the
+    /// async worker threads for key pairs), its policy and tags.
     pub async fn create_key(
         &self,
         caller: &Caller,
         input: CreateKeyInput,
     ) -> Result<Arc<KeyRecord>, CoreError> {
         let key_spec = input.key_spec.unwrap_or(KeySpec::SymmetricDefault);
-        let key_usage = input.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        let key_usage = match input.key_usage {
+            Some(u) => u,
+            None if key_spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+            None => {
+                return Err(CoreError::Validation(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+                        .into(),
+                ))
+            }
+        };
         let origin = input.origin.unwrap_or(Origin::AwsKms);
-        if key_spec != KeySpec::SymmetricDefault {
-            return Err(CoreError::UnsupportedOperation(format!(
-                "KeySpec {key_spec} is not supported by this Trent version."
-            )));
-        }
-        if key_usage != KeyUsage::EncryptDecrypt {
+        if !key_spec.key_usages().contains(&key_usage) {
             return Err(CoreError::Validation(format!(
                 "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
             )));
@@ -75,7 +80,7 @@ impl Kms {
         };
         let now = self.now();
         let key_id = KeyId::generate();
-        let material = SymmetricKeyMaterial::generate()?;
+        let material = KeyMaterial::generate(key_spec).await?;
         let material_id = new_material_id()?;
         let record = KeyRecord {
             key_id,
@@ -107,6 +112,7 @@ impl Kms {
             rotation_type: None,
         };
         self.store.create_key(record.clone(), stored).await?;
+        self.remember_material(key_id, material_id, material);
         let record = Arc::new(record);
         self.remember_key(record.clone());
         Ok(record)

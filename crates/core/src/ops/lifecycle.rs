@@ -11,6 +11,7 @@ use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::key_state;
 use crate::kms::Kms;
+use crate::material::KeyMaterial;
 use crate::model::{
     KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, Origin,
     RotationType,
@@ -204,7 +205,7 @@ impl Kms {
         check: impl FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send + 'static,
     ) -> Result<(), CoreError> {
         let now = self.now();
-        let material = SymmetricKeyMaterial::generate()?;
+        let material = KeyMaterial::Symmetric(SymmetricKeyMaterial::generate()?);
         let material_id = new_material_id()?;
         let wrapped = material.wrap(&self.root_key, &key.arn(), &material_id.0)?;
         let record = KeyMaterialRecord {

@@ -1,9 +1,11 @@
 //! The KMS operations, by family.
 
 pub mod aliases;
+pub mod asymmetric;
 pub mod crypto;
 pub mod keys;
 pub mod lifecycle;
+pub mod mac;
 pub mod tags;
 
 /// A page of a listing: the items, and the marker of the next page when there is one.

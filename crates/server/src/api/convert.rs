@@ -6,7 +6,10 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use trent_core::model::{EncryptionAlgorithm, KeyRecord, KeySpec, KeyUsage, Origin, Tag};
+use trent_core::model::{
+    DataKeyPairSpec, EncapsulationAlgorithm, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyRecord,
+    KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, Tag,
+};
 use trent_core::ops::crypto::DataKeySize;
 use trent_core::ops::keys::CreateKeyInput;
 use trent_core::{Caller, CoreError, Kms};
@@ -69,9 +72,15 @@ fn epoch(t: time::OffsetDateTime) -> f64 {
     t.unix_timestamp_nanos() as f64 / 1e9
 }
 
+/// A list of algorithm names, or `None` (member omitted) when the list is empty, as AWS
+/// omits the lists that do not apply to a key's usage.
+fn algorithm_names<T: std::fmt::Display>(list: &[T]) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.iter().map(|a| a.to_string()).collect())
+}
+
 /// KeyMetadata as DescribeKey returns it.
 pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
-    let symmetric = k.key_spec == KeySpec::SymmetricDefault;
+    let algorithms = k.key_spec.algorithms(k.key_usage);
     KeyMetadata {
         aws_account_id: k.account_id.to_string(),
         key_id: k.key_id.to_string(),
@@ -86,8 +95,11 @@ pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
         key_manager: "CUSTOMER".into(),
         customer_master_key_spec: k.key_spec.to_string(),
         key_spec: k.key_spec.to_string(),
-        encryption_algorithms: (k.key_usage == KeyUsage::EncryptDecrypt && symmetric)
-            .then(|| vec![EncryptionAlgorithm::SymmetricDefault.to_string()]),
+        encryption_algorithms: algorithm_names(algorithms.encryption),
+        signing_algorithms: algorithm_names(algorithms.signing),
+        key_agreement_algorithms: algorithm_names(algorithms.key_agreement),
+        encapsulation_algorithms: algorithm_names(algorithms.encapsulation),
+        mac_algorithms: algorithm_names(algorithms.mac),
         multi_region: k.multi_region,
         pending_deletion_window_in_days: k
             .pending_window_days
@@ -117,6 +129,26 @@ fn tags_in(tags: Option<Vec<trent_wire::types::Tag>>) -> Vec<Tag> {
 
 fn algorithm(field: &str, v: Option<String>) -> Result<Option<EncryptionAlgorithm>, ApiError> {
     parse_enum(field, v)
+}
+
+/// A required enum member (the model check already refused a missing or unknown value).
+fn required_enum<T: FromStr>(field: &str, v: String) -> Result<T, ApiError> {
+    parse_enum(field, Some(v))?.ok_or_else(|| {
+        ApiError::Wire(WireError::Validation(format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        )))
+    })
+}
+
+fn secret_blob(bytes: &[u8]) -> SecretBlob {
+    SecretBlob(Zeroizing::new(bytes.to_vec()))
+}
+
+fn recipient_unsupported() -> ApiError {
+    CoreError::UnsupportedOperation(
+        "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+    )
+    .into()
 }
 
 /// Executes one operation for `caller`.
@@ -210,7 +242,7 @@ pub async fn execute(
                 &EncryptResponse {
                     ciphertext_blob: Blob(out.ciphertext),
                     key_id: out.key_arn.clone(),
-                    encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    encryption_algorithm: out.encryption_algorithm.to_string(),
                 },
                 Some(out.key_arn),
             )
@@ -241,8 +273,8 @@ pub async fn execute(
             Outcome::json(
                 &DecryptResponse {
                     key_id: out.key_arn.clone(),
-                    plaintext: SecretBlob(Zeroizing::new(out.plaintext.as_bytes().to_vec())),
-                    encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
+                    plaintext: secret_blob(out.plaintext.as_bytes()),
+                    encryption_algorithm: out.encryption_algorithm.to_string(),
                     key_material_id: out.key_material_id.to_hex(),
                 },
                 Some(out.key_arn),
@@ -276,8 +308,9 @@ pub async fn execute(
                     ciphertext_blob: Blob(out.ciphertext),
                     source_key_id: out.source_key_arn,
                     key_id: out.key_arn.clone(),
-                    source_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.to_string(),
-                    destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault
+                    source_encryption_algorithm: out.source_encryption_algorithm.to_string(),
+                    destination_encryption_algorithm: out
+                        .destination_encryption_algorithm
                         .to_string(),
                     source_key_material_id: out.source_key_material_id.to_hex(),
                     destination_key_material_id: out.key_material_id.to_hex(),
@@ -539,6 +572,219 @@ pub async fn execute(
                 },
                 Some(u.key_arn),
             )
+        }
+        O::Sign => {
+            let r: SignRequest = decode(v)?;
+            let out = kms
+                .sign(
+                    caller,
+                    &r.key_id,
+                    r.message.as_bytes(),
+                    parse_enum::<MessageType>("messageType", r.message_type)?,
+                    required_enum::<SigningAlgorithm>("signingAlgorithm", r.signing_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &SignResponse {
+                    key_id: out.key_arn.clone(),
+                    signature: Blob(out.signature),
+                    signing_algorithm: out.signing_algorithm.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::Verify => {
+            let r: VerifyRequest = decode(v)?;
+            let out = kms
+                .verify(
+                    caller,
+                    &r.key_id,
+                    r.message.as_bytes(),
+                    parse_enum::<MessageType>("messageType", r.message_type)?,
+                    &r.signature.0,
+                    required_enum::<SigningAlgorithm>("signingAlgorithm", r.signing_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &VerifyResponse {
+                    key_id: out.key_arn.clone(),
+                    signature_valid: true,
+                    signing_algorithm: out.signing_algorithm.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::GetPublicKey => {
+            let r: KeyIdRequest = decode(v)?;
+            let out = kms.get_public_key(caller, &r.key_id).await?;
+            Outcome::json(
+                &GetPublicKeyResponse {
+                    key_id: out.key_arn.clone(),
+                    public_key: Blob(out.public_key),
+                    customer_master_key_spec: out.key_spec.to_string(),
+                    key_spec: out.key_spec.to_string(),
+                    key_usage: out.key_usage.to_string(),
+                    encryption_algorithms: algorithm_names(out.algorithms.encryption),
+                    signing_algorithms: algorithm_names(out.algorithms.signing),
+                    key_agreement_algorithms: algorithm_names(out.algorithms.key_agreement),
+                    encapsulation_algorithms: algorithm_names(out.algorithms.encapsulation),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::GenerateMac => {
+            let r: GenerateMacRequest = decode(v)?;
+            let out = kms
+                .generate_mac(
+                    caller,
+                    &r.key_id,
+                    r.message.as_bytes(),
+                    required_enum::<MacAlgorithm>("macAlgorithm", r.mac_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &GenerateMacResponse {
+                    mac: Blob(out.mac),
+                    mac_algorithm: out.mac_algorithm.to_string(),
+                    key_id: out.key_arn.clone(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::VerifyMac => {
+            let r: VerifyMacRequest = decode(v)?;
+            let out = kms
+                .verify_mac(
+                    caller,
+                    &r.key_id,
+                    r.message.as_bytes(),
+                    &r.mac.0,
+                    required_enum::<MacAlgorithm>("macAlgorithm", r.mac_algorithm)?,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &VerifyMacResponse {
+                    key_id: out.key_arn.clone(),
+                    mac_valid: true,
+                    mac_algorithm: out.mac_algorithm.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::DeriveSharedSecret => {
+            let r: DeriveSharedSecretRequest = decode(v)?;
+            if r.recipient.is_some() {
+                return Err(recipient_unsupported());
+            }
+            let out = kms
+                .derive_shared_secret(
+                    caller,
+                    &r.key_id,
+                    required_enum::<KeyAgreementAlgorithm>(
+                        "keyAgreementAlgorithm",
+                        r.key_agreement_algorithm,
+                    )?,
+                    &r.public_key.0,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &DeriveSharedSecretResponse {
+                    key_id: out.key_arn.clone(),
+                    shared_secret: secret_blob(out.shared_secret.as_bytes()),
+                    key_agreement_algorithm: out.key_agreement_algorithm.to_string(),
+                    key_origin: out.key_origin.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::Encapsulate => {
+            let r: EncapsulateRequest = decode(v)?;
+            let algorithm = required_enum::<EncapsulationAlgorithm>(
+                "encapsulationAlgorithm",
+                r.encapsulation_algorithm,
+            )?;
+            let out = kms
+                .encapsulate(caller, &r.key_id, algorithm, r.dry_run.unwrap_or(false))
+                .await?;
+            Outcome::json(
+                &EncapsulateResponse {
+                    key_id: out.key_arn.clone(),
+                    shared_secret: secret_blob(out.shared_secret.as_bytes()),
+                    shared_secret_ciphertext_blob: Blob(out.ciphertext),
+                    encapsulation_algorithm: algorithm.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::Decapsulate => {
+            let r: DecapsulateRequest = decode(v)?;
+            let algorithm = required_enum::<EncapsulationAlgorithm>(
+                "encapsulationAlgorithm",
+                r.encapsulation_algorithm,
+            )?;
+            let out = kms
+                .decapsulate(
+                    caller,
+                    &r.key_id,
+                    &r.shared_secret_ciphertext_blob.0,
+                    algorithm,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            Outcome::json(
+                &DecapsulateResponse {
+                    key_id: out.key_arn.clone(),
+                    shared_secret: secret_blob(out.shared_secret.as_bytes()),
+                    encapsulation_algorithm: algorithm.to_string(),
+                },
+                Some(out.key_arn),
+            )
+        }
+        O::GenerateDataKeyPair | O::GenerateDataKeyPairWithoutPlaintext => {
+            let r: GenerateDataKeyPairRequest = decode(v)?;
+            if r.recipient.is_some() {
+                return Err(recipient_unsupported());
+            }
+            let with_plaintext = op == O::GenerateDataKeyPair;
+            let out = kms
+                .generate_data_key_pair(
+                    caller,
+                    &r.key_id,
+                    required_enum::<DataKeyPairSpec>("keyPairSpec", r.key_pair_spec)?,
+                    &r.encryption_context.unwrap_or_default(),
+                    with_plaintext,
+                    r.dry_run.unwrap_or(false),
+                )
+                .await?;
+            let arn = out.key_arn.clone();
+            match out.private_key_plaintext {
+                Some(private_key) => Outcome::json(
+                    &GenerateDataKeyPairResponse {
+                        private_key_ciphertext_blob: Blob(out.private_key_ciphertext),
+                        private_key_plaintext: secret_blob(private_key.as_bytes()),
+                        public_key: Blob(out.public_key),
+                        key_id: out.key_arn,
+                        key_pair_spec: out.key_pair_spec.to_string(),
+                        key_material_id: out.key_material_id.to_hex(),
+                    },
+                    Some(arn),
+                ),
+                None => Outcome::json(
+                    &GenerateDataKeyPairWithoutPlaintextResponse {
+                        private_key_ciphertext_blob: Blob(out.private_key_ciphertext),
+                        public_key: Blob(out.public_key),
+                        key_id: out.key_arn,
+                        key_pair_spec: out.key_pair_spec.to_string(),
+                        key_material_id: out.key_material_id.to_hex(),
+                    },
+                    Some(arn),
+                ),
+            }
         }
         other => Err(CoreError::UnsupportedOperation(format!(
             "{} is not supported by this Trent version.",

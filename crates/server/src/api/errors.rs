@@ -95,6 +95,8 @@ impl ApiError {
                     CoreError::Validation(_) => E::ValidationException,
                     CoreError::MalformedPolicyDocument(_) => E::MalformedPolicyDocumentException,
                     CoreError::AccessDenied(_) => E::AccessDeniedException,
+                    CoreError::InvalidSignature => E::KMSInvalidSignatureException,
+                    CoreError::InvalidMac => E::KMSInvalidMacException,
                     CoreError::DryRun => E::DryRunOperationException,
                     CoreError::UnsupportedOperation(_) => E::UnsupportedOperationException,
                     CoreError::Internal(_) => {
@@ -129,6 +131,17 @@ mod tests {
         assert!(!msg.contains("secret"));
         let (code, _) = ApiError::Audit("ENOSPC".into()).to_aws();
         assert_eq!(code.http_status(), 500);
+    }
+
+    #[test]
+    fn bad_signatures_and_macs_have_their_own_codes_and_no_message() {
+        let (code, msg) = ApiError::Core(CoreError::InvalidSignature).to_aws();
+        assert_eq!(code, ErrorCode::KMSInvalidSignatureException);
+        assert_eq!(msg, "");
+        let (code, msg) = ApiError::Core(CoreError::InvalidMac).to_aws();
+        assert_eq!(code, ErrorCode::KMSInvalidMacException);
+        assert_eq!(msg, "");
+        assert_eq!(code.http_status(), 400);
     }
 
     #[test]
