@@ -2,11 +2,13 @@
 //!
 //! Per request it reads the body, verifies SigV4 with the same [`trent_sigv4::Verifier`] Trent
 //! uses (against one fixed credential), parses the JSON and does the cryptography with aws-lc-rs:
-//! AES-256-GCM under one fixed in-memory key, blob = IV ‖ ciphertext ‖ tag. It has no JSON model
+//! AES-256-GCM under one fixed in-memory key, blob = IV ‖ ciphertext ‖ tag; Sign, Verify and
+//! GenerateMac with in-memory keys through the same `trent-crypto` calls Trent makes. It has no JSON model
 //! validation, no key lookup, no authorization, no per-call key derivation, no audit record and no
 //! storage: that is the point of a baseline. The HTTP stack (hyper HTTP/1.1, keep-alive, a
 //! multi-thread tokio runtime with one worker per core) is configured as Trent's listener is.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
+use trent_crypto::algorithms::{MacAlgorithm, MessageType, SigningAlgorithm};
+use trent_crypto::asymmetric::{KeyPairSpec, PrivateKey};
+use trent_crypto::hmac::{HmacKey, HmacKeySpec};
 use trent_sigv4::{Credential, CredentialSource, Expectation, SignedRequest, Verifier};
 
 /// The one access key the baseline accepts.
@@ -56,7 +61,19 @@ impl CredentialSource for OneKey {
 struct State {
     verifier: Verifier,
     key: LessSafeKey,
+    /// One key pair per key spec the benchmark signs with, by spec name (the "key id").
+    signing: HashMap<&'static str, PrivateKey>,
+    /// The HMAC_256 key.
+    hmac: HmacKey,
 }
+
+/// The key pairs the baseline signs with, by KMS key spec.
+const SIGNING_SPECS: [(&str, KeyPairSpec); 4] = [
+    ("ECC_NIST_P256", KeyPairSpec::EccNistP256),
+    ("ECC_NIST_EDWARDS25519", KeyPairSpec::EccNistEdwards25519),
+    ("RSA_2048", KeyPairSpec::Rsa2048),
+    ("ML_DSA_65", KeyPairSpec::MlDsa65),
+];
 
 /// `trent-bench baseline-server`: serves on 127.0.0.1:0, prints the port, exits when its stdin
 /// closes (so it never outlives the benchmark that started it).
@@ -84,9 +101,18 @@ async fn serve() -> anyhow::Result<()> {
     let mut key_bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut key_bytes).map_err(|_| anyhow!("no randomness"))?;
     let key = UnboundKey::new(&AES_256_GCM, &key_bytes).map_err(|_| anyhow!("bad AES key"))?;
+    let mut signing = HashMap::new();
+    for (name, spec) in SIGNING_SPECS {
+        signing.insert(
+            name,
+            PrivateKey::generate(spec).map_err(|e| anyhow!("{e}"))?,
+        );
+    }
     let state = Arc::new(State {
         verifier: Verifier::new(1024),
         key: LessSafeKey::new(key),
+        signing,
+        hmac: HmacKey::generate(HmacKeySpec::Hmac256).map_err(|e| anyhow!("{e}"))?,
     });
 
     let listener = TcpListener::bind("127.0.0.1:0")
@@ -204,11 +230,41 @@ async fn handle(state: &State, req: http::Request<Incoming>) -> Response<Full<By
                 }))
             })
         }
+        "TrentService.Sign" => signing_call(state, &request).and_then(|(key, alg, message)| {
+            let signature = key.sign(alg, MessageType::Raw, &message).ok()?;
+            Some(json!({
+                "Signature": B64.encode(signature),
+                "KeyId": KEY_ID,
+                "SigningAlgorithm": alg.as_str(),
+            }))
+        }),
+        "TrentService.Verify" => signing_call(state, &request).and_then(|(key, alg, message)| {
+            let signature = blob_member(&request, "Signature")?;
+            key.verify(alg, MessageType::Raw, &message, &signature)
+                .ok()
+                .filter(|valid| *valid)?;
+            Some(json!({
+                "SignatureValid": true,
+                "KeyId": KEY_ID,
+                "SigningAlgorithm": alg.as_str(),
+            }))
+        }),
+        "TrentService.GenerateMac" => blob_member(&request, "Message").and_then(|message| {
+            let mac = state
+                .hmac
+                .generate_mac(MacAlgorithm::HmacSha256, &message)
+                .ok()?;
+            Some(json!({
+                "Mac": B64.encode(mac),
+                "KeyId": KEY_ID,
+                "MacAlgorithm": "HMAC_SHA_256",
+            }))
+        }),
         _ => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "UnknownOperationException",
-                "the baseline serves Encrypt, Decrypt and GenerateDataKey only",
+                "the baseline serves Encrypt, Decrypt, GenerateDataKey, Sign, Verify and GenerateMac only",
             )
         }
     };
@@ -220,6 +276,16 @@ async fn handle(state: &State, req: http::Request<Incoming>) -> Response<Full<By
             "missing member or bad blob",
         ),
     }
+}
+
+/// The key (by spec name in KeyId), algorithm and message of a Sign or Verify request.
+fn signing_call<'a>(
+    state: &'a State,
+    request: &Value,
+) -> Option<(&'a PrivateKey, SigningAlgorithm, Vec<u8>)> {
+    let key = state.signing.get(request.get("KeyId")?.as_str()?)?;
+    let alg = request.get("SigningAlgorithm")?.as_str()?.parse().ok()?;
+    Some((key, alg, blob_member(request, "Message")?))
 }
 
 fn blob_member(request: &Value, name: &str) -> Option<Vec<u8>> {

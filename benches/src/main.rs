@@ -23,14 +23,69 @@ use load::{Call, Endpoint, Measured};
 
 const USAGE: &str = "\
 usage: trent-bench [--trent-bin PATH] [--seconds N] [--warmup N] [--rounds N]
-                   [--ops Encrypt,Decrypt,GenerateDataKey] [--conns 1,16]
+                   [--ops Encrypt,Decrypt,GenerateDataKey | all | LIST] [--conns 1,16]
 
 Starts Trent (--trent-bin, default target/release/trent) and a baseline server as child
 processes on 127.0.0.1 and loads each in turn: per operation and concurrency, 1 s warm-up
 (--warmup) then --seconds (default 5) measured, Trent and baseline alternating. --rounds
-repeats the whole schedule and pools the measurements.";
+repeats the whole schedule and pools the measurements.
+Operations: Encrypt, Decrypt, GenerateDataKey (the default), and Sign/ECC_NIST_P256,
+Sign/ECC_NIST_EDWARDS25519, Sign/RSA_2048, Sign/ML_DSA_65, Verify/ECC_NIST_P256,
+GenerateMac/HMAC_256 (KMS operation / key spec); `all` runs every one.";
 
+/// The symmetric operations, run by default.
 const OPERATIONS: [&str; 3] = ["Encrypt", "Decrypt", "GenerateDataKey"];
+
+/// The asymmetric and HMAC operations: the name in `--ops`, the KMS operation, the key spec
+/// and the algorithm. Each signs or MACs the same 1 KiB message (RAW).
+const KEYED_OPERATIONS: [KeyedOp; 6] = [
+    KeyedOp::new("Sign", "ECC_NIST_P256", "ECDSA_SHA_256"),
+    KeyedOp::new("Sign", "ECC_NIST_EDWARDS25519", "ED25519_SHA_512"),
+    KeyedOp::new("Sign", "RSA_2048", "RSASSA_PSS_SHA_256"),
+    KeyedOp::new("Sign", "ML_DSA_65", "ML_DSA_SHAKE_256"),
+    KeyedOp::new("Verify", "ECC_NIST_P256", "ECDSA_SHA_256"),
+    KeyedOp::new("GenerateMac", "HMAC_256", "HMAC_SHA_256"),
+];
+
+/// One asymmetric or HMAC operation of the benchmark.
+#[derive(Clone, Copy)]
+struct KeyedOp {
+    operation: &'static str,
+    key_spec: &'static str,
+    algorithm: &'static str,
+}
+
+impl KeyedOp {
+    const fn new(operation: &'static str, key_spec: &'static str, algorithm: &'static str) -> Self {
+        KeyedOp {
+            operation,
+            key_spec,
+            algorithm,
+        }
+    }
+
+    /// `Sign/ECC_NIST_P256`, as `--ops` and the table name it.
+    fn name(&self) -> String {
+        format!("{}/{}", self.operation, self.key_spec)
+    }
+
+    fn key_usage(&self) -> &'static str {
+        if self.operation == "GenerateMac" {
+            "GENERATE_VERIFY_MAC"
+        } else {
+            "SIGN_VERIFY"
+        }
+    }
+}
+
+/// Every operation name `--ops` accepts.
+fn known_operations() -> Vec<String> {
+    OPERATIONS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(KEYED_OPERATIONS.iter().map(KeyedOp::name))
+        .collect()
+}
 const PLAINTEXT_BYTES: usize = 1024;
 
 struct Options {
@@ -130,9 +185,14 @@ fn parse_args(args: &[String]) -> anyhow::Result<Option<Options>> {
             }
             "--rounds" => o.rounds = positive(flag, value, 100.0)? as usize,
             "--ops" => {
-                o.ops = value.split(',').map(str::to_string).collect();
-                if let Some(bad) = o.ops.iter().find(|op| !OPERATIONS.contains(&op.as_str())) {
-                    bail!("unknown operation {bad}; known: {}", OPERATIONS.join(","));
+                let known = known_operations();
+                o.ops = if value == "all" {
+                    known.clone()
+                } else {
+                    value.split(',').map(str::to_string).collect()
+                };
+                if let Some(bad) = o.ops.iter().find(|op| !known.contains(op)) {
+                    bail!("unknown operation {bad}; known: {}", known.join(","));
                 }
             }
             "--conns" => {
@@ -221,16 +281,44 @@ async fn run(o: &Options) -> anyhow::Result<bool> {
 
     let mut plaintext = vec![0u8; PLAINTEXT_BYTES];
     aws_lc_rs::rand::fill(&mut plaintext).map_err(|_| anyhow!("no randomness"))?;
+    let keyed: Vec<KeyedOp> = KEYED_OPERATIONS
+        .iter()
+        .copied()
+        .filter(|k| o.ops.contains(&k.name()))
+        .collect();
+    // Trent: one key per key spec used. The baseline holds one in-memory key per spec and
+    // takes the spec name as the key id.
+    let mut trent_keys = Vec::new();
+    let mut base_keys = Vec::new();
+    for k in &keyed {
+        if trent_keys.iter().any(|(spec, _)| *spec == k.key_spec) {
+            continue;
+        }
+        let created = load::once(
+            &trent_endpoint,
+            &Call::new(
+                "CreateKey",
+                &json!({"KeySpec": k.key_spec, "KeyUsage": k.key_usage(), "Description": "trent-bench"}),
+            )?,
+        )
+        .await
+        .with_context(|| format!("CreateKey {} on Trent", k.key_spec))?;
+        let id = created["KeyMetadata"]["KeyId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("CreateKey answered without KeyMetadata.KeyId: {created}"))?;
+        trent_keys.push((k.key_spec, id.to_string()));
+        base_keys.push((k.key_spec, k.key_spec.to_string()));
+    }
     let mut targets = [
         Target {
-            calls: prepare_calls(&trent_endpoint, &key_id, &plaintext)
+            calls: prepare_calls(&trent_endpoint, &key_id, &plaintext, &keyed, &trent_keys)
                 .await
                 .context("preparing the calls on Trent")?,
             server: trent,
             endpoint: trent_endpoint,
         },
         Target {
-            calls: prepare_calls(&base_endpoint, &key_id, &plaintext)
+            calls: prepare_calls(&base_endpoint, &key_id, &plaintext, &keyed, &base_keys)
                 .await
                 .context("preparing the calls on the baseline")?,
             server: base,
@@ -267,13 +355,17 @@ async fn run(o: &Options) -> anyhow::Result<bool> {
         for (oi, op) in o.ops.iter().enumerate() {
             for (ci, &conns) in o.conns.iter().enumerate() {
                 // Alternate who goes first, so drift in machine load hits both alike.
-                let order = if pair.is_multiple_of(2) { [0, 1] } else { [1, 0] };
+                let order = if pair.is_multiple_of(2) {
+                    [0, 1]
+                } else {
+                    [1, 0]
+                };
                 pair += 1;
                 for ti in order {
                     let target = &mut targets[ti];
                     target.server.check_alive()?;
                     let call = call_for(&target.calls, op)?;
-                    eprintln!("  {:<8} {op:<16} {conns:>3} conns ...", target.server.name);
+                    eprintln!("  {:<8} {op:<27} {conns:>3} conns ...", target.server.name);
                     let m = load::run(
                         &target.server,
                         &target.endpoint,
@@ -323,9 +415,75 @@ fn call_for<'a>(calls: &'a [(String, Call)], op: &str) -> anyhow::Result<&'a Cal
         .ok_or_else(|| anyhow!("no call prepared for {op}"))
 }
 
-/// The three calls; the Decrypt call holds a ciphertext the same server made, checked to
-/// decrypt to the plaintext.
+/// The calls; the Decrypt call holds a ciphertext the same server made, checked to decrypt to
+/// the plaintext, and the Verify call a signature the same server made.
 async fn prepare_calls(
+    endpoint: &Endpoint,
+    key_id: &str,
+    plaintext: &[u8],
+    keyed: &[KeyedOp],
+    keys: &[(&str, String)],
+) -> anyhow::Result<Vec<(String, Call)>> {
+    let mut calls = symmetric_calls(endpoint, key_id, plaintext).await?;
+    let message = B64.encode(plaintext);
+    for k in keyed {
+        let key = keys
+            .iter()
+            .find(|(spec, _)| *spec == k.key_spec)
+            .map(|(_, id)| id.as_str())
+            .ok_or_else(|| anyhow!("no key for {}", k.key_spec))?;
+        let call = match k.operation {
+            "Sign" | "Verify" => {
+                let sign = Call::new(
+                    "Sign",
+                    &json!({"KeyId": key, "Message": message, "MessageType": "RAW",
+                            "SigningAlgorithm": k.algorithm}),
+                )?;
+                let answer = load::once(endpoint, &sign).await.context("Sign")?;
+                let signature = answer["Signature"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("Sign answered without Signature: {answer}"))?
+                    .to_string();
+                if k.operation == "Sign" {
+                    sign
+                } else {
+                    let verify = Call::new(
+                        "Verify",
+                        &json!({"KeyId": key, "Message": message, "MessageType": "RAW",
+                                "SigningAlgorithm": k.algorithm, "Signature": signature}),
+                    )?;
+                    let answer = load::once(endpoint, &verify).await.context("Verify")?;
+                    if answer["SignatureValid"] != json!(true) {
+                        bail!("Verify did not accept the signature: {answer}");
+                    }
+                    verify
+                }
+            }
+            "GenerateMac" => {
+                let mac = Call::new(
+                    "GenerateMac",
+                    &json!({"KeyId": key, "Message": message, "MacAlgorithm": k.algorithm}),
+                )?;
+                let answer = load::once(endpoint, &mac).await.context("GenerateMac")?;
+                if answer["Mac"]
+                    .as_str()
+                    .and_then(|m| B64.decode(m).ok())
+                    .map(|m| m.len())
+                    != Some(32)
+                {
+                    bail!("GenerateMac answered without a 32-byte Mac: {answer}");
+                }
+                mac
+            }
+            other => bail!("no call for {other}"),
+        };
+        calls.push((k.name(), call));
+    }
+    Ok(calls)
+}
+
+/// Encrypt, Decrypt and GenerateDataKey under the symmetric key.
+async fn symmetric_calls(
     endpoint: &Endpoint,
     key_id: &str,
     plaintext: &[u8],
@@ -407,7 +565,7 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 fn print_table(o: &Options, targets: &[Target], results: &[Vec<Vec<Measured>>], tick_hz: u64) {
     println!();
     println!(
-        "{:<9} {:<16} {:>5} {:>9} {:>8} {:>8} {:>12} {:>13} {:>12} {:>11} {:>10}",
+        "{:<9} {:<27} {:>5} {:>9} {:>8} {:>8} {:>12} {:>13} {:>12} {:>11} {:>10}",
         "target",
         "op",
         "conns",
@@ -436,7 +594,7 @@ fn print_table(o: &Options, targets: &[Target], results: &[Vec<Vec<Measured>>], 
                     String::new()
                 };
                 println!(
-                    "{:<9} {:<16} {:>5} {:>9.0} {:>8} {:>8} {:>12.0} {:>13.1} {:>12.0} {:>11.2} {:>10}",
+                    "{:<9} {:<27} {:>5} {:>9.0} {:>8} {:>8} {:>12.0} {:>13.1} {:>12.0} {:>11.2} {:>10}",
                     target.server.name,
                     op,
                     conns,
@@ -477,6 +635,12 @@ mod tests {
         assert_eq!(o.ops, vec!["Decrypt".to_string()]);
         assert!(parse_args(&args("--seconds 0")).is_err());
         assert!(parse_args(&args("--ops Sign")).is_err());
+        let o = parse_args(&args("--ops Sign/RSA_2048,GenerateMac/HMAC_256"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.ops, vec!["Sign/RSA_2048", "GenerateMac/HMAC_256"]);
+        let all = parse_args(&args("--ops all")).unwrap().unwrap();
+        assert_eq!(all.ops.len(), OPERATIONS.len() + KEYED_OPERATIONS.len());
         assert!(parse_args(&args("--bogus 1")).is_err());
         assert!(parse_args(&args("--help")).unwrap().is_none());
     }
