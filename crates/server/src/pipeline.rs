@@ -222,8 +222,8 @@ pub(crate) enum AuthFailure {
 
 /// ② for every protocol: verifies the SigV4 signature for signing name `service`, with a
 /// credential scope naming one of `regions` (IAM is signed for us-east-1 wherever it is
-/// served), and answers the access key id and its owner. `access_key_id` is set as soon as
-/// the request names one (for the audit record of a refused request). Long-term keys and
+/// served), and answers the access key id and its owner. `access_key_id` is set once the
+/// signature verified (for the audit record, also of a request refused later). Long-term keys and
 /// session keys (with `x-amz-security-token`) are both accepted; an expired session is
 /// `ExpiredToken`, judged by the KMS clock. In dev mode any well-formed request is the dev
 /// account's root.
@@ -272,14 +272,12 @@ pub(crate) fn verify_signature(
         };
         return Ok((checked.access_key_id, owner));
     }
-    if let Ok(checked) = app.verifier.check_without_signature(&req, now, &expect) {
-        *access_key_id = Some(checked.access_key_id);
-    }
     let token = header(&parts.headers, "x-amz-security-token");
     let verified = app
         .verifier
         .verify(&req, now, &expect, &app.credentials.for_request(token))
         .map_err(AuthFailure::SigV4)?;
+    *access_key_id = Some(verified.access_key_id.clone());
     if let Some(expiration) = verified.principal.expiration {
         if expiration <= app.kms.now() {
             return Err(AuthFailure::ExpiredToken);

@@ -554,7 +554,7 @@ fn no_such_policy(kind: PrincipalKind, name: &str) -> IamError {
 }
 
 /// Checks a policy name and parses an identity policy document.
-pub(super) fn policy_params<'a>(params: &'a Params) -> Result<(&'a str, &'a str), IamError> {
+pub(super) fn policy_params(params: &Params) -> Result<(&str, &str), IamError> {
     let policy_name = params.required_name("PolicyName", POLICY_NAME_MAX)?;
     let document = params.required("PolicyDocument")?;
     if document.is_empty() || document.len() > crate::credentials::POLICY_DOCUMENT_MAX_BYTES {
