@@ -317,6 +317,134 @@ impl TestServer {
     }
 }
 
+/// Temporary or long-term credentials for a query (IAM/STS) request.
+#[derive(Clone, Debug)]
+pub struct Creds {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// For temporary credentials, the `x-amz-security-token`.
+    pub session_token: Option<String>,
+}
+
+impl Creds {
+    /// Long-term credentials.
+    pub fn new(access_key_id: &str, secret_access_key: &str) -> Creds {
+        Creds {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            session_token: None,
+        }
+    }
+}
+
+/// The IAM API version.
+pub const IAM_VERSION: &str = "2010-05-08";
+/// The STS API version.
+pub const STS_VERSION: &str = "2011-06-15";
+
+impl TestServer {
+    /// The administrator (account root) credentials `init` created.
+    pub fn admin(&self) -> Creds {
+        Creds::new(&self.access_key_id, &self.secret_access_key)
+    }
+
+    /// Sends an IAM query request (`Action` and `params`, form-encoded), signed with `creds`
+    /// for signing name `iam` in us-east-1, as the AWS CLI signs IAM.
+    pub async fn iam(
+        &self,
+        creds: &Creds,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> anyhow::Result<RawResponse> {
+        self.query("iam", IAM_VERSION, "us-east-1", creds, action, params)
+            .await
+    }
+
+    /// Sends an STS query request, signed for signing name `sts` in the server's Region.
+    pub async fn sts(
+        &self,
+        creds: &Creds,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> anyhow::Result<RawResponse> {
+        self.query("sts", STS_VERSION, REGION, creds, action, params)
+            .await
+    }
+
+    /// Sends a query-protocol request for `service`.
+    pub async fn query(
+        &self,
+        service: &str,
+        version: &str,
+        region: &str,
+        creds: &Creds,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> anyhow::Result<RawResponse> {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("Action", action);
+        form.append_pair("Version", version);
+        for (k, v) in params {
+            form.append_pair(k, v);
+        }
+        let body = form.finish().into_bytes();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "host",
+            HeaderValue::from_str(&self.addr().to_string()).expect("host header"),
+        );
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        sign(
+            "POST",
+            "/",
+            "",
+            &mut headers,
+            &body,
+            &SigningParams {
+                access_key_id: &creds.access_key_id,
+                secret_access_key: &creds.secret_access_key,
+                session_token: creds.session_token.as_deref(),
+                region,
+                service,
+                time: OffsetDateTime::now_utc(),
+            },
+        )
+        .expect("signable headers");
+        self.send(&headers, &body).await
+    }
+
+    /// A KMS request (`operation` with JSON `body`) signed with `creds`.
+    pub async fn call_as(
+        &self,
+        creds: &Creds,
+        operation: &str,
+        body: &Value,
+    ) -> anyhow::Result<RawResponse> {
+        let body = serde_json::to_vec(body)?;
+        let mut headers = self.unsigned_headers(operation);
+        sign(
+            "POST",
+            "/",
+            "",
+            &mut headers,
+            &body,
+            &SigningParams {
+                access_key_id: &creds.access_key_id,
+                secret_access_key: &creds.secret_access_key,
+                session_token: creds.session_token.as_deref(),
+                region: REGION,
+                service: "kms",
+                time: OffsetDateTime::now_utc(),
+            },
+        )
+        .expect("signable headers");
+        self.send(&headers, &body).await
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(r) = self.running.take() {
@@ -373,6 +501,58 @@ impl RawResponse {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// The text of the first `<tag>…</tag>` of an XML answer, unescaped.
+    pub fn xml(&self, tag: &str) -> Option<String> {
+        let text = std::str::from_utf8(&self.body).ok()?;
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{tag}>"))?;
+        Some(
+            text[start..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+
+    /// The texts of every `<tag>…</tag>` of an XML answer.
+    pub fn xml_all(&self, tag: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.body);
+        let open = format!("<{tag}>");
+        let close = format!("</{tag}>");
+        text.split(&open)
+            .skip(1)
+            .filter_map(|s| s.split(&close).next().map(str::to_string))
+            .collect()
+    }
+
+    /// Asserts an IAM/STS error answer with `status` and `<Code>`, and returns the message.
+    #[track_caller]
+    pub fn assert_query_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(
+            (self.status, self.xml("Code").as_deref()),
+            (status, Some(code)),
+            "unexpected answer: {} {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        );
+        self.xml("Message").unwrap_or_default()
+    }
+
+    /// Asserts a 200 query answer.
+    #[track_caller]
+    pub fn assert_query_ok(&self) -> &RawResponse {
+        assert_eq!(
+            self.status,
+            200,
+            "unexpected answer: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
     }
 
     /// A header by lowercase name.

@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
-//! `trent`: the only binary. `trent serve | init | audit verify`.
+//! `trent`: the only binary. `trent serve | init | admin … | audit verify`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,40 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Offline administration of a data dir (a running server sees the changes when it
+    /// restarts).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account with an administrator access key, written as profile `trent-ACCOUNT`.
+    CreateAccount {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The new account's 12-digit id.
+        #[arg(long)]
+        account_id: String,
+    },
+    /// List the accounts and their access keys.
+    ListAccounts {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Make an access key Inactive.
+    RevokeKey {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The access key id.
+        #[arg(long)]
+        access_key_id: String,
     },
 }
 
@@ -121,6 +155,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             serve(data_dir, listen, dev, &region, &account_id, max_connections).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin { command } => {
+            admin(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             command: AuditCommand::Verify { data_dir },
         } => {
@@ -137,6 +175,58 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
     }
+}
+
+async fn admin(command: AdminCommand) -> Result<()> {
+    match command {
+        AdminCommand::CreateAccount {
+            data_dir,
+            account_id,
+        } => {
+            let account = AccountId::parse(&account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dir = DataDir::new(&data_dir);
+            let key = dir
+                .create_account(&account)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))
+                .context("trent admin create-account failed")?;
+            println!(
+                "Created account {account}.\nAdministrator access key {} written as profile 'trent-{account}' to {}.\nA running server accepts it after a restart.",
+                key.access_key_id,
+                dir.credentials_path().display()
+            );
+        }
+        AdminCommand::ListAccounts { data_dir } => {
+            let accounts = DataDir::new(&data_dir)
+                .list_accounts()
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for (account, keys) in accounts {
+                println!("{}", account.account_id);
+                for k in keys {
+                    let status = match k.status {
+                        trent_core::model::AccessKeyStatus::Active => "Active",
+                        trent_core::model::AccessKeyStatus::Inactive => "Inactive",
+                    };
+                    println!("  {} {status} {}", k.access_key_id, k.principal_arn);
+                }
+            }
+        }
+        AdminCommand::RevokeKey {
+            data_dir,
+            access_key_id,
+        } => {
+            let key = DataDir::new(&data_dir)
+                .revoke_key(&access_key_id)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "Access key {} of {} is now Inactive (a running server refuses it after a restart).",
+                key.access_key_id, key.principal_arn
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn init(data_dir: &PathBuf, region: &str, account_id: &str) -> Result<()> {

@@ -45,6 +45,7 @@ use std::task::Poll;
 use time::OffsetDateTime;
 
 use crate::error::CoreError;
+use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
     KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
@@ -86,6 +87,10 @@ where
     due_keys_selects_exactly_the_due_ones(&make().await).await;
     key_last_usage_keeps_the_newest(&make().await).await;
     key_last_usage_requires_key(&make().await).await;
+    iam_users_round_trip_with_case_insensitive_names(&make().await).await;
+    delete_user_refuses_while_keys_or_policies_remain(&make().await).await;
+    iam_roles_and_inline_policies(&make().await).await;
+    delete_access_key_removes_exactly_one(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -2056,4 +2061,271 @@ pub async fn key_last_usage_requires_key<S: Store>(store: &S) {
         None,
         "a failed batch writes nothing"
     );
+}
+
+// ---------------------------------------------------------------- IAM principals
+
+fn user(account_id: &AccountId, name: &str, id: &str) -> UserRecord {
+    UserRecord {
+        account_id: account_id.clone(),
+        path: "/".into(),
+        user_name: name.into(),
+        user_id: id.into(),
+        create_date: ts(T0),
+        tags: vec![Tag {
+            key: "Team".into(),
+            value: "blue".into(),
+        }],
+    }
+}
+
+fn role(account_id: &AccountId, name: &str, id: &str) -> RoleRecord {
+    RoleRecord {
+        account_id: account_id.clone(),
+        path: "/ops/".into(),
+        role_name: name.into(),
+        role_id: id.into(),
+        create_date: ts(T0 + 7),
+        assume_role_policy_document: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+        description: Some("d".into()),
+        max_session_duration: 3600,
+        tags: Vec::new(),
+    }
+}
+
+fn inline(
+    account_id: &AccountId,
+    kind: PrincipalKind,
+    owner: &str,
+    name: &str,
+) -> InlinePolicyRecord {
+    InlinePolicyRecord {
+        account_id: account_id.clone(),
+        principal_kind: kind,
+        principal_name: owner.into(),
+        policy_name: name.into(),
+        policy_document: format!("{{\"Id\":\"{name}\"}}"),
+    }
+}
+
+async fn with_account<S: Store>(store: &S, n: u64, key_id: &str) -> AccountId {
+    let a = account(n);
+    store
+        .create_account(account_record(&a, T0), access_key(key_id, &a))
+        .await
+        .expect("create account");
+    a
+}
+
+/// Users round-trip and list by account then name; names are unique regardless of case;
+/// a user needs an existing account; `update_user` replaces path and tags.
+pub async fn iam_users_round_trip_with_case_insensitive_names<S: Store>(store: &S) {
+    let a = with_account(store, 222_222_222_222, "AKIAAAAAAAAAAAAAAAAA").await;
+    let b = with_account(store, 111_111_111_111, "AKIAAAAAAAAAAAAAAAAB").await;
+    let bob = user(&a, "bob", "AIDAAAAAAAAAAAAAAAAA2");
+    let alice = user(&a, "Alice", "AIDAAAAAAAAAAAAAAAAA1");
+    let carol = user(&b, "carol", "AIDAAAAAAAAAAAAAAAAA3");
+    for u in [&bob, &alice, &carol] {
+        store.create_user(u.clone()).await.expect("create_user");
+    }
+    assert_eq!(
+        store.list_users().await.expect("list_users"),
+        vec![carol.clone(), alice.clone(), bob.clone()],
+        "users list by account, then name case-insensitively"
+    );
+    assert!(
+        matches!(
+            store
+                .create_user(user(&a, "BOB", "AIDAAAAAAAAAAAAAAAAA9"))
+                .await,
+            Err(StoreError::AlreadyExists)
+        ),
+        "a name differing only in case is taken"
+    );
+    assert!(
+        matches!(
+            store.create_user(user(&b, "dave", &bob.user_id)).await,
+            Err(StoreError::AlreadyExists)
+        ),
+        "user ids are unique"
+    );
+    assert!(
+        matches!(
+            store
+                .create_user(user(&account(999_999_999_999), "x", "AIDAX"))
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "a user needs an existing account"
+    );
+    let mut bob2 = bob.clone();
+    bob2.path = "/eng/".into();
+    bob2.tags = Vec::new();
+    store.update_user(bob2.clone()).await.expect("update_user");
+    assert_eq!(bob2.arn(), format!("arn:aws:iam::{a}:user/eng/bob"));
+    let users = store.list_users().await.expect("list_users");
+    assert_eq!(users[2], bob2, "update_user replaces path and tags");
+    assert!(matches!(
+        store.update_user(user(&b, "nobody", "AIDAZ")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_user(&b, "nobody").await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_user(&a, "ALICE")
+        .await
+        .expect("delete by any case");
+    assert_eq!(
+        store.list_users().await.expect("list_users"),
+        vec![carol, bob2]
+    );
+}
+
+/// `delete_user` is refused while the user has access keys or inline policies, and then
+/// changes nothing.
+pub async fn delete_user_refuses_while_keys_or_policies_remain<S: Store>(store: &S) {
+    let a = with_account(store, 111_111_111_111, "AKIAAAAAAAAAAAAAAAAA").await;
+    let alice = user(&a, "alice", "AIDAAAAAAAAAAAAAAAAA1");
+    store.create_user(alice.clone()).await.expect("create_user");
+    let mut key = access_key("AKIAAAAAAAAAAAAAAAAU", &a);
+    key.principal_arn = alice.arn();
+    store.put_access_key(key.clone()).await.expect("put key");
+    assert!(matches!(
+        store.delete_user(&a, "alice").await,
+        Err(StoreError::Conflict("access keys"))
+    ));
+    store
+        .delete_access_key(&key.access_key_id)
+        .await
+        .expect("delete key");
+    store
+        .put_inline_policy(inline(&a, PrincipalKind::User, "ALICE", "p"))
+        .await
+        .expect("put policy by any case of the user name");
+    assert!(matches!(
+        store.delete_user(&a, "alice").await,
+        Err(StoreError::Conflict("policies"))
+    ));
+    assert_eq!(store.list_users().await.expect("list").len(), 1);
+    store
+        .delete_inline_policy(&a, PrincipalKind::User, "alice", "p")
+        .await
+        .expect("delete policy");
+    store.delete_user(&a, "alice").await.expect("delete user");
+    assert!(store.list_users().await.expect("list").is_empty());
+}
+
+/// Roles round-trip; inline policies of users and roles insert, replace, list in order and
+/// delete; a policy needs its owner; `delete_role` is refused while policies remain.
+pub async fn iam_roles_and_inline_policies<S: Store>(store: &S) {
+    let a = with_account(store, 111_111_111_111, "AKIAAAAAAAAAAAAAAAAA").await;
+    let admin = role(&a, "Admin", "AROAAAAAAAAAAAAAAAAA1");
+    let mut reader = role(&a, "reader", "AROAAAAAAAAAAAAAAAAA2");
+    reader.description = None;
+    store
+        .create_role(reader.clone())
+        .await
+        .expect("create reader");
+    store
+        .create_role(admin.clone())
+        .await
+        .expect("create admin");
+    assert!(matches!(
+        store.create_role(role(&a, "ADMIN", "AROAX")).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.list_roles().await.expect("list_roles"),
+        vec![admin.clone(), reader.clone()]
+    );
+    let mut admin2 = admin.clone();
+    admin2.max_session_duration = 43_200;
+    admin2.tags = vec![Tag {
+        key: "k".into(),
+        value: String::new(),
+    }];
+    admin2.assume_role_policy_document = "{}".into();
+    store
+        .update_role(admin2.clone())
+        .await
+        .expect("update_role");
+    assert_eq!(store.list_roles().await.expect("list")[0], admin2);
+
+    store
+        .create_user(user(&a, "zed", "AIDAAAAAAAAAAAAAAAAA1"))
+        .await
+        .expect("create user");
+    assert!(
+        matches!(
+            store
+                .put_inline_policy(inline(&a, PrincipalKind::User, "nobody", "p"))
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "a policy needs its user"
+    );
+    assert!(matches!(
+        store
+            .put_inline_policy(inline(&a, PrincipalKind::Role, "zed", "p"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let r2 = inline(&a, PrincipalKind::Role, "Admin", "b");
+    let r1 = inline(&a, PrincipalKind::Role, "Admin", "a");
+    let u1 = inline(&a, PrincipalKind::User, "zed", "p");
+    for p in [&r2, &r1, &u1] {
+        store
+            .put_inline_policy(p.clone())
+            .await
+            .expect("put policy");
+    }
+    let mut r1b = r1.clone();
+    r1b.policy_document = "{\"replaced\":true}".into();
+    store.put_inline_policy(r1b.clone()).await.expect("replace");
+    assert_eq!(
+        store.list_inline_policies().await.expect("list"),
+        vec![u1.clone(), r1b, r2.clone()],
+        "users first, then by owner and policy name; put replaces"
+    );
+    assert!(matches!(
+        store.delete_role(&a, "admin").await,
+        Err(StoreError::Conflict("policies"))
+    ));
+    assert!(matches!(
+        store
+            .delete_inline_policy(&a, PrincipalKind::Role, "Admin", "zzz")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    for name in ["a", "b"] {
+        store
+            .delete_inline_policy(&a, PrincipalKind::Role, "Admin", name)
+            .await
+            .expect("delete policy");
+    }
+    store.delete_role(&a, "admin").await.expect("delete role");
+    assert!(matches!(
+        store.delete_role(&a, "admin").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.list_roles().await.expect("list"), vec![reader]);
+    assert_eq!(store.list_inline_policies().await.expect("list"), vec![u1]);
+}
+
+/// `delete_access_key` removes one key; a missing one is `NotFound`.
+pub async fn delete_access_key_removes_exactly_one<S: Store>(store: &S) {
+    let a = with_account(store, 111_111_111_111, "AKIAAAAAAAAAAAAAAAAA").await;
+    let k = access_key("AKIAAAAAAAAAAAAAAAAB", &a);
+    store.put_access_key(k.clone()).await.expect("put");
+    store
+        .delete_access_key("AKIAAAAAAAAAAAAAAAAA")
+        .await
+        .expect("delete");
+    assert_eq!(store.list_access_keys().await.expect("list"), vec![k]);
+    assert!(matches!(
+        store.delete_access_key("AKIAAAAAAAAAAAAAAAAA").await,
+        Err(StoreError::NotFound)
+    ));
 }

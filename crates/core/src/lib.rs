@@ -11,6 +11,7 @@ pub mod clock;
 pub mod conformance;
 pub mod default_policy;
 pub mod error;
+pub mod iam;
 pub mod key_spec;
 pub mod key_state;
 pub mod kms;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::CoreError;
+use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
     KeyRecord,
@@ -25,6 +26,10 @@ pub enum StoreError {
     /// The update closure of [`Store::update_key`] refused the change; nothing was written.
     #[error("update rejected: {0}")]
     Rejected(Box<CoreError>),
+    /// The row cannot be deleted while others depend on it (a user's access keys or inline
+    /// policies, a role's inline policies); the text names what remains, e.g. `access keys`.
+    #[error("conflict: {0} remain")]
+    Conflict(&'static str),
     /// The backend failed (I/O, corruption, lost connection). The message names no secret.
     #[error("storage backend failure: {0}")]
     Backend(String),
@@ -50,6 +55,48 @@ pub trait Store: Send + Sync + 'static {
     async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
     /// Every access key, ordered by access key id.
     async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    /// Deletes an access key. `NotFound` if there is none with this id.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
+
+    // ---- IAM users and roles ----
+    // Names are unique per account compared ASCII-case-insensitively (IAM's rule); lookups by
+    // name are case-insensitive too. Lists are ordered by account id, then name
+    // case-insensitively.
+    /// Creates a user. `AlreadyExists` if the account has a user of that name (in any case)
+    /// or the user id is taken; `NotFound` if the account does not exist.
+    async fn create_user(&self, user: UserRecord) -> Result<(), StoreError>;
+    /// Replaces the user of that account and name (path, tags; the id and name stay).
+    /// `NotFound` if there is none.
+    async fn update_user(&self, user: UserRecord) -> Result<(), StoreError>;
+    /// Deletes a user. `NotFound` if there is none; `Conflict("access keys")` while access
+    /// keys of the user exist, `Conflict("policies")` while inline policies do.
+    async fn delete_user(&self, account: &AccountId, user_name: &str) -> Result<(), StoreError>;
+    /// Every user of every account.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Creates a role. `AlreadyExists` if the account has a role of that name (in any case)
+    /// or the role id is taken; `NotFound` if the account does not exist.
+    async fn create_role(&self, role: RoleRecord) -> Result<(), StoreError>;
+    /// Replaces the role of that account and name. `NotFound` if there is none.
+    async fn update_role(&self, role: RoleRecord) -> Result<(), StoreError>;
+    /// Deletes a role. `NotFound` if there is none; `Conflict("policies")` while inline
+    /// policies of the role exist.
+    async fn delete_role(&self, account: &AccountId, role_name: &str) -> Result<(), StoreError>;
+    /// Every role of every account.
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError>;
+    /// Inserts or replaces an inline policy (by account, principal and policy name; policy
+    /// names compare exactly). `NotFound` if the user or role does not exist.
+    async fn put_inline_policy(&self, policy: InlinePolicyRecord) -> Result<(), StoreError>;
+    /// Deletes an inline policy. `NotFound` if there is none.
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal_name: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError>;
+    /// Every inline policy, ordered by account id, principal kind (users first), principal
+    /// name case-insensitively, then policy name.
+    async fn list_inline_policies(&self) -> Result<Vec<InlinePolicyRecord>, StoreError>;
 
     // ---- keys ----
     /// Stores a new key and its first material. `AlreadyExists` if the key id is taken.

@@ -6,7 +6,8 @@
 //! DIR/trent.db        the SQLite store (+ -wal, -shm)
 //! DIR/audit/          the hash-chained audit log
 //! DIR/credentials     the first account's administrator access key, as AWS profile `trent`
-//! DIR/config          AWS config-file profile `trent` with the Region
+//!                     (and `trent-ACCOUNT` for each `trent admin create-account`)
+//! DIR/config          AWS config-file profile `trent` with the Region (and `trent-ACCOUNT`)
 //! ```
 
 use std::fs;
@@ -143,6 +144,127 @@ impl DataDir {
         write_private(&self.settings_path(), &json)?;
         Ok(key)
     }
+}
+
+impl DataDir {
+    /// Opens the root key and the store of an initialised dir (a running server may hold the
+    /// database open too: SQLite's WAL lets both work).
+    fn open_store(&self) -> Result<(RootKey, SqliteStore), String> {
+        if !self.is_initialised() {
+            return Err(format!("{} is not initialised", self.root.display()));
+        }
+        let root_key = RootKey::load_file(self.root_key_path()).map_err(|e| e.to_string())?;
+        let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
+        Ok((root_key, store))
+    }
+
+    /// `trent admin create-account`: a new account with an administrator (root) access key,
+    /// appended to `DIR/credentials` and `DIR/config` as profile `trent-ACCOUNT`. A running
+    /// server learns of the account and key when it restarts.
+    pub async fn create_account(&self, account_id: &AccountId) -> Result<NewAccessKey, String> {
+        let settings = self.settings()?;
+        let (root_key, store) = self.open_store()?;
+        let now = time::OffsetDateTime::now_utc();
+        let key = new_access_key()?;
+        let wrapped = root_key
+            .wrap(
+                &access_key_secret_wrapping_aad(&key.access_key_id),
+                key.secret_access_key.as_bytes(),
+            )
+            .map_err(|e| e.to_string())?;
+        store
+            .create_account(
+                AccountRecord {
+                    account_id: account_id.clone(),
+                    created: now,
+                },
+                AccessKeyRecord {
+                    access_key_id: key.access_key_id.clone(),
+                    account_id: account_id.clone(),
+                    principal_arn: format!("arn:aws:iam::{account_id}:root"),
+                    wrapped_secret: wrapped,
+                    status: AccessKeyStatus::Active,
+                    created: now,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                trent_core::store::StoreError::AlreadyExists => {
+                    format!("account {account_id} already exists")
+                }
+                other => other.to_string(),
+            })?;
+        append_private(
+            &self.credentials_path(),
+            &format!(
+                "\n[trent-{account_id}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                key.access_key_id,
+                key.secret_access_key.as_str()
+            ),
+        )?;
+        append_private(
+            &self.config_path(),
+            &format!(
+                "\n[profile trent-{account_id}]\nregion = {}\n",
+                settings.region
+            ),
+        )?;
+        Ok(key)
+    }
+
+    /// `trent admin list-accounts`: every account with its access keys.
+    pub async fn list_accounts(
+        &self,
+    ) -> Result<Vec<(AccountRecord, Vec<AccessKeyRecord>)>, String> {
+        let (_, store) = self.open_store()?;
+        let keys = store.list_access_keys().await.map_err(|e| e.to_string())?;
+        Ok(store
+            .list_accounts()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|a| {
+                let mine = keys
+                    .iter()
+                    .filter(|k| k.account_id == a.account_id)
+                    .cloned()
+                    .collect();
+                (a, mine)
+            })
+            .collect())
+    }
+
+    /// `trent admin revoke-key`: sets an access key Inactive. A running server stops
+    /// accepting it when it restarts (or at once through IAM's UpdateAccessKey).
+    pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, String> {
+        let (_, store) = self.open_store()?;
+        let mut key = store
+            .list_access_keys()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|k| k.access_key_id == access_key_id)
+            .ok_or_else(|| format!("no access key {access_key_id}"))?;
+        key.status = AccessKeyStatus::Inactive;
+        store
+            .put_access_key(key.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(key)
+    }
+}
+
+/// Appends to a private file (creating it with mode 0600 if needed) and syncs it.
+fn append_private(path: &Path, text: &str) -> Result<(), String> {
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), String> {

@@ -12,9 +12,11 @@ pub mod app;
 pub mod config;
 pub mod credentials;
 pub mod datadir;
+pub mod iam;
 pub mod jobs;
 pub mod listener;
 pub mod pipeline;
+pub mod session;
 
 pub use app::App;
 pub use config::ServerConfig;

@@ -28,6 +28,7 @@ use trent_wire::{Operation, WireError};
 use crate::api::convert::{execute, Outcome};
 use crate::api::errors::ApiError;
 use crate::app::App;
+use crate::credentials::{KeyOwner, OwnerKind};
 
 /// The JSON protocol's content type.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -41,6 +42,8 @@ struct Facts {
     user_agent: Option<String>,
     caller: Option<Caller>,
     access_key_id: Option<String>,
+    /// What kind of principal signed, and its `principalId`.
+    owner: Option<(OwnerKind, String)>,
     request_parameters: Option<Value>,
 }
 
@@ -51,6 +54,10 @@ pub async fn handle(
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
+    // The IAM and STS query protocol (form-encoded POST, XML answers) shares the listener.
+    if crate::iam::is_query_request(&parts) {
+        return crate::iam::handle(app, parts, body, peer).await;
+    }
     let mut facts = Facts {
         request_id: uuid::Uuid::new_v4().to_string(),
         event_id: new_event_id(),
@@ -61,6 +68,7 @@ pub async fn handle(
         user_agent: header(&parts.headers, "user-agent").map(str::to_string),
         caller: None,
         access_key_id: None,
+        owner: None,
         request_parameters: None,
     };
 
@@ -114,7 +122,7 @@ async fn run(
     execute(&app.kms, &caller, op, value).await
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -144,7 +152,11 @@ fn frame(parts: &http::request::Parts) -> Result<Operation, ApiError> {
 }
 
 /// Reads the body, refusing one over the limit before buffering it.
-async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     if let Some(len) = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok()) {
         if len > limit as u64 {
             return Err(ApiError::TooLarge(limit));
@@ -174,6 +186,55 @@ fn authenticate(
     peer: SocketAddr,
     facts: &mut Facts,
 ) -> Result<Caller, ApiError> {
+    let mut access_key_id = None;
+    let verified = verify_signature(
+        app,
+        parts,
+        body,
+        "kms",
+        &[&app.config.region],
+        &mut access_key_id,
+    );
+    facts.access_key_id = access_key_id;
+    let (access_key_id, owner) = verified.map_err(|e| match e {
+        AuthFailure::SigV4(e) => ApiError::Auth(e),
+        AuthFailure::ExpiredToken => ApiError::ExpiredToken,
+    })?;
+    facts.owner = Some((owner.kind, owner.user_id.clone()));
+    Ok(Caller {
+        account_id: owner.account_id,
+        principal_arn: owner.principal_arn,
+        identity: owner.identity,
+        access_key_id,
+        source_ip: Some(peer.ip()),
+        request_id: facts.request_id.clone(),
+        event_id: facts.event_id.clone(),
+    })
+}
+
+/// Why authentication refused a request.
+pub(crate) enum AuthFailure {
+    /// SigV4 (signature, scope, date, unknown key, wrong session token).
+    SigV4(trent_sigv4::SigV4Error),
+    /// The session token is valid but its credentials have expired.
+    ExpiredToken,
+}
+
+/// ② for every protocol: verifies the SigV4 signature for signing name `service`, with a
+/// credential scope naming one of `regions` (IAM is signed for us-east-1 wherever it is
+/// served), and answers the access key id and its owner. `access_key_id` is set once the
+/// signature verified (for the audit record, also of a request refused later). Long-term keys and
+/// session keys (with `x-amz-security-token`) are both accepted; an expired session is
+/// `ExpiredToken`, judged by the KMS clock. In dev mode any well-formed request is the dev
+/// account's root.
+pub(crate) fn verify_signature(
+    app: &App,
+    parts: &http::request::Parts,
+    body: &[u8],
+    service: &str,
+    regions: &[&str],
+    access_key_id: &mut Option<String>,
+) -> Result<(String, KeyOwner), AuthFailure> {
     let req = SignedRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -181,44 +242,58 @@ fn authenticate(
         headers: &parts.headers,
         body,
     };
-    let expect = Expectation {
-        service: "kms",
-        region: &app.config.region,
-    };
+    let signed_region = header(&parts.headers, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2));
+    let region = regions
+        .iter()
+        .copied()
+        .find(|r| Some(*r) == signed_region)
+        .or_else(|| regions.first().copied())
+        .unwrap_or(&app.config.region);
+    let expect = Expectation { service, region };
     // The SigV4 window is about agreeing with the client's clock in the real world, so it is
     // checked against real time, not the KMS clock (which tests move to run key lifecycles).
     let now = time::OffsetDateTime::now_utc();
     if let Some(dev_account) = &app.config.dev_account {
-        let checked = app.verifier.check_without_signature(&req, now, &expect)?;
-        facts.access_key_id = Some(checked.access_key_id.clone());
-        return Ok(Caller {
+        let checked = app
+            .verifier
+            .check_without_signature(&req, now, &expect)
+            .map_err(AuthFailure::SigV4)?;
+        *access_key_id = Some(checked.access_key_id.clone());
+        let owner = KeyOwner {
             account_id: dev_account.clone(),
             principal_arn: format!("arn:aws:iam::{dev_account}:root"),
             identity: std::sync::Arc::new(trent_core::Identity::account_root(dev_account)),
-            access_key_id: checked.access_key_id,
-            source_ip: Some(peer.ip()),
-            request_id: facts.request_id.clone(),
-            event_id: facts.event_id.clone(),
-        });
+            user_id: dev_account.to_string(),
+            kind: OwnerKind::Root,
+            user_name: None,
+            expiration: None,
+        };
+        return Ok((checked.access_key_id, owner));
     }
-    let verified = app.verifier.verify(&req, now, &expect, &*app.credentials)?;
-    facts.access_key_id = Some(verified.access_key_id.clone());
-    Ok(Caller {
-        account_id: verified.principal.account_id,
-        principal_arn: verified.principal.principal_arn,
-        identity: verified.principal.identity,
-        access_key_id: verified.access_key_id,
-        source_ip: Some(peer.ip()),
-        request_id: facts.request_id.clone(),
-        event_id: facts.event_id.clone(),
-    })
+    let token = header(&parts.headers, "x-amz-security-token");
+    let verified = app
+        .verifier
+        .verify(&req, now, &expect, &app.credentials.for_request(token))
+        .map_err(AuthFailure::SigV4)?;
+    *access_key_id = Some(verified.access_key_id.clone());
+    if let Some(expiration) = verified.principal.expiration {
+        if expiration <= app.kms.now() {
+            return Err(AuthFailure::ExpiredToken);
+        }
+    }
+    Ok((verified.access_key_id, verified.principal))
 }
 
-fn identity(caller: &Caller) -> UserIdentity {
-    let is_root = caller.principal_arn.ends_with(":root");
+fn identity(caller: &Caller, owner: Option<&(OwnerKind, String)>) -> UserIdentity {
+    let (kind, principal_id) = match owner {
+        Some((kind, id)) => (*kind, id.clone()),
+        None => (OwnerKind::Root, caller.account_id.to_string()),
+    };
     UserIdentity {
-        type_: if is_root { "Root" } else { "IAMUser" }.to_string(),
-        principal_id: Some(caller.account_id.to_string()),
+        type_: kind.cloudtrail_type().to_string(),
+        principal_id: Some(principal_id),
         arn: Some(caller.principal_arn.clone()),
         account_id: Some(caller.account_id.to_string()),
         access_key_id: Some(caller.access_key_id.clone()),
@@ -243,13 +318,17 @@ fn audit_record(
     };
     let account: Option<&AccountId> = facts.caller.as_ref().map(|c| &c.account_id);
     let mut record = AuditRecord {
-        user_identity: facts.caller.as_ref().map(identity).or_else(|| {
-            facts.access_key_id.as_ref().map(|akid| UserIdentity {
-                type_: "Unknown".into(),
-                access_key_id: Some(akid.clone()),
-                ..Default::default()
-            })
-        }),
+        user_identity: facts
+            .caller
+            .as_ref()
+            .map(|c| identity(c, facts.owner.as_ref()))
+            .or_else(|| {
+                facts.access_key_id.as_ref().map(|akid| UserIdentity {
+                    type_: "Unknown".into(),
+                    access_key_id: Some(akid.clone()),
+                    ..Default::default()
+                })
+            }),
         event_time: format_event_time(app.kms.now()),
         event_name,
         aws_region: app.config.region.clone(),

@@ -25,6 +25,7 @@ use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior,
 };
 use time::OffsetDateTime;
+use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
     KeyRecord,
@@ -37,10 +38,11 @@ mod rows;
 mod tests;
 
 use rows::{
-    access_key_from_row, account_from_row, alias_from_row, from_ms, key_from_row,
-    last_usage_from_row, material_from_row, opt_ms, status_to_sql, tags_to_json, to_ms, truncate,
-    version_to_sql, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS,
-    MATERIAL_COLUMNS,
+    access_key_from_row, account_from_row, alias_from_row, from_ms, inline_policy_from_row,
+    key_from_row, last_usage_from_row, material_from_row, opt_ms, role_from_row, status_to_sql,
+    tags_to_json, to_ms, truncate, user_from_row, version_to_sql, ACCESS_KEY_COLUMNS,
+    ALIAS_COLUMNS, INLINE_POLICY_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS, MATERIAL_COLUMNS,
+    ROLE_COLUMNS, USER_COLUMNS,
 };
 
 /// The schema version this code creates and understands. A database with a higher
@@ -316,6 +318,32 @@ fn query_opt<T, P: Params>(
     }
 }
 
+/// `Ok` if a statement changed exactly one row, else `NotFound`.
+fn one_row(changed: usize) -> Result<(), StoreError> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+fn has_inline_policies(
+    conn: &Connection,
+    account: &AccountId,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<bool, StoreError> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM iam_inline_policies \
+             WHERE account_id = ?1 AND principal_kind = ?2 AND principal_name = ?3",
+            params![account.as_str(), kind.as_str(), name],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    Ok(n > 0)
+}
+
 fn select_key(conn: &Connection, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
     query_opt(
         conn,
@@ -545,6 +573,283 @@ impl Store for SqliteStore {
                 &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys ORDER BY access_key_id"),
                 [],
                 access_key_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
+        let id = access_key_id.to_owned();
+        self.write(move |_, conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM access_keys WHERE access_key_id = ?1",
+                    params![id],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: UserRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            conn.execute(
+                &format!("INSERT INTO iam_users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![
+                    user.account_id.as_str(),
+                    user.user_name,
+                    user.path,
+                    user.user_id,
+                    to_ms(user.create_date)?,
+                    tags_to_json(&user.tags)?
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: UserRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            let n = conn
+                .execute(
+                    "UPDATE iam_users SET path = ?3, tags = ?4 \
+                     WHERE account_id = ?1 AND user_name = ?2",
+                    params![
+                        user.account_id.as_str(),
+                        user.user_name,
+                        user.path,
+                        tags_to_json(&user.tags)?
+                    ],
+                )
+                .map_err(backend)?;
+            one_row(n)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, account: &AccountId, user_name: &str) -> Result<(), StoreError> {
+        let (account, name) = (account.clone(), user_name.to_owned());
+        self.write(move |_, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let user = query_opt(
+                &tx,
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = ?1 AND user_name = ?2"
+                ),
+                params![account.as_str(), name],
+                user_from_row,
+            )?
+            .ok_or(StoreError::NotFound)?;
+            let keys: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM access_keys WHERE principal_arn = ?1",
+                    params![user.arn()],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if keys > 0 {
+                return Err(StoreError::Conflict("access keys"));
+            }
+            if has_inline_policies(&tx, &account, PrincipalKind::User, &name)? {
+                return Err(StoreError::Conflict("policies"));
+            }
+            tx.execute(
+                "DELETE FROM iam_users WHERE account_id = ?1 AND user_name = ?2",
+                params![account.as_str(), name],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM iam_users ORDER BY account_id, user_name"),
+                [],
+                user_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_role(&self, role: RoleRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO iam_roles ({ROLE_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
+                params![
+                    role.account_id.as_str(),
+                    role.role_name,
+                    role.path,
+                    role.role_id,
+                    to_ms(role.create_date)?,
+                    role.assume_role_policy_document,
+                    role.description,
+                    role.max_session_duration,
+                    tags_to_json(&role.tags)?
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_role(&self, role: RoleRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            let n = conn
+                .execute(
+                    "UPDATE iam_roles SET path = ?3, assume_role_policy_document = ?4, \
+                     description = ?5, max_session_duration = ?6, tags = ?7 \
+                     WHERE account_id = ?1 AND role_name = ?2",
+                    params![
+                        role.account_id.as_str(),
+                        role.role_name,
+                        role.path,
+                        role.assume_role_policy_document,
+                        role.description,
+                        role.max_session_duration,
+                        tags_to_json(&role.tags)?
+                    ],
+                )
+                .map_err(backend)?;
+            one_row(n)
+        })
+        .await
+    }
+
+    async fn delete_role(&self, account: &AccountId, role_name: &str) -> Result<(), StoreError> {
+        let (account, name) = (account.clone(), role_name.to_owned());
+        self.write(move |_, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let exists: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM iam_roles WHERE account_id = ?1 AND role_name = ?2",
+                    params![account.as_str(), name],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if exists == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if has_inline_policies(&tx, &account, PrincipalKind::Role, &name)? {
+                return Err(StoreError::Conflict("policies"));
+            }
+            tx.execute(
+                "DELETE FROM iam_roles WHERE account_id = ?1 AND role_name = ?2",
+                params![account.as_str(), name],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!("SELECT {ROLE_COLUMNS} FROM iam_roles ORDER BY account_id, role_name"),
+                [],
+                role_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn put_inline_policy(&self, policy: InlinePolicyRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let owner = match policy.principal_kind {
+                PrincipalKind::User => {
+                    "SELECT user_name FROM iam_users WHERE account_id = ?1 AND user_name = ?2"
+                }
+                PrincipalKind::Role => {
+                    "SELECT role_name FROM iam_roles WHERE account_id = ?1 AND role_name = ?2"
+                }
+            };
+            // The owner's name as stored, so every policy row spells it alike.
+            let stored_name: String = query_opt(
+                &tx,
+                owner,
+                params![policy.account_id.as_str(), policy.principal_name],
+                |r| r.get(0).map_err(backend),
+            )?
+            .ok_or(StoreError::NotFound)?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO iam_inline_policies ({INLINE_POLICY_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (account_id, principal_kind, principal_name, policy_name) \
+                     DO UPDATE SET policy_document = excluded.policy_document"
+                ),
+                params![
+                    policy.account_id.as_str(),
+                    policy.principal_kind.as_str(),
+                    stored_name,
+                    policy.policy_name,
+                    policy.policy_document
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal_name: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError> {
+        let (account, principal, policy) = (
+            account.clone(),
+            principal_name.to_owned(),
+            policy_name.to_owned(),
+        );
+        self.write(move |_, conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM iam_inline_policies WHERE account_id = ?1 \
+                     AND principal_kind = ?2 AND principal_name = ?3 AND policy_name = ?4",
+                    params![account.as_str(), kind.as_str(), principal, policy],
+                )
+                .map_err(backend)?;
+            one_row(n)
+        })
+        .await
+    }
+
+    async fn list_inline_policies(&self) -> Result<Vec<InlinePolicyRecord>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {INLINE_POLICY_COLUMNS} FROM iam_inline_policies \
+                     ORDER BY account_id, principal_kind DESC, principal_name, policy_name"
+                ),
+                [],
+                inline_policy_from_row,
             )
         })
         .await

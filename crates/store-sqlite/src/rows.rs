@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use rusqlite::Row;
 use time::OffsetDateTime;
+use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
     KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
@@ -28,6 +29,17 @@ pub(crate) const ALIAS_COLUMNS: &str =
 /// Columns of `access_keys`, in the order [`access_key_from_row`] reads them.
 pub(crate) const ACCESS_KEY_COLUMNS: &str =
     "access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms";
+
+/// Columns of `iam_users`, in the order [`user_from_row`] reads them.
+pub(crate) const USER_COLUMNS: &str = "account_id, user_name, path, user_id, create_date_ms, tags";
+
+/// Columns of `iam_roles`, in the order [`role_from_row`] reads them.
+pub(crate) const ROLE_COLUMNS: &str = "account_id, role_name, path, role_id, create_date_ms, \
+     assume_role_policy_document, description, max_session_duration, tags";
+
+/// Columns of `iam_inline_policies`, in the order [`inline_policy_from_row`] reads them.
+pub(crate) const INLINE_POLICY_COLUMNS: &str =
+    "account_id, principal_kind, principal_name, policy_name, policy_document";
 
 /// Columns of `key_materials`, in the order [`material_from_row`] reads them.
 pub(crate) const MATERIAL_COLUMNS: &str =
@@ -210,5 +222,49 @@ pub(crate) fn account_from_row(row: &Row<'_>) -> Result<AccountRecord, StoreErro
     Ok(AccountRecord {
         account_id: account_id(row, 0)?,
         created: time(row, 1)?,
+    })
+}
+
+fn tags(row: &Row<'_>, i: usize) -> Result<Vec<Tag>, StoreError> {
+    serde_json::from_str(&text(row, i)?).map_err(|_| corrupt("tags"))
+}
+
+/// Reads a row selected with [`USER_COLUMNS`].
+pub(crate) fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        account_id: account_id(row, 0)?,
+        user_name: text(row, 1)?,
+        path: text(row, 2)?,
+        user_id: text(row, 3)?,
+        create_date: time(row, 4)?,
+        tags: tags(row, 5)?,
+    })
+}
+
+/// Reads a row selected with [`ROLE_COLUMNS`].
+pub(crate) fn role_from_row(row: &Row<'_>) -> Result<RoleRecord, StoreError> {
+    Ok(RoleRecord {
+        account_id: account_id(row, 0)?,
+        role_name: text(row, 1)?,
+        path: text(row, 2)?,
+        role_id: text(row, 3)?,
+        create_date: time(row, 4)?,
+        assume_role_policy_document: text(row, 5)?,
+        description: row.get(6).map_err(backend)?,
+        max_session_duration: u32::try_from(int(row, 7)?)
+            .map_err(|_| corrupt("max session duration"))?,
+        tags: tags(row, 8)?,
+    })
+}
+
+/// Reads a row selected with [`INLINE_POLICY_COLUMNS`].
+pub(crate) fn inline_policy_from_row(row: &Row<'_>) -> Result<InlinePolicyRecord, StoreError> {
+    Ok(InlinePolicyRecord {
+        account_id: account_id(row, 0)?,
+        principal_kind: PrincipalKind::parse(&text(row, 1)?)
+            .ok_or_else(|| corrupt("principal kind"))?,
+        principal_name: text(row, 2)?,
+        policy_name: text(row, 3)?,
+        policy_document: text(row, 4)?,
     })
 }

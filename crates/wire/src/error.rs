@@ -38,6 +38,7 @@ error_codes!(
     InvalidSignatureException = 400,
     MissingAuthenticationTokenException = 400,
     UnrecognizedClientException = 400,
+    ExpiredTokenException = 400,
     SerializationException = 400,
     UnknownOperationException = 400,
     ValidationException = 400,

@@ -17,6 +17,8 @@ pub enum ApiError {
     BadBody(String),
     /// ② authentication.
     Auth(SigV4Error),
+    /// ② a session token whose credentials have expired.
+    ExpiredToken,
     /// ③④ decode and validation.
     Wire(WireError),
     /// ⑤ the KMS.
@@ -44,6 +46,9 @@ impl From<SigV4Error> for ApiError {
         ApiError::Auth(e)
     }
 }
+
+/// AWS's message for temporary credentials past their expiration.
+pub const EXPIRED_TOKEN_MESSAGE: &str = "The security token included in the request is expired";
 
 const INTERNAL_MESSAGE: &str =
     "The request was rejected because of an internal exception. The request can be retried.";
@@ -74,6 +79,7 @@ impl ApiError {
                 };
                 (code, e.message())
             }
+            ApiError::ExpiredToken => (E::ExpiredTokenException, EXPIRED_TOKEN_MESSAGE.into()),
             ApiError::Wire(WireError::Serialization(m)) => (E::SerializationException, m.clone()),
             ApiError::Wire(WireError::Validation(m)) => (E::ValidationException, m.clone()),
             ApiError::Core(e) => {
