@@ -14,6 +14,7 @@ use crate::backend;
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_lifecycle.sql"),
+    include_str!("../migrations/0003_grants.sql"),
 ];
 
 /// `PRAGMA application_id` of a Trent database: "TRNT".

@@ -12,7 +12,6 @@ use trent_crypto::secret::SecretBytes;
 use trent_crypto::symmetric;
 
 use crate::action::Action;
-use crate::authorize::authorize;
 use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::key_state;
@@ -320,7 +319,7 @@ impl Kms {
                 key.arn()
             )));
         }
-        authorize(caller, action, &key)?;
+        self.authorize(caller, action, &key).await?;
         key_state::check(action, &key)?;
         check_symmetric_encryption(&key, algorithm)?;
         if dry_run {

@@ -2,8 +2,10 @@
 
 pub mod aliases;
 pub mod crypto;
+pub mod grants;
 pub mod keys;
 pub mod lifecycle;
+pub mod policies;
 pub mod tags;
 
 /// A page of a listing: the items, and the marker of the next page when there is one.
