@@ -267,11 +267,7 @@ async fn run(o: &Options) -> anyhow::Result<bool> {
         for (oi, op) in o.ops.iter().enumerate() {
             for (ci, &conns) in o.conns.iter().enumerate() {
                 // Alternate who goes first, so drift in machine load hits both alike.
-                let order = if pair.is_multiple_of(2) {
-                    [0, 1]
-                } else {
-                    [1, 0]
-                };
+                let order = if pair.is_multiple_of(2) { [0, 1] } else { [1, 0] };
                 pair += 1;
                 for ti in order {
                     let target = &mut targets[ti];

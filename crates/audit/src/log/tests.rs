@@ -495,9 +495,7 @@ async fn close_waits_for_appends_in_flight_and_later_appends_fail() {
     }
     tokio::time::sleep(Duration::from_millis(5)).await;
     let closer = log.clone();
-    tokio::task::spawn_blocking(move || closer.close())
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || closer.close()).await.unwrap();
     let mut acknowledged = 0;
     for h in handles {
         acknowledged += h.await.unwrap();
@@ -505,8 +503,5 @@ async fn close_waits_for_appends_in_flight_and_later_appends_fail() {
     // Every acknowledged record is in the verified log (some may have been written after
     // the acknowledgement count stopped, never fewer).
     assert!(verify(dir.path()).unwrap().records >= acknowledged);
-    assert!(matches!(
-        log.append(record(9)).await,
-        Err(AuditError::Closed)
-    ));
+    assert!(matches!(log.append(record(9)).await, Err(AuditError::Closed)));
 }
