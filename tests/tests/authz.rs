@@ -1299,3 +1299,49 @@ async fn create_grant_is_authorized_with_grant_condition_keys() {
         "AccessDeniedException"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grantee_with_create_grant_delegates_no_more_than_it_holds() {
+    let server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    let b = server.add_account(B).await.unwrap();
+    let key_id = create_key(&a).await;
+    let subset = GrantConstraints::builder()
+        .encryption_context_subset("Dept", "IT")
+        .build();
+    a.create_grant()
+        .key_id(&key_id)
+        .grantee_principal(principal(Who::B))
+        .operations(GrantOperation::Encrypt)
+        .operations(GrantOperation::CreateGrant)
+        .constraints(subset.clone())
+        .send()
+        .await
+        .unwrap();
+    let delegate = || {
+        b.create_grant()
+            .key_id(key_arn(&key_id))
+            .grantee_principal("arn:aws:iam::444455556666:role/App")
+    };
+    delegate()
+        .operations(GrantOperation::Encrypt)
+        .constraints(subset.clone())
+        .send()
+        .await
+        .unwrap();
+    // More operations, or looser constraints, than B holds.
+    assert_aws_error!(
+        delegate()
+            .operations(GrantOperation::Decrypt)
+            .constraints(subset)
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+    assert_aws_error!(
+        delegate().operations(GrantOperation::Encrypt).send().await,
+        "AccessDeniedException"
+    );
+    let grants = a.list_grants().key_id(&key_id).send().await.unwrap();
+    assert_eq!(grants.grants.unwrap_or_default().len(), 2);
+}

@@ -155,6 +155,38 @@ impl GrantRecord {
         }
     }
 
+    /// Whether this grant (held by the caller, with CreateGrant among its operations) lets
+    /// its grantee create `new`: the same or fewer operations, and constraints at least as
+    /// strict as its own (AWS: a grantee cannot grant more than it holds).
+    pub fn may_delegate(&self, new: &GrantRecord) -> bool {
+        if !self.operations.contains(&Action::CreateGrant)
+            || !new.operations.iter().all(|op| self.operations.contains(op))
+        {
+            return false;
+        }
+        let Some(mine) = self.constraints.as_ref().filter(|c| !c.types().is_empty()) else {
+            return true;
+        };
+        let Some(theirs) = new.constraints.as_ref() else {
+            return false;
+        };
+        // Every context the new grant admits must be one this grant admits.
+        let equals_ok = theirs
+            .encryption_context_equals
+            .as_ref()
+            .is_none_or(|e| mine.allow(std::slice::from_ref(e)));
+        let subset_ok = match &theirs.encryption_context_subset {
+            None => true,
+            // A subset constraint admits supersets, which an equals constraint refuses.
+            Some(s) => {
+                mine.encryption_context_equals.is_none() && mine.allow(std::slice::from_ref(s))
+            }
+        };
+        let some = theirs.encryption_context_equals.is_some()
+            || theirs.encryption_context_subset.is_some();
+        some && equals_ok && subset_ok
+    }
+
     /// Whether the grantee is `principal` (by ARN, or a session of the grantee role).
     pub fn is_for(&self, principal: &Principal) -> bool {
         self.grantee_principal == principal.arn()
@@ -327,6 +359,47 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_grantee_may_delegate_only_what_it_holds() {
+        let mut holder = grant(None);
+        holder.operations = vec![Action::Encrypt, Action::CreateGrant];
+        let mut new = grant(None);
+        new.operations = vec![Action::Encrypt];
+        assert!(holder.may_delegate(&new));
+        new.operations = vec![Action::Encrypt, Action::Decrypt];
+        assert!(!holder.may_delegate(&new), "more operations than held");
+        holder.operations = vec![Action::Encrypt];
+        new.operations = vec![Action::Encrypt];
+        assert!(!holder.may_delegate(&new), "no CreateGrant held");
+    }
+
+    #[test]
+    fn delegated_constraints_must_be_at_least_as_strict() {
+        let mut holder = grant(Some(GrantConstraints {
+            encryption_context_subset: Some(ctx(&[("Dept", "IT")])),
+            encryption_context_equals: None,
+        }));
+        holder.operations = vec![Action::Encrypt, Action::CreateGrant];
+        let mut new = grant(None);
+        new.operations = vec![Action::Encrypt];
+        assert!(!holder.may_delegate(&new), "unconstrained");
+        new.constraints = Some(GrantConstraints {
+            encryption_context_subset: Some(ctx(&[("Dept", "IT"), ("Team", "a")])),
+            encryption_context_equals: None,
+        });
+        assert!(holder.may_delegate(&new), "a stricter subset");
+        new.constraints = Some(GrantConstraints {
+            encryption_context_subset: Some(ctx(&[("Team", "a")])),
+            encryption_context_equals: None,
+        });
+        assert!(!holder.may_delegate(&new), "a different subset");
+        new.constraints = Some(GrantConstraints {
+            encryption_context_subset: None,
+            encryption_context_equals: Some(ctx(&[("Dept", "IT")])),
+        });
+        assert!(holder.may_delegate(&new), "an equals within the subset");
     }
 
     #[test]

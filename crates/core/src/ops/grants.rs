@@ -131,11 +131,12 @@ impl Kms {
                 )));
             }
         }
-        if input.dry_run {
-            return Err(CoreError::DryRun);
+        let mut operations: Vec<Action> = Vec::with_capacity(input.operations.len());
+        for op in input.operations {
+            if !operations.contains(&op) {
+                operations.push(op);
+            }
         }
-        let mut operations = input.operations;
-        operations.dedup();
         let grant = GrantRecord {
             key_id: key.key_id,
             grant_id: hex::encode(random_bytes(32)?.as_bytes()),
@@ -148,6 +149,23 @@ impl Kms {
             constraints,
         };
         let existing = self.grants_of(key.key_id).await?;
+        // Allowed only through a grant: a grantee cannot grant more than it holds.
+        if self
+            .authorize_by_policies(caller, action, &key)
+            .await
+            .is_err()
+        {
+            let principal = &caller.identity.principal;
+            if !existing
+                .iter()
+                .any(|g| g.is_for(principal) && g.may_delegate(&grant))
+            {
+                return Err(crate::authorize::access_denied(caller, action, &key.arn()));
+            }
+        }
+        if input.dry_run {
+            return Err(CoreError::DryRun);
+        }
         if grant.name.is_some() {
             if let Some(same) = existing
                 .iter()
