@@ -1345,3 +1345,155 @@ async fn a_grantee_with_create_grant_delegates_no_more_than_it_holds() {
     let grants = a.list_grants().key_id(&key_id).send().await.unwrap();
     assert_eq!(grants.grants.unwrap_or_default().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_follow_tag_alias_policy_and_grant_changes_at_once() {
+    let server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    let b = server.add_account(B).await.unwrap();
+    let k1 = create_key(&a).await;
+    let k2 = create_key(&a).await;
+    let p = policy(&format!(
+        "{OWNER},{}",
+        allow(
+            ROOT_B,
+            "kms:Encrypt",
+            r#"{"StringEquals":{"aws:ResourceTag/Share":"yes"},"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/shared"}}"#
+        )
+    ))
+    .unwrap();
+    for k in [&k1, &k2] {
+        a.put_key_policy()
+            .key_id(k)
+            .policy(&p)
+            .send()
+            .await
+            .unwrap();
+    }
+    let b_encrypt = |k: &str| {
+        b.encrypt()
+            .key_id(key_arn(k))
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+    };
+    a.tag_resource()
+        .key_id(&k1)
+        .tags(tag("Share", "yes"))
+        .send()
+        .await
+        .unwrap();
+    a.tag_resource()
+        .key_id(&k2)
+        .tags(tag("Share", "yes"))
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(b_encrypt(&k1).await, "AccessDeniedException");
+    a.create_alias()
+        .alias_name("alias/shared")
+        .target_key_id(&k1)
+        .send()
+        .await
+        .unwrap();
+    b_encrypt(&k1).await.expect("alias created");
+    a.untag_resource()
+        .key_id(&k1)
+        .tag_keys("Share")
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(b_encrypt(&k1).await, "AccessDeniedException");
+    a.tag_resource()
+        .key_id(&k1)
+        .tags(tag("Share", "yes"))
+        .send()
+        .await
+        .unwrap();
+    b_encrypt(&k1).await.expect("tag back");
+    a.update_alias()
+        .alias_name("alias/shared")
+        .target_key_id(&k2)
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(b_encrypt(&k1).await, "AccessDeniedException");
+    b_encrypt(&k2).await.expect("alias moved to k2");
+    a.delete_alias()
+        .alias_name("alias/shared")
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(b_encrypt(&k2).await, "AccessDeniedException");
+
+    // A policy change applies to the next request; so do grants.
+    a.put_key_policy()
+        .key_id(&k2)
+        .policy(policy(&format!("{OWNER},{}", allow(ROOT_B, "kms:Encrypt", ""))).unwrap())
+        .send()
+        .await
+        .unwrap();
+    b_encrypt(&k2).await.expect("policy allows");
+    assert_aws_error!(b_encrypt(&k1).await, "AccessDeniedException");
+    let g = a
+        .create_grant()
+        .key_id(&k1)
+        .grantee_principal(principal(Who::B))
+        .operations(GrantOperation::Encrypt)
+        .send()
+        .await
+        .unwrap();
+    b_encrypt(&k1).await.expect("granted");
+    a.revoke_grant()
+        .key_id(&k1)
+        .grant_id(g.grant_id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(b_encrypt(&k1).await, "AccessDeniedException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_and_grants_survive_a_restart() {
+    let mut server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    server.add_account(B).await.unwrap();
+    let key_id = create_key(&a).await;
+    let mine = policy(&format!("{OWNER},{}", allow(ROOT_B, "kms:DescribeKey", ""))).unwrap();
+    a.put_key_policy()
+        .key_id(&key_id)
+        .policy(&mine)
+        .send()
+        .await
+        .unwrap();
+    let g = a
+        .create_grant()
+        .key_id(&key_id)
+        .grantee_principal(principal(Who::B))
+        .operations(GrantOperation::Encrypt)
+        .constraints(
+            GrantConstraints::builder()
+                .encryption_context_equals("Dept", "IT")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    server.restart().await.unwrap();
+    let a = server.kms_client().await;
+    let got = a.get_key_policy().key_id(&key_id).send().await.unwrap();
+    assert_eq!(got.policy.as_deref(), Some(mine.as_str()));
+    let grants = a
+        .list_grants()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap()
+        .grants
+        .unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].grant_id, g.grant_id);
+    assert_eq!(
+        grants[0].operations.as_deref(),
+        Some(&[GrantOperation::Encrypt][..])
+    );
+}
