@@ -20,6 +20,8 @@ from botocore.exceptions import ClientError
 
 from harness import ACCOUNT_ID, REGION, Aws, Trent, clean_env, run_trent
 
+ALLOW_LIST_KEYS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]})
 ALLOW_CREATE_USER = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*"}],
@@ -109,15 +111,21 @@ def test_cli_assumed_role_profile_gets_the_sessions_identity(aws: Aws, trent: Tr
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}]})
     arn = aws.json("iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust)["Role"]["Arn"]
+    aws.run("iam", "put-role-policy", "--role-name", role, "--policy-name", "list-keys",
+            "--policy-document", ALLOW_LIST_KEYS, check=True)
     env = profile_files(tmp_path, trent, {}, {
         "profile assumed": {"role_arn": arn, "source_profile": "trent", "region": REGION},
     })
     me = aws.json("sts", "get-caller-identity", "--profile", "assumed", endpoint=False, env=env)
     assert me["Account"] == ACCOUNT_ID
     assert me["Arn"].startswith(f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/")
-    # The session's KMS calls are authenticated with its temporary credentials.
+    # The session's KMS calls are authenticated with its temporary credentials and authorized
+    # by the role's identity policy.
     keys = aws.json("kms", "list-keys", "--profile", "assumed", endpoint=False, env=env)
     assert "Keys" in keys
+    denied = aws.fails("kms", "create-key", "--profile", "assumed", endpoint=False, env=env)
+    assert "AccessDeniedException" in denied.stderr
+    assert "because no identity-based policy allows the kms:CreateKey action" in denied.stderr
 
 
 def test_boto3_iam_errors_carry_iams_codes(iam):
@@ -179,6 +187,10 @@ def test_boto3_assume_role_credentials_work_and_inactive_keys_do_not(trent: Tren
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
     kms = client(trent, "kms", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        kms.list_keys()
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    iam.put_user_policy(UserName=user, PolicyName="list-keys", PolicyDocument=ALLOW_LIST_KEYS)
     kms.list_keys()
     iam.update_access_key(UserName=user, AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert iam.list_access_keys(UserName=user)["AccessKeyMetadata"][0]["Status"] == "Inactive"

@@ -213,6 +213,49 @@ impl TestServer {
             .collect()
     }
 
+    /// Creates another account with a root access key, in the store and in the running
+    /// server's credentials (what `trent admin create-account` does offline), and returns
+    /// an SDK client signed with that key.
+    pub async fn add_account(&self, account_id: &str) -> anyhow::Result<aws_sdk_kms::Client> {
+        use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountRecord};
+        let app = self.app();
+        let account = AccountId::parse(account_id).map_err(|e| anyhow!("{e}"))?;
+        let key = trent_server::datadir::new_access_key().map_err(|e| anyhow!(e))?;
+        let wrapped = app
+            .kms
+            .root_key()
+            .wrap(
+                &trent_crypto::root::access_key_secret_wrapping_aad(&key.access_key_id),
+                key.secret_access_key.as_bytes(),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+        let now = OffsetDateTime::now_utc();
+        let record = AccessKeyRecord {
+            access_key_id: key.access_key_id.clone(),
+            account_id: account.clone(),
+            principal_arn: format!("arn:aws:iam::{account_id}:root"),
+            wrapped_secret: wrapped,
+            status: AccessKeyStatus::Active,
+            created: now,
+        };
+        app.kms
+            .store()
+            .create_account(
+                AccountRecord {
+                    account_id: account,
+                    created: now,
+                },
+                record.clone(),
+            )
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        app.credentials.add_account(&record.account_id);
+        app.credentials.insert(&record).map_err(|e| anyhow!(e))?;
+        Ok(self
+            .kms_client_with(&key.access_key_id, key.secret_access_key.as_str())
+            .await)
+    }
+
     /// An aws-sdk-kms client for this server, with the admin credentials and no retries.
     pub async fn kms_client(&self) -> aws_sdk_kms::Client {
         self.kms_client_with(&self.access_key_id, &self.secret_access_key)

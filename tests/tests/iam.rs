@@ -154,7 +154,13 @@ async fn a_user_without_policies_is_denied_until_a_policy_allows_and_a_deny_wins
 async fn inactive_and_deleted_keys_are_unrecognized() {
     let server = TestServer::start().await.unwrap();
     let alice = user_with_key(&server, "alice").await;
-    // Until key policies are evaluated, a user uses the keys of its account.
+    put_user_policy(
+        &server,
+        "alice",
+        "list-keys",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:ListKeys","Resource":"*"}]}"#,
+    )
+    .await;
     server
         .call_as(&alice, "ListKeys", &json!({}))
         .await
@@ -220,7 +226,16 @@ async fn inactive_and_deleted_keys_are_unrecognized() {
         .await
         .unwrap()
         .assert_error(400, "UnrecognizedClientException");
-    // The user can now go.
+    // Without keys or policies the user can now go.
+    server
+        .iam(
+            &admin,
+            "DeleteUserPolicy",
+            &[("UserName", "alice"), ("PolicyName", "list-keys")],
+        )
+        .await
+        .unwrap()
+        .assert_query_ok();
     server
         .iam(&admin, "DeleteUser", &[("UserName", "alice")])
         .await
@@ -249,11 +264,13 @@ async fn sessions_work_until_they_expire_and_wrong_tokens_are_rejected() {
         Some(format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/tests").as_str())
     );
     assert!(me.xml("UserId").unwrap().ends_with(":tests"));
+    // KMS knows the session (it is authenticated) and evaluates the role's identity policies:
+    // none yet, so it is denied rather than unrecognized.
     server
         .call_as(&session, "ListKeys", &json!({}))
         .await
         .unwrap()
-        .assert_ok();
+        .assert_error(400, "AccessDeniedException");
 
     // The role's identity policies are the session's: none yet, so IAM calls are denied.
     server

@@ -64,6 +64,8 @@ actions!(
     ListRetirableGrants,
     PutKeyPolicy,
     ReEncrypt,
+    ReEncryptFrom,
+    ReEncryptTo,
     ReplicateKey,
     RetireGrant,
     RevokeGrant,

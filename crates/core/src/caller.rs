@@ -1,8 +1,9 @@
 //! Who is calling, as established by authentication.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use trent_policy::{Policy, Principal};
+use trent_policy::{ContextKeys, Policy, Principal};
 
 use crate::model::AccountId;
 
@@ -24,6 +25,28 @@ pub struct Caller {
     pub request_id: String,
     /// The `eventID` of this request's audit record.
     pub event_id: String,
+    /// What the request itself says that policies and grants may test: its condition keys
+    /// (`kms:EncryptionContext:…`, `kms:RequestAlias`, `aws:SourceIp`, …) and its encryption
+    /// contexts. Built by the server from the request once decoded; empty before.
+    pub request: Arc<RequestConditions>,
+}
+
+/// The request-derived inputs of authorization.
+#[derive(Debug, Default)]
+pub struct RequestConditions {
+    /// Condition keys derived from the request and its connection (never from the key:
+    /// core adds `aws:ResourceTag/…`, `kms:ResourceAliases`, `kms:KeySpec`, … itself).
+    pub keys: Arc<ContextKeys>,
+    /// The encryption contexts the request carries (ReEncrypt has two), exactly as sent, for
+    /// grant constraints (which compare keys and values case-sensitively).
+    pub encryption_contexts: Vec<BTreeMap<String, String>>,
+}
+
+impl RequestConditions {
+    /// No request facts: for requests before they are decoded, and for internal callers.
+    pub fn none() -> Arc<RequestConditions> {
+        Arc::new(RequestConditions::default())
+    }
 }
 
 /// A principal as policies see it: its ARN, type, tags and user id ([`Principal`]), and its

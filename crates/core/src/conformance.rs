@@ -45,6 +45,7 @@ use std::task::Poll;
 use time::OffsetDateTime;
 
 use crate::error::CoreError;
+use crate::grant::{GrantConstraints, GrantRecord};
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
@@ -91,6 +92,11 @@ where
     delete_user_refuses_while_keys_or_policies_remain(&make().await).await;
     iam_roles_and_inline_policies(&make().await).await;
     delete_access_key_removes_exactly_one(&make().await).await;
+    grants_round_trip_in_order(&make().await).await;
+    grants_by_retiring_principal(&make().await).await;
+    grant_requires_live_key_and_unique_id(&make().await).await;
+    delete_grant_removes_exactly_one(&make().await).await;
+    destroy_key_erases_grants(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -2326,6 +2332,163 @@ pub async fn delete_access_key_removes_exactly_one<S: Store>(store: &S) {
     assert_eq!(store.list_access_keys().await.expect("list"), vec![k]);
     assert!(matches!(
         store.delete_access_key("AKIAAAAAAAAAAAAAAAAA").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+// ---------------------------------------------------------------- grants
+
+fn grant(key_id: KeyId, n: u8, created_ms: i64, retiring: Option<&str>) -> GrantRecord {
+    GrantRecord {
+        key_id,
+        grant_id: format!("{n:02x}").repeat(32),
+        name: n.is_multiple_of(2).then(|| format!("grant-{n}")),
+        creation_date: ts(created_ms),
+        grantee_principal: format!("arn:aws:iam::{:012}:root", 400 + u64::from(n)),
+        retiring_principal: retiring.map(str::to_string),
+        issuing_account: account(1),
+        operations: vec![crate::Action::Encrypt, crate::Action::Decrypt],
+        constraints: n.is_multiple_of(3).then(|| GrantConstraints {
+            encryption_context_subset: Some(
+                [
+                    ("Dept".to_string(), "IT".to_string()),
+                    ("ünï".to_string(), "çödé".to_string()),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+            encryption_context_equals: None,
+        }),
+    }
+}
+
+/// Grants come back exactly as stored, oldest first, and only those of the key asked for.
+pub async fn grants_round_trip_in_order<S: Store>(store: &S) {
+    let k1 = put_key(store, &account(1), "us-east-1").await;
+    let k2 = put_key(store, &account(1), "us-east-1").await;
+    assert_eq!(
+        store.list_grants(k1.key_id).await.unwrap(),
+        vec![],
+        "no grants yet"
+    );
+    let g3 = grant(k1.key_id, 3, T0 + 5, None);
+    let g1 = grant(k1.key_id, 1, T0, Some("arn:aws:iam::000000000001:root"));
+    let g2 = grant(k1.key_id, 2, T0 + 5, None);
+    let other = grant(k2.key_id, 4, T0, None);
+    for g in [&g3, &g1, &g2, &other] {
+        store.create_grant(g.clone()).await.expect("create_grant");
+    }
+    assert_eq!(
+        store.list_grants(k1.key_id).await.unwrap(),
+        vec![g1, g2, g3],
+        "grants of a key, by creation date then grant id, fields exact"
+    );
+    assert_eq!(store.list_grants(k2.key_id).await.unwrap(), vec![other]);
+}
+
+/// ListRetirableGrants reads grants of every key by retiring principal.
+pub async fn grants_by_retiring_principal<S: Store>(store: &S) {
+    let k1 = put_key(store, &account(1), "us-east-1").await;
+    let k2 = put_key(store, &account(2), "eu-west-1").await;
+    let p = "arn:aws:iam::000000000009:user/retirer";
+    let a = grant(k1.key_id, 1, T0, Some(p));
+    let b = grant(k2.key_id, 2, T0, Some(p));
+    let c = grant(k2.key_id, 3, T0, Some("arn:aws:iam::000000000009:root"));
+    for g in [&a, &b, &c] {
+        store.create_grant(g.clone()).await.unwrap();
+    }
+    let mut want = vec![a, b];
+    want.sort_by_key(|g| g.key_id);
+    assert_eq!(
+        store.list_grants_by_retiring_principal(p).await.unwrap(),
+        want
+    );
+    assert_eq!(
+        store
+            .list_grants_by_retiring_principal("arn:aws:iam::000000000009:user/nobody")
+            .await
+            .unwrap(),
+        vec![]
+    );
+}
+
+/// A grant needs an existing, not destroyed key, and a fresh grant id.
+pub async fn grant_requires_live_key_and_unique_id<S: Store>(store: &S) {
+    let missing = grant(KeyId::generate(), 1, T0, None);
+    assert!(
+        matches!(store.create_grant(missing).await, Err(StoreError::NotFound)),
+        "grant on a missing key"
+    );
+    let k = put_key(store, &account(1), "us-east-1").await;
+    let g = grant(k.key_id, 1, T0, None);
+    store.create_grant(g.clone()).await.unwrap();
+    let mut again = grant(k.key_id, 1, T0 + 1, None);
+    again.grantee_principal = "arn:aws:iam::000000000002:root".into();
+    assert!(
+        matches!(
+            store.create_grant(again).await,
+            Err(StoreError::AlreadyExists)
+        ),
+        "duplicate grant id"
+    );
+    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![g]);
+}
+
+/// delete_grant removes one grant of one key; a missing one is NotFound.
+pub async fn delete_grant_removes_exactly_one<S: Store>(store: &S) {
+    let k = put_key(store, &account(1), "us-east-1").await;
+    let k2 = put_key(store, &account(1), "us-east-1").await;
+    let a = grant(k.key_id, 1, T0, None);
+    let b = grant(k.key_id, 2, T0 + 1, None);
+    store.create_grant(a.clone()).await.unwrap();
+    store.create_grant(b.clone()).await.unwrap();
+    assert!(
+        matches!(
+            store.delete_grant(k2.key_id, &a.grant_id).await,
+            Err(StoreError::NotFound)
+        ),
+        "a grant is deleted only through its own key"
+    );
+    store.delete_grant(k.key_id, &a.grant_id).await.unwrap();
+    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![b]);
+    assert!(matches!(
+        store.delete_grant(k.key_id, &a.grant_id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// Destroying a key erases its grants; new grants on the tombstone are refused.
+pub async fn destroy_key_erases_grants<S: Store>(store: &S) {
+    let k = put_key(store, &account(1), "us-east-1").await;
+    store
+        .create_grant(grant(
+            k.key_id,
+            1,
+            T0,
+            Some("arn:aws:iam::000000000001:root"),
+        ))
+        .await
+        .unwrap();
+    store
+        .destroy_key(
+            k.key_id,
+            Box::new(|r: &mut KeyRecord| {
+                r.deleted_date = Some(ts(T0 + 10));
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .list_grants_by_retiring_principal("arn:aws:iam::000000000001:root")
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert!(matches!(
+        store.create_grant(grant(k.key_id, 2, T0, None)).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -69,6 +69,12 @@ pub enum CoreError {
     /// UnsupportedOperationException.
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// InvalidGrantTokenException.
+    #[error("{0}")]
+    InvalidGrantToken(String),
+    /// InvalidGrantIdException.
+    #[error("{0}")]
+    InvalidGrantId(String),
     /// KMSInternalException. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),

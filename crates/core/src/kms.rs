@@ -6,7 +6,7 @@ use std::sync::Arc;
 use trent_crypto::root::RootKey;
 
 use crate::action::Action;
-use crate::authorize::authorize;
+use crate::authorize::AccessCaches;
 use crate::cache::Cache;
 use crate::caller::Caller;
 use crate::clock::SharedClock;
@@ -52,6 +52,8 @@ pub struct Kms {
         parking_lot::Mutex<std::collections::HashMap<KeyId, crate::model::KeyLastUsage>>,
     /// Keys with an on-demand rotation under way (a second one is a ConflictException).
     pub(crate) rotating: parking_lot::Mutex<std::collections::HashSet<KeyId>>,
+    /// Parsed key policies, key condition keys, grants and alias lists for authorization.
+    pub(crate) access: AccessCaches,
 }
 
 /// A key the caller may use for an action, resolved and checked.
@@ -78,6 +80,7 @@ impl Kms {
             aliases: Cache::new(cache.aliases),
             usage: Default::default(),
             rotating: Default::default(),
+            access: AccessCaches::new(cache.keys),
         }
     }
 
@@ -163,6 +166,7 @@ impl Kms {
         let key_id = tombstone.key_id;
         self.materials.remove_where(|(k, _), _| *k == key_id);
         self.aliases.remove_where(|_, target| *target == key_id);
+        self.access.forget_key(key_id);
         self.remember_key(tombstone);
     }
 
@@ -174,6 +178,7 @@ impl Kms {
         target: Option<KeyId>,
     ) {
         let k = (account.clone(), alias_name.to_string());
+        self.access.alias_changed(alias_name, target);
         match target {
             Some(t) => self.aliases.put(k, Arc::new(t)),
             None => self.aliases.remove(&k),
@@ -251,7 +256,7 @@ impl Kms {
             });
         }
         let record = self.resolve_ref(caller, key_ref).await?;
-        authorize(caller, action, &record)?;
+        self.authorize(caller, action, &record).await?;
         key_state::check(action, &record)?;
         Ok(UsableKey { record })
     }

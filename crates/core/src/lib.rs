@@ -11,6 +11,7 @@ pub mod clock;
 pub mod conformance;
 pub mod default_policy;
 pub mod error;
+pub mod grant;
 pub mod iam;
 pub mod key_spec;
 pub mod key_state;
@@ -22,6 +23,8 @@ pub mod resolve;
 pub mod store;
 
 pub use action::Action;
-pub use caller::{Caller, Identity};
+pub use caller::{Caller, Identity, RequestConditions};
 pub use error::CoreError;
 pub use kms::{CacheSizes, Kms};
+/// The policy language, re-exported for the server (condition keys, principals).
+pub use trent_policy as policy;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::CoreError;
+use crate::grant::GrantRecord;
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
@@ -181,4 +182,19 @@ pub trait Store: Send + Sync + 'static {
         account: &AccountId,
         region: &str,
     ) -> Result<Vec<AliasRecord>, StoreError>;
+
+    // ---- grants ----
+    /// Stores a new grant. `AlreadyExists` if the grant id is taken; `NotFound` if the key
+    /// does not exist.
+    async fn create_grant(&self, grant: GrantRecord) -> Result<(), StoreError>;
+    /// Every grant on a key, oldest first (by creation date, then grant id).
+    async fn list_grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Every grant (on any key) whose retiring principal is `principal`, ordered by key id,
+    /// then creation date, then grant id.
+    async fn list_grants_by_retiring_principal(
+        &self,
+        principal: &str,
+    ) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Deletes a grant (retire or revoke). `NotFound` if the key has no such grant.
+    async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError>;
 }

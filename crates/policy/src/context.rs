@@ -2,6 +2,7 @@
 //! do (action), on what (resource), and the condition keys of the request ([`ContextKeys`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What kind of identity a [`Principal`] is, as its ARN says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,15 +260,29 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 /// `aws:CurrentTime`, `aws:SecureTransport`, `aws:ResourceTag/Team`).
 ///
 /// A key with no values is treated as absent.
+///
+/// Keys may also come from shared layers ([`ContextKeys::layered`]): a request's own keys and
+/// a resource's keys, each built once and shared, are combined per evaluation without copying.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextKeys {
     map: HashMap<String, Vec<String>>,
+    /// Consulted in order after `map`.
+    layers: Vec<Arc<ContextKeys>>,
 }
 
 impl ContextKeys {
     /// No keys.
     pub fn new() -> ContextKeys {
         ContextKeys::default()
+    }
+
+    /// Keys read from `layers`, in order (the first layer holding a key answers it); keys
+    /// inserted afterwards take precedence over every layer.
+    pub fn layered(layers: impl IntoIterator<Item = Arc<ContextKeys>>) -> ContextKeys {
+        ContextKeys {
+            map: HashMap::new(),
+            layers: layers.into_iter().collect(),
+        }
     }
 
     /// Adds one value to `key` (keeping its other values).
@@ -292,7 +307,7 @@ impl ContextKeys {
         self
     }
 
-    /// Removes `key`.
+    /// Removes `key` from these keys' own values (a shared layer keeps its own).
     pub fn remove(&mut self, key: &str) -> &mut ContextKeys {
         self.map.remove(&key.to_lowercase());
         self
@@ -308,10 +323,10 @@ impl ContextKeys {
     }
 
     fn get_lower(&self, lower_key: &str) -> Option<&[String]> {
-        self.map
-            .get(lower_key)
-            .map(Vec::as_slice)
-            .filter(|v| !v.is_empty())
+        if let Some(v) = self.map.get(lower_key).filter(|v| !v.is_empty()) {
+            return Some(v.as_slice());
+        }
+        self.layers.iter().find_map(|l| l.get_lower(lower_key))
     }
 }
 
@@ -441,6 +456,32 @@ mod tests {
         assert_eq!(keys.get("kms:EncryptionContextKeys"), None);
         keys.remove("KMS:ENCRYPTIONCONTEXT:DEPARTMENT");
         assert_eq!(keys.get("kms:EncryptionContext:Department"), None);
+    }
+
+    #[test]
+    fn layered_keys_answer_in_order_and_own_keys_first() {
+        let mut request = ContextKeys::new();
+        request.insert("kms:EncryptionContext:Team", "blue");
+        request.insert("aws:ResourceTag/Env", "from-request");
+        let mut resource = ContextKeys::new();
+        resource.insert("aws:ResourceTag/Env", "prod");
+        resource.insert("kms:KeySpec", "SYMMETRIC_DEFAULT");
+        let mut keys = ContextKeys::layered([Arc::new(request), Arc::new(resource)]);
+        assert_eq!(
+            keys.get("kms:encryptioncontext:team"),
+            Some(&["blue".to_owned()][..])
+        );
+        assert_eq!(
+            keys.get("aws:ResourceTag/Env"),
+            Some(&["from-request".to_owned()][..])
+        );
+        assert_eq!(
+            keys.get("kms:KeySpec"),
+            Some(&["SYMMETRIC_DEFAULT".to_owned()][..])
+        );
+        keys.insert("kms:KeySpec", "override");
+        assert_eq!(keys.get("kms:KeySpec"), Some(&["override".to_owned()][..]));
+        assert_eq!(keys.get("kms:Missing"), None);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! 4. Otherwise a grant for the operation allows.
 //! 5. Otherwise the request is implicitly denied.
 
+use std::borrow::Borrow;
+
 use crate::context::RequestContext;
 use crate::document::Policy;
 use crate::evaluate::Evaluation;
@@ -93,9 +95,10 @@ pub struct RequestFacts {
 }
 
 /// Decides a KMS request from the key policy, the caller's identity policies and `facts`.
-pub fn authorize(
+/// The identity policies may be owned or shared (`&[Policy]`, `&[Arc<Policy>]`).
+pub fn authorize<P: Borrow<Policy>>(
     key_policy: &Policy,
-    identity_policies: &[Policy],
+    identity_policies: &[P],
     ctx: &RequestContext<'_>,
     facts: RequestFacts,
 ) -> Decision {
@@ -105,7 +108,7 @@ pub fn authorize(
     }
     let mut identity_allows = false;
     for policy in identity_policies {
-        match policy.evaluate(ctx) {
+        match policy.borrow().evaluate(ctx) {
             Evaluation::ExplicitDeny => return Decision::ExplicitDeny(PolicyType::IdentityBased),
             Evaluation::Allow { .. } => identity_allows = true,
             Evaluation::NotApplicable => {}

@@ -9,6 +9,7 @@ pub mod api {
     pub mod errors;
 }
 pub mod app;
+pub mod conditions;
 pub mod config;
 pub mod credentials;
 pub mod datadir;

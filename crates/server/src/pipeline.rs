@@ -18,8 +18,9 @@ use trent_audit::{
     format_event_time, new_event_id, redact_request_parameters, redact_response_elements,
     AuditRecord, Resource, UserIdentity,
 };
+use trent_core::authorize::is_keyless;
 use trent_core::model::AccountId;
-use trent_core::Caller;
+use trent_core::{Action, Caller, RequestConditions};
 use trent_sigv4::{Expectation, SignedRequest};
 use trent_wire::error::error_body;
 use trent_wire::model::check_request;
@@ -28,6 +29,7 @@ use trent_wire::{Operation, WireError};
 use crate::api::convert::{execute, Outcome};
 use crate::api::errors::ApiError;
 use crate::app::App;
+use crate::conditions::{check_grant_tokens, request_conditions, RequestSource};
 use crate::credentials::{KeyOwner, OwnerKind};
 
 /// The JSON protocol's content type.
@@ -98,7 +100,7 @@ async fn run(
     let body = read_body(body, &parts.headers, app.config.max_body_bytes).await?;
 
     // ② authenticate
-    let caller = authenticate(app, parts, &body, peer, facts)?;
+    let mut caller = authenticate(app, parts, &body, peer, facts)?;
     facts.caller = Some(caller.clone());
 
     // ③ decode: JSON, then the model's type checks and member constraints.
@@ -110,6 +112,23 @@ async fn run(
     };
     facts.request_parameters = Some(redact_request_parameters(op.name(), &value));
     check_request(op, &value)?;
+
+    // The request's condition keys, for key policies, IAM policies and grants; then the
+    // operations on no key are authorized by identity policies alone.
+    check_grant_tokens(&value)?;
+    caller.request = Arc::new(request_conditions(
+        op,
+        &value,
+        &RequestSource {
+            caller_account: &caller.account_id,
+            region: &app.config.region,
+            source_ip: caller.source_ip,
+            now: app.kms.now(),
+        },
+    ));
+    if let Some(action) = Action::from_name(op.name()).filter(|a| is_keyless(*a)) {
+        app.kms.authorize_keyless(&caller, action)?;
+    }
 
     // Fail closed before changing anything when the audit log is known to be unwritable: a
     // mutation must not be committed when its record cannot be written. (A write that fails
@@ -209,6 +228,7 @@ fn authenticate(
         source_ip: Some(peer.ip()),
         request_id: facts.request_id.clone(),
         event_id: facts.event_id.clone(),
+        request: RequestConditions::none(),
     })
 }
 

@@ -25,6 +25,7 @@ use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior,
 };
 use time::OffsetDateTime;
+use trent_core::grant::GrantRecord;
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
@@ -44,6 +45,7 @@ use rows::{
     ALIAS_COLUMNS, INLINE_POLICY_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS, MATERIAL_COLUMNS,
     ROLE_COLUMNS, USER_COLUMNS,
 };
+use rows::{constraints_to_json, grant_from_row, operations_to_json, GRANT_COLUMNS};
 
 /// The schema version this code creates and understands. A database with a higher
 /// version is refused at open.
@@ -977,6 +979,8 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             tx.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
                 .map_err(backend)?;
+            tx.execute("DELETE FROM grants WHERE key_id = ?1", params![id])
+                .map_err(backend)?;
             tx.commit().map_err(backend)?;
             // The log still holds the pages as they were before; truncate it.
             inner.shred_wal(conn)?;
@@ -1180,6 +1184,97 @@ impl Store for SqliteStore {
                 params![account, region],
                 alias_from_row,
             )
+        })
+        .await
+    }
+
+    async fn create_grant(&self, grant: GrantRecord) -> Result<(), StoreError> {
+        self.write(move |_, conn| {
+            let created = to_ms(grant.creation_date)?;
+            let operations = operations_to_json(&grant.operations)?;
+            let constraints = constraints_to_json(&grant.constraints)?;
+            let key = grant.key_id.to_string();
+            let live: Option<i64> = conn
+                .prepare_cached("SELECT 1 FROM keys WHERE key_id = ?1 AND deleted_date_ms IS NULL")
+                .and_then(|mut stmt| stmt.query_row(params![key], |r| r.get(0)).optional())
+                .map_err(backend)?;
+            if live.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let inserted = conn
+                .prepare_cached(&format!(
+                    "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                     ON CONFLICT (grant_id) DO NOTHING"
+                ))
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        grant.grant_id,
+                        key,
+                        grant.name,
+                        created,
+                        grant.grantee_principal,
+                        grant.retiring_principal,
+                        grant.issuing_account.as_str(),
+                        operations,
+                        constraints,
+                    ])
+                })
+                .map_err(backend)?;
+            if inserted == 0 {
+                Err(StoreError::AlreadyExists)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn list_grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 \
+                     ORDER BY creation_date_ms, grant_id"
+                ),
+                params![key_id.to_string()],
+                grant_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn list_grants_by_retiring_principal(
+        &self,
+        principal: &str,
+    ) -> Result<Vec<GrantRecord>, StoreError> {
+        let principal = principal.to_string();
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = ?1 \
+                     ORDER BY key_id, creation_date_ms, grant_id"
+                ),
+                params![principal],
+                grant_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError> {
+        let grant_id = grant_id.to_string();
+        self.write(move |_, conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2")
+                .and_then(|mut stmt| stmt.execute(params![key_id.to_string(), grant_id]))
+                .map_err(backend)?;
+            if deleted == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
         })
         .await
     }

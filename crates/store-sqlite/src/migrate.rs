@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_lifecycle.sql"),
     include_str!("../migrations/0003_iam.sql"),
+    include_str!("../migrations/0004_grants.sql"),
 ];
 
 /// `PRAGMA application_id` of a Trent database: "TRNT".

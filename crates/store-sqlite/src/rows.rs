@@ -7,12 +7,14 @@ use std::str::FromStr;
 
 use rusqlite::Row;
 use time::OffsetDateTime;
+use trent_core::grant::{GrantConstraints, GrantRecord};
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
     KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
 };
 use trent_core::store::StoreError;
+use trent_core::Action;
 
 use crate::backend;
 
@@ -48,6 +50,54 @@ pub(crate) const MATERIAL_COLUMNS: &str =
 /// Columns of `key_last_usage`, in the order [`last_usage_from_row`] reads them.
 pub(crate) const LAST_USAGE_COLUMNS: &str =
     "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id";
+
+/// Columns of `grants`, in the order [`grant_from_row`] reads them.
+pub(crate) const GRANT_COLUMNS: &str = "grant_id, key_id, name, creation_date_ms, \
+     grantee_principal, retiring_principal, issuing_account, operations, constraints";
+
+/// A grant's operations as stored: a JSON array of names.
+pub(crate) fn operations_to_json(ops: &[Action]) -> Result<String, StoreError> {
+    serde_json::to_string(&ops.iter().map(|a| a.name()).collect::<Vec<_>>())
+        .map_err(|e| StoreError::Backend(format!("sqlite: encoding grant operations: {e}")))
+}
+
+/// A grant's constraints as stored: JSON, or NULL.
+pub(crate) fn constraints_to_json(
+    c: &Option<GrantConstraints>,
+) -> Result<Option<String>, StoreError> {
+    c.as_ref()
+        .map(|c| {
+            serde_json::to_string(c).map_err(|e| {
+                StoreError::Backend(format!("sqlite: encoding grant constraints: {e}"))
+            })
+        })
+        .transpose()
+}
+
+/// Reads a row selected with [`GRANT_COLUMNS`].
+pub(crate) fn grant_from_row(row: &Row<'_>) -> Result<GrantRecord, StoreError> {
+    let names: Vec<String> =
+        serde_json::from_str(&text(row, 7)?).map_err(|_| corrupt("grant operations"))?;
+    let operations = names
+        .iter()
+        .map(|n| Action::from_name(n).ok_or_else(|| corrupt("grant operation")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let constraints: Option<String> = row.get(8).map_err(backend)?;
+    let constraints = constraints
+        .map(|c| serde_json::from_str(&c).map_err(|_| corrupt("grant constraints")))
+        .transpose()?;
+    Ok(GrantRecord {
+        grant_id: text(row, 0)?,
+        key_id: key_id(row, 1)?,
+        name: row.get(2).map_err(backend)?,
+        creation_date: time(row, 3)?,
+        grantee_principal: text(row, 4)?,
+        retiring_principal: row.get(5).map_err(backend)?,
+        issuing_account: account_id(row, 6)?,
+        operations,
+        constraints,
+    })
+}
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("sqlite: stored {what} is invalid"))

@@ -840,3 +840,140 @@ mod tests {
         }
     }
 }
+/// GetKeyPolicy request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyPolicyRequest {
+    pub key_id: String,
+    pub policy_name: Option<String>,
+}
+
+/// GetKeyPolicy response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyPolicyResponse {
+    pub policy: String,
+    pub policy_name: String,
+}
+
+/// PutKeyPolicy request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutKeyPolicyRequest {
+    pub key_id: String,
+    pub policy_name: Option<String>,
+    pub policy: String,
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+}
+
+/// ListKeyPolicies response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyPoliciesResponse {
+    pub policy_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// GrantConstraints.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct GrantConstraints {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context_subset: Option<EncryptionContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context_equals: Option<EncryptionContext>,
+}
+
+/// CreateGrant request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateGrantRequest {
+    pub key_id: String,
+    pub grantee_principal: Option<String>,
+    pub grantee_service_principal: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
+    pub operations: Vec<String>,
+    pub constraints: Option<GrantConstraints>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub name: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// CreateGrant response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateGrantResponse {
+    pub grant_id: String,
+    pub grant_token: String,
+}
+
+/// ListGrants request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListGrantsRequest {
+    pub key_id: String,
+    pub limit: Option<i32>,
+    pub marker: Option<String>,
+    pub grant_id: Option<String>,
+    pub grantee_principal: Option<String>,
+}
+
+/// GrantListEntry.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct GrantListEntry {
+    pub key_id: String,
+    pub grant_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub creation_date: Timestamp,
+    pub grantee_principal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retiring_principal: Option<String>,
+    pub issuing_account: String,
+    pub operations: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<GrantConstraints>,
+}
+
+/// ListGrants and ListRetirableGrants response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListGrantsResponse {
+    pub grants: Vec<GrantListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// ListRetirableGrants request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListRetirableGrantsRequest {
+    pub limit: Option<i32>,
+    pub marker: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
+}
+
+/// RetireGrant request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct RetireGrantRequest {
+    pub grant_token: Option<String>,
+    pub key_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// RevokeGrant request.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct RevokeGrantRequest {
+    pub key_id: String,
+    pub grant_id: String,
+    pub dry_run: Option<bool>,
+}

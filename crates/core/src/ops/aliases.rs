@@ -101,7 +101,7 @@ impl Kms {
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
         if let Some(key) = self.key_by_id(current.target_key_id).await? {
-            crate::authorize::authorize(caller, Action::DeleteAlias, &key)?;
+            self.authorize(caller, Action::DeleteAlias, &key).await?;
         }
         match self
             .store

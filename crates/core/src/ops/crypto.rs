@@ -16,7 +16,6 @@ use trent_crypto::secret::SecretBytes;
 use trent_crypto::symmetric;
 
 use crate::action::Action;
-use crate::authorize::authorize;
 use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::key_state;
@@ -427,7 +426,7 @@ impl Kms {
                 key.arn()
             )));
         }
-        authorize(caller, action, &key)?;
+        self.authorize(caller, action, &key).await?;
         key_state::check(action, &key)?;
         let algorithm = check_encryption(&key, action, algorithm)?;
         if dry_run {
@@ -459,7 +458,7 @@ impl Kms {
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
     ) -> Result<Opened, CoreError> {
-        authorize(caller, action, &key)?;
+        self.authorize(caller, action, &key).await?;
         key_state::check(action, &key)?;
         let algorithm = check_encryption(&key, action, algorithm)?;
         if dry_run {

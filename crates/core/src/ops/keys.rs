@@ -13,6 +13,7 @@ use crate::material::KeyMaterial;
 use crate::model::{
     KeyId, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
 };
+use crate::ops::policies::NewKeyFacts;
 use crate::ops::tags::check_tags;
 use crate::ops::{page_limit, Page};
 
@@ -73,7 +74,17 @@ impl Kms {
         check_tags(&input.tags)?;
         let policy = match input.policy {
             Some(p) => {
-                check_policy_document(&p)?;
+                self.check_new_key_policy(
+                    caller,
+                    &p,
+                    input.bypass_policy_lockout_safety_check,
+                    NewKeyFacts {
+                        key_spec,
+                        key_usage,
+                        origin,
+                        tags: &input.tags,
+                    },
+                )?;
                 p
             }
             None => default_key_policy(&caller.account_id),
@@ -253,19 +264,4 @@ fn dedupe_tags(tags: Vec<Tag>) -> Vec<Tag> {
         }
     }
     out
-}
-
-/// The key policy checks Trent makes today: a JSON object of at most 32 KB.
-fn check_policy_document(policy: &str) -> Result<(), CoreError> {
-    if policy.len() > 32 * 1024 {
-        return Err(CoreError::LimitExceeded(
-            "Key policy size exceeds the 32 KB limit".into(),
-        ));
-    }
-    match serde_json::from_str::<serde_json::Value>(policy) {
-        Ok(serde_json::Value::Object(_)) => Ok(()),
-        _ => Err(CoreError::MalformedPolicyDocument(
-            "The key policy is not a valid JSON policy document.".into(),
-        )),
-    }
 }

@@ -3,9 +3,11 @@
 pub mod aliases;
 pub mod asymmetric;
 pub mod crypto;
+pub mod grants;
 pub mod keys;
 pub mod lifecycle;
 pub mod mac;
+pub mod policies;
 pub mod tags;
 
 /// A page of a listing: the items, and the marker of the next page when there is one.

@@ -105,6 +105,8 @@ impl ApiError {
                     CoreError::InvalidMac => E::KMSInvalidMacException,
                     CoreError::DryRun => E::DryRunOperationException,
                     CoreError::UnsupportedOperation(_) => E::UnsupportedOperationException,
+                    CoreError::InvalidGrantToken(_) => E::InvalidGrantTokenException,
+                    CoreError::InvalidGrantId(_) => E::InvalidGrantIdException,
                     CoreError::Internal(_) => {
                         return (E::KMSInternalException, INTERNAL_MESSAGE.into())
                     }
@@ -148,6 +150,18 @@ mod tests {
         assert_eq!(code, ErrorCode::KMSInvalidMacException);
         assert_eq!(msg, "");
         assert_eq!(code.http_status(), 400);
+    }
+
+    #[test]
+    fn grant_errors_have_their_aws_codes() {
+        let (code, msg) = ApiError::Core(CoreError::InvalidGrantToken(
+            "Grant token is not valid.".into(),
+        ))
+        .to_aws();
+        assert_eq!(code, ErrorCode::InvalidGrantTokenException);
+        assert_eq!(msg, "Grant token is not valid.");
+        let (code, _) = ApiError::Core(CoreError::InvalidGrantId("bad".into())).to_aws();
+        assert_eq!(code, ErrorCode::InvalidGrantIdException);
     }
 
     #[test]
