@@ -217,6 +217,15 @@ impl TestServer {
     /// server's credentials (what `trent admin create-account` does offline), and returns
     /// an SDK client signed with that key.
     pub async fn add_account(&self, account_id: &str) -> anyhow::Result<aws_sdk_kms::Client> {
+        let creds = self.add_account_creds(account_id).await?;
+        Ok(self
+            .kms_client_with(&creds.access_key_id, &creds.secret_access_key)
+            .await)
+    }
+
+    /// Like [`TestServer::add_account`], but returns the root's credentials, for raw
+    /// requests (IAM, STS, `call_as`) as that account.
+    pub async fn add_account_creds(&self, account_id: &str) -> anyhow::Result<Creds> {
         use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountRecord};
         let app = self.app();
         let account = AccountId::parse(account_id).map_err(|e| anyhow!("{e}"))?;
@@ -251,9 +260,10 @@ impl TestServer {
             .map_err(|e| anyhow!("{e}"))?;
         app.credentials.add_account(&record.account_id);
         app.credentials.insert(&record).map_err(|e| anyhow!(e))?;
-        Ok(self
-            .kms_client_with(&key.access_key_id, key.secret_access_key.as_str())
-            .await)
+        Ok(Creds::new(
+            &key.access_key_id,
+            key.secret_access_key.as_str(),
+        ))
     }
 
     /// An aws-sdk-kms client for this server, with the admin credentials and no retries.

@@ -5,7 +5,9 @@
 //!
 //! The decision cases are data ([`cases`]): each names a key policy (with `{A}`, `{B}` for
 //! the two accounts), the key's tags, aliases and grants, who calls (account A's or B's
-//! root), the request, and the expected outcome. When IAM users exist, add callers.
+//! root), the request, and the expected outcome. The IAM cases ([`iam_cases`]) do the same
+//! for IAM users of either account and assumed-role sessions, with their identity policies,
+//! principal tags and grants: AWS's delegation from key policies to identity policies.
 
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation, Tag};
 use aws_sdk_kms::Client;
@@ -1495,5 +1497,626 @@ async fn policies_and_grants_survive_a_restart() {
     assert_eq!(
         grants[0].operations.as_deref(),
         Some(&[GrantOperation::Encrypt][..])
+    );
+}
+
+// ---- Cases whose caller is an IAM user or an assumed-role session ----
+//
+// AWS's delegation logic: a key policy statement naming the account (`…:root`) delegates to
+// the account's IAM policies, so a user or role also needs an identity policy allowing the
+// action; a statement naming the user or role itself needs no identity policy; an explicit
+// deny anywhere wins; for another account's key, the key policy AND the caller's own identity
+// policy must both allow; a grant to the caller allows by itself.
+
+/// Who calls in an IAM case: a fresh IAM user of account A or B, or a session of a fresh
+/// role of account A or B (assumed by that account's root).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum IamCaller {
+    User(Who),
+    Role(Who),
+}
+
+/// A case whose caller is an IAM principal. Policies use `{A}`, `{B}`, `{ME}` (the caller's
+/// user or role ARN) and, in identity policies, `{KEY}` (the key's ARN).
+#[derive(Clone, Debug)]
+struct IamCase {
+    name: &'static str,
+    /// The key policy; `None` keeps the default key policy (A's root may do `kms:*`).
+    key_policy: Option<String>,
+    key_tags: &'static [(&'static str, &'static str)],
+    /// Whether A's root grants `Encrypt` to the caller (user or role ARN) on the key.
+    grant_encrypt: bool,
+    caller: IamCaller,
+    /// Tags of the user.
+    user_tags: &'static [(&'static str, &'static str)],
+    /// The inline identity policies of the user or role.
+    identity: Vec<String>,
+    /// The encryption context of the `Encrypt` request (by key ARN).
+    ctx: &'static [(&'static str, &'static str)],
+    expect: Expect,
+}
+
+const NO_IDENTITY_POLICY: &str = "because no identity-based policy allows the kms:Encrypt action";
+const IDENTITY_DENY: &str = "with an explicit deny in an identity-based policy";
+const NO_KEY_POLICY_ALLOW: &str = "because no resource-based policy allows the kms:Encrypt action";
+
+/// An identity policy document from statements.
+fn identity(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+/// An identity statement: `effect` `action` on `resource` under `condition` (JSON or "").
+fn stmt(effect: &str, action: &str, resource: &str, condition: &str) -> String {
+    let condition = if condition.is_empty() {
+        String::new()
+    } else {
+        format!(r#","Condition":{condition}"#)
+    };
+    format!(r#"{{"Effect":"{effect}","Action":"{action}","Resource":"{resource}"{condition}}}"#)
+}
+
+/// A key policy where A's root keeps key administration (so the lockout check would pass)
+/// but not `kms:Encrypt`, plus `extra` statements.
+fn admin_only_plus(extra: &str) -> Option<String> {
+    policy(&format!(
+        r#"{{"Sid":"Admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{{A}}:root"}},"Action":["kms:PutKeyPolicy","kms:GetKeyPolicy","kms:DescribeKey","kms:CreateGrant","kms:TagResource"],"Resource":"*"}},{extra}"#
+    ))
+}
+
+fn iam_case(
+    name: &'static str,
+    key_policy: Option<String>,
+    caller: IamCaller,
+    identity: Vec<String>,
+    expect: Expect,
+) -> IamCase {
+    IamCase {
+        name,
+        key_policy,
+        key_tags: &[],
+        grant_encrypt: false,
+        caller,
+        user_tags: &[],
+        identity,
+        ctx: NO_CTX,
+        expect,
+    }
+}
+
+const USER_A: IamCaller = IamCaller::User(Who::A);
+const USER_B: IamCaller = IamCaller::User(Who::B);
+const ROLE_A: IamCaller = IamCaller::Role(Who::A);
+const ROLE_B: IamCaller = IamCaller::Role(Who::B);
+
+fn iam_cases() -> Vec<IamCase> {
+    use Expect::*;
+    let encrypt_on_key = identity(&stmt("Allow", "kms:Encrypt", "{KEY}", ""));
+    let encrypt_anywhere = identity(&stmt("Allow", "kms:Encrypt", "*", ""));
+    let decrypt_only = identity(&stmt("Allow", "kms:Decrypt", "*", ""));
+    let deny_encrypt = identity(&stmt("Deny", "kms:Encrypt", "*", ""));
+    let names_me = admin_only_plus(&allow("{ME}", "kms:Encrypt", ""));
+    let abac = identity(&stmt(
+        "Allow",
+        "kms:Encrypt",
+        "*",
+        r#"{"StringEquals":{"aws:ResourceTag/Team":"${aws:PrincipalTag/Team}"}}"#,
+    ));
+    let own_context = identity(&stmt(
+        "Allow",
+        "kms:Encrypt",
+        "*",
+        r#"{"StringEquals":{"kms:EncryptionContext:Owner":"${aws:username}"}}"#,
+    ));
+    let b_root_allowed = policy(&format!("{OWNER},{}", allow(ROOT_B, "kms:Encrypt", "")));
+    let b_user_allowed = policy(&format!(
+        "{OWNER},{}",
+        allow("arn:aws:iam::{B}:user/{NAME}", "kms:Encrypt", "")
+    ));
+    let mut v = vec![
+        // 1-2. The default key policy delegates to identity policies.
+        iam_case(
+            "default policy, user without identity policy",
+            None,
+            USER_A,
+            vec![],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "default policy, identity policy allows Encrypt on the key ARN",
+            None,
+            USER_A,
+            vec![encrypt_on_key.clone()],
+            Allow,
+        ),
+        iam_case(
+            "default policy, identity policy allows Encrypt on *",
+            None,
+            USER_A,
+            vec![encrypt_anywhere.clone()],
+            Allow,
+        ),
+        iam_case(
+            "default policy, identity policy allows only Decrypt",
+            None,
+            USER_A,
+            vec![decrypt_only],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "default policy, identity policy allows Encrypt on another key",
+            None,
+            USER_A,
+            vec![identity(&stmt(
+                "Allow",
+                "kms:Encrypt",
+                "arn:aws:kms:*:{A}:key/00000000-0000-0000-0000-000000000000",
+                "",
+            ))],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        // 3. A key policy naming the user needs no identity policy; naming nobody denies.
+        iam_case(
+            "key policy names the user, no identity policy",
+            names_me.clone(),
+            USER_A,
+            vec![],
+            Allow,
+        ),
+        iam_case(
+            "key policy without the account delegation, identity policy allows",
+            admin_only_plus(&allow("arn:aws:iam::{A}:user/nobody", "kms:Encrypt", "")),
+            USER_A,
+            vec![encrypt_anywhere.clone()],
+            Deny(NO_KEY_POLICY_ALLOW),
+        ),
+        // 4. An explicit deny wins, and the message says where it is.
+        iam_case(
+            "identity deny beats a key policy naming the user",
+            names_me.clone(),
+            USER_A,
+            vec![deny_encrypt.clone()],
+            Deny(IDENTITY_DENY),
+        ),
+        iam_case(
+            "identity deny beats identity allow under the default policy",
+            None,
+            USER_A,
+            vec![encrypt_anywhere.clone(), deny_encrypt.clone()],
+            Deny(IDENTITY_DENY),
+        ),
+        iam_case(
+            "key policy deny for the user beats the identity allow",
+            policy(&format!(
+                r#"{OWNER},{{"Effect":"Deny","Principal":{{"AWS":"{{ME}}"}},"Action":"kms:Encrypt","Resource":"*"}}"#
+            )),
+            USER_A,
+            vec![encrypt_anywhere.clone()],
+            Deny(EXPLICIT),
+        ),
+        // 6. Another account's user: the key policy and its own identity policy must allow.
+        iam_case(
+            "B's user, key allows B's root, identity allows the key ARN",
+            b_root_allowed.clone(),
+            USER_B,
+            vec![encrypt_on_key.clone()],
+            Allow,
+        ),
+        iam_case(
+            "B's user, key allows B's root, no identity policy",
+            b_root_allowed.clone(),
+            USER_B,
+            vec![],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "B's user, key allows B's root, identity allows only Decrypt",
+            b_root_allowed.clone(),
+            USER_B,
+            vec![identity(&stmt("Allow", "kms:Decrypt", "{KEY}", ""))],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "B's user, key does not allow B, identity allows",
+            None,
+            USER_B,
+            vec![encrypt_on_key.clone()],
+            Deny(NO_KEY_POLICY_ALLOW),
+        ),
+        iam_case(
+            "B's user named by the key policy still needs its identity policy",
+            b_user_allowed.clone(),
+            USER_B,
+            vec![],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "B's user named by the key policy, identity allows",
+            b_user_allowed,
+            USER_B,
+            vec![encrypt_anywhere.clone()],
+            Allow,
+        ),
+        iam_case(
+            "B's user, identity deny beats both allows",
+            b_root_allowed.clone(),
+            USER_B,
+            vec![encrypt_on_key.clone(), deny_encrypt.clone()],
+            Deny(IDENTITY_DENY),
+        ),
+        // 7. Assumed-role sessions are authorized by the role's policies.
+        iam_case(
+            "role session, role policy allows Encrypt",
+            None,
+            ROLE_A,
+            vec![encrypt_on_key.clone()],
+            Allow,
+        ),
+        iam_case(
+            "role session, role without policy",
+            None,
+            ROLE_A,
+            vec![],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "role session, role policy allows only Decrypt",
+            None,
+            ROLE_A,
+            vec![identity(&stmt("Allow", "kms:Decrypt", "*", ""))],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "role session, key policy names the role",
+            names_me,
+            ROLE_A,
+            vec![],
+            Allow,
+        ),
+        iam_case(
+            "role session, role policy deny",
+            None,
+            ROLE_A,
+            vec![encrypt_anywhere.clone(), deny_encrypt.clone()],
+            Deny(IDENTITY_DENY),
+        ),
+        iam_case(
+            "B's role session, key allows B's root, role policy allows the key ARN",
+            b_root_allowed.clone(),
+            ROLE_B,
+            vec![encrypt_on_key.clone()],
+            Allow,
+        ),
+        iam_case(
+            "B's role session, key allows B's root, role without policy",
+            b_root_allowed.clone(),
+            ROLE_B,
+            vec![],
+            Deny(NO_IDENTITY_POLICY),
+        ),
+        iam_case(
+            "B's role session, key does not allow B, role policy allows",
+            None,
+            ROLE_B,
+            vec![encrypt_on_key.clone()],
+            Deny(NO_KEY_POLICY_ALLOW),
+        ),
+    ];
+    // 5. ABAC on principal tags and policy variables.
+    v.push(IamCase {
+        key_tags: &[("Team", "blue")],
+        user_tags: &[("Team", "blue")],
+        ..iam_case(
+            "ABAC: user Team=blue, key Team=blue",
+            None,
+            USER_A,
+            vec![abac.clone()],
+            Allow,
+        )
+    });
+    v.push(IamCase {
+        key_tags: &[("Team", "red")],
+        user_tags: &[("Team", "blue")],
+        ..iam_case(
+            "ABAC: user Team=blue, key Team=red",
+            None,
+            USER_A,
+            vec![abac.clone()],
+            Deny(NO_IDENTITY_POLICY),
+        )
+    });
+    v.push(IamCase {
+        key_tags: &[("Team", "blue")],
+        ..iam_case(
+            "ABAC: untagged user, key Team=blue",
+            None,
+            USER_A,
+            vec![abac],
+            Deny(NO_IDENTITY_POLICY),
+        )
+    });
+    v.push(IamCase {
+        ctx: &[("Owner", "{NAME}")],
+        ..iam_case(
+            "${aws:username} matches the context",
+            None,
+            USER_A,
+            vec![own_context.clone()],
+            Allow,
+        )
+    });
+    v.push(IamCase {
+        ctx: &[("Owner", "somebody-else")],
+        ..iam_case(
+            "${aws:username} does not match the context",
+            None,
+            USER_A,
+            vec![own_context],
+            Deny(NO_IDENTITY_POLICY),
+        )
+    });
+    // 8. A grant to the user or role allows by itself.
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to the user, no identity policy",
+            admin_only_plus(&allow("arn:aws:iam::{A}:user/nobody", "kms:Decrypt", "")),
+            USER_A,
+            vec![],
+            Allow,
+        )
+    });
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to the user, default policy, no identity policy",
+            None,
+            USER_A,
+            vec![],
+            Allow,
+        )
+    });
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to the user does not beat an identity deny",
+            None,
+            USER_A,
+            vec![deny_encrypt.clone()],
+            Deny(IDENTITY_DENY),
+        )
+    });
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to the user does not beat a key policy deny",
+            policy(&format!(
+                r#"{OWNER},{{"Effect":"Deny","Principal":{{"AWS":"{{ME}}"}},"Action":"kms:Encrypt","Resource":"*"}}"#
+            )),
+            USER_A,
+            vec![],
+            Deny(EXPLICIT),
+        )
+    });
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to the role, session without role policy",
+            None,
+            ROLE_A,
+            vec![],
+            Allow,
+        )
+    });
+    v.push(IamCase {
+        grant_encrypt: true,
+        ..iam_case(
+            "grant to B's user, key policy does not allow B, no identity policy",
+            None,
+            USER_B,
+            vec![],
+            Allow,
+        )
+    });
+    v
+}
+
+/// The account id of `who`.
+fn account_of(who: Who) -> &'static str {
+    match who {
+        Who::A => A,
+        Who::B => B,
+    }
+}
+
+/// Sends a query request and asserts success.
+async fn iam_ok(server: &TestServer, creds: &Creds, action: &str, params: &[(&str, &str)]) {
+    let r = server.iam(creds, action, params).await.unwrap();
+    r.assert_query_ok();
+}
+
+/// The caller of a case, set up through IAM/STS: its credentials, the ARN policies name it
+/// by (user or role ARN), the ARN AWS reports in AccessDenied (user or session ARN), and
+/// its name (for `{NAME}`).
+async fn iam_caller(
+    server: &TestServer,
+    roots: &[(Who, Creds)],
+    c: &IamCase,
+    n: usize,
+) -> (Creds, String, String, String) {
+    let name = format!("caller{n}");
+    let root = |w: Who| &roots.iter().find(|(x, _)| *x == w).expect("root").1;
+    match c.caller {
+        IamCaller::User(w) => {
+            let admin = root(w);
+            iam_ok(server, admin, "CreateUser", &[("UserName", &name)]).await;
+            for (i, (k, v)) in c.user_tags.iter().enumerate() {
+                let (kp, vp) = (
+                    format!("Tags.member.{}.Key", i + 1),
+                    format!("Tags.member.{}.Value", i + 1),
+                );
+                iam_ok(
+                    server,
+                    admin,
+                    "TagUser",
+                    &[("UserName", &name), (&kp, k), (&vp, v)],
+                )
+                .await;
+            }
+            let r = server
+                .iam(admin, "CreateAccessKey", &[("UserName", &name)])
+                .await
+                .unwrap();
+            r.assert_query_ok();
+            let creds = Creds::new(
+                &r.xml("AccessKeyId").unwrap(),
+                &r.xml("SecretAccessKey").unwrap(),
+            );
+            let arn = format!("arn:aws:iam::{}:user/{name}", account_of(w));
+            (creds, arn.clone(), arn, name)
+        }
+        IamCaller::Role(w) => {
+            let admin = root(w);
+            let account = account_of(w);
+            let trust = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+            );
+            let r = server
+                .iam(
+                    admin,
+                    "CreateRole",
+                    &[("RoleName", &name), ("AssumeRolePolicyDocument", &trust)],
+                )
+                .await
+                .unwrap();
+            r.assert_query_ok();
+            let role_arn = r.xml("Arn").unwrap();
+            let r = server
+                .sts(
+                    admin,
+                    "AssumeRole",
+                    &[("RoleArn", &role_arn), ("RoleSessionName", "session")],
+                )
+                .await
+                .unwrap();
+            r.assert_query_ok();
+            let creds = Creds {
+                access_key_id: r.xml("AccessKeyId").unwrap(),
+                secret_access_key: r.xml("SecretAccessKey").unwrap(),
+                session_token: r.xml("SessionToken"),
+            };
+            let session = format!("arn:aws:sts::{account}:assumed-role/{name}/session");
+            (creds, role_arn, session, name)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_user_and_role_decision_table_through_the_server() {
+    let server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    let b_root = server.add_account_creds(B).await.unwrap();
+    let roots = [(Who::A, server.admin()), (Who::B, b_root)];
+    let mut failures = Vec::new();
+    for (n, c) in iam_cases().into_iter().enumerate() {
+        let (creds, me, reported, name) = iam_caller(&server, &roots, &c, n).await;
+        let key_id = create_key(&a).await;
+        let key = key_arn(&key_id);
+        for (k, v) in c.key_tags {
+            a.tag_resource()
+                .key_id(&key_id)
+                .tags(tag(k, v))
+                .send()
+                .await
+                .unwrap();
+        }
+        if c.grant_encrypt {
+            a.create_grant()
+                .key_id(&key_id)
+                .grantee_principal(&me)
+                .operations(GrantOperation::Encrypt)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: CreateGrant failed: {e:?}", c.name));
+        }
+        let fill = |s: &str| {
+            s.replace("{A}", A)
+                .replace("{B}", B)
+                .replace("{ME}", &me)
+                .replace("{NAME}", &name)
+                .replace("{KEY}", &key)
+        };
+        if let Some(p) = &c.key_policy {
+            a.put_key_policy()
+                .key_id(&key_id)
+                .policy(fill(p))
+                .bypass_policy_lockout_safety_check(true)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: PutKeyPolicy failed: {e:?}", c.name));
+        }
+        let (admin, action, param) = match c.caller {
+            IamCaller::User(w) => (
+                &roots.iter().find(|(x, _)| *x == w).unwrap().1,
+                "PutUserPolicy",
+                "UserName",
+            ),
+            IamCaller::Role(w) => (
+                &roots.iter().find(|(x, _)| *x == w).unwrap().1,
+                "PutRolePolicy",
+                "RoleName",
+            ),
+        };
+        for (i, doc) in c.identity.iter().enumerate() {
+            let policy_name = format!("p{i}");
+            iam_ok(
+                &server,
+                admin,
+                action,
+                &[
+                    (param, &name),
+                    ("PolicyName", &policy_name),
+                    ("PolicyDocument", &fill(doc)),
+                ],
+            )
+            .await;
+        }
+        let context: serde_json::Map<String, serde_json::Value> = c
+            .ctx
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(fill(v))))
+            .collect();
+        let mut body = serde_json::json!({"KeyId": key, "Plaintext": b64(b"data")});
+        if !context.is_empty() {
+            body["EncryptionContext"] = serde_json::Value::Object(context);
+        }
+        let r = server.call_as(&creds, "Encrypt", &body).await.unwrap();
+        let got = if r.status == 200 {
+            Ok(())
+        } else {
+            Err((r.status, r.error_type(), r.message()))
+        };
+        let ok = match (&c.expect, &got) {
+            (Expect::Allow, Ok(())) => true,
+            (Expect::Deny(fragment), Err((400, Some(code), message))) => {
+                code == "AccessDeniedException"
+                    && message.contains(fragment)
+                    && message.starts_with(&format!(
+                        "User: {reported} is not authorized to perform: kms:Encrypt on resource: {key} "
+                    ))
+            }
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{}: expected {:?}, got {:?}",
+                c.name, c.expect, got
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
