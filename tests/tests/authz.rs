@@ -840,6 +840,76 @@ async fn access_denied_message_is_aws_shaped() {
     assert!(keys.is_empty(), "{keys:?}");
 }
 
+#[tokio::test]
+async fn re_encrypt_needs_re_encrypt_from_on_the_source_and_re_encrypt_to_on_the_destination() {
+    let server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    let create = |actions: &'static str| {
+        let a = a.clone();
+        async move {
+            let doc = policy(&allow(ROOT_A, "PLACEHOLDER", "")).unwrap().replace(
+                r#""Action":"PLACEHOLDER""#,
+                &format!(r#""Action":[{actions}]"#),
+            );
+            a.create_key()
+                .policy(doc)
+                .send()
+                .await
+                .unwrap()
+                .key_metadata
+                .unwrap()
+                .key_id
+        }
+    };
+    let source =
+        create(r#""kms:Encrypt","kms:ReEncryptFrom","kms:PutKeyPolicy","kms:DescribeKey""#).await;
+    let dest =
+        create(r#""kms:Decrypt","kms:ReEncryptTo","kms:PutKeyPolicy","kms:DescribeKey""#).await;
+    let blob = a
+        .encrypt()
+        .key_id(&source)
+        .plaintext(Blob::new(b"moved".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    // From the source (ReEncryptFrom) to the destination (ReEncryptTo): allowed, as in AWS.
+    let moved = a
+        .re_encrypt()
+        .ciphertext_blob(blob.clone())
+        .destination_key_id(&dest)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let back = a
+        .decrypt()
+        .ciphertext_blob(moved.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.plaintext.unwrap().as_ref(), b"moved");
+    // The other way round the destination lacks kms:ReEncryptTo.
+    let err = assert_aws_error!(
+        a.re_encrypt()
+            .ciphertext_blob(moved)
+            .destination_key_id(&source)
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+    assert!(
+        err.message.contains(&format!(
+            "kms:ReEncryptTo on resource: {}",
+            key_arn(&source)
+        )),
+        "{}",
+        err.message
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_answers_dry_run_only_when_allowed() {
     let server = TestServer::start().await.unwrap();

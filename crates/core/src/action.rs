@@ -88,6 +88,16 @@ impl Action {
         format!("kms:{}", self.name())
     }
 
+    /// The API operation an action is checked under. ReEncrypt is one operation but two
+    /// permissions: `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the
+    /// destination; both are a ReEncrypt for key states, key usage and messages.
+    pub fn operation(self) -> Action {
+        match self {
+            Action::ReEncryptFrom | Action::ReEncryptTo => Action::ReEncrypt,
+            other => other,
+        }
+    }
+
     /// Whether the action lets the caller name its key by alias name or alias ARN (AWS allows
     /// that for the cryptographic operations and DescribeKey; management operations take only
     /// a key id or key ARN).

@@ -206,8 +206,9 @@ impl Kms {
         let keys = ContextKeys::layered([caller.request.keys.clone(), key_keys]);
         let resource = key.arn();
         let principal = &caller.identity.principal;
-        // Trent does not tell a ReEncrypt's source key from its destination, so it asks for
-        // both kms:ReEncryptFrom and kms:ReEncryptTo (which `kms:ReEncrypt*` grants).
+        // ReEncrypt checks kms:ReEncryptFrom on its source key and kms:ReEncryptTo on its
+        // destination (the operations pass those actions); asked about a ReEncrypt as such
+        // (e.g. a grant for it), both are needed, as `kms:ReEncrypt*` grants.
         let checks: &[Action] = if action == Action::ReEncrypt {
             &[Action::ReEncryptFrom, Action::ReEncryptTo]
         } else {

@@ -244,7 +244,7 @@ impl Kms {
         action: Action,
     ) -> Result<UsableKey, CoreError> {
         let key_ref = KeyRef::parse(text, &self.region)?;
-        if key_ref.is_alias() && !action.accepts_alias() {
+        if key_ref.is_alias() && !action.operation().accepts_alias() {
             return Err(match key_ref {
                 KeyRef::Alias {
                     account: Some(_), ..
@@ -257,7 +257,7 @@ impl Kms {
         }
         let record = self.resolve_ref(caller, key_ref).await?;
         self.authorize(caller, action, &record).await?;
-        key_state::check(action, &record)?;
+        key_state::check(action.operation(), &record)?;
         Ok(UsableKey { record })
     }
 

@@ -216,7 +216,7 @@ impl Kms {
         dry_run: bool,
     ) -> Result<ReEncryptOutput, CoreError> {
         let dest = self
-            .usable_key(caller, destination_key_id, Action::ReEncrypt)
+            .usable_key(caller, destination_key_id, Action::ReEncryptTo)
             .await?
             .record;
         let destination_algorithm =
@@ -224,7 +224,7 @@ impl Kms {
         let source = self
             .open(
                 caller,
-                Action::ReEncrypt,
+                Action::ReEncryptFrom,
                 source_key_id,
                 ciphertext,
                 source_context,
@@ -427,8 +427,8 @@ impl Kms {
             )));
         }
         self.authorize(caller, action, &key).await?;
-        key_state::check(action, &key)?;
-        let algorithm = check_encryption(&key, action, algorithm)?;
+        key_state::check(action.operation(), &key)?;
+        let algorithm = check_encryption(&key, action.operation(), algorithm)?;
         if dry_run {
             return Err(CoreError::DryRun);
         }
@@ -459,8 +459,8 @@ impl Kms {
         dry_run: bool,
     ) -> Result<Opened, CoreError> {
         self.authorize(caller, action, &key).await?;
-        key_state::check(action, &key)?;
-        let algorithm = check_encryption(&key, action, algorithm)?;
+        key_state::check(action.operation(), &key)?;
+        let algorithm = check_encryption(&key, action.operation(), algorithm)?;
         if dry_run {
             return Err(CoreError::DryRun);
         }
