@@ -8,9 +8,9 @@ use trent_core::iam::{principal_arn, InlinePolicyRecord, PrincipalKind, RoleReco
 use trent_core::model::Tag;
 use trent_core::store::StoreError;
 
-use super::query::{encode_policy, invalid, missing, IamError, Xml};
+use super::query::{encode_policy, invalid, IamError, Xml};
 use super::users::{
-    merge_tags, page, path_param, policy_names_xml, policy_params, policy_size, tags_param,
+    page, path_param, policy_names_xml, policy_params, policy_size, tag_change, tags_param,
     tags_xml, truncation_xml, POLICY_NAME_MAX,
 };
 use super::{Ctx, Reply};
@@ -359,23 +359,11 @@ async fn change_role_tags(
 }
 
 async fn tag_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    let tags = tags_param(ctx.params)?;
-    if tags.is_empty() {
-        return Err(missing("Tags"));
-    }
-    change_role_tags(ctx, "iam:TagRole", |t| merge_tags(t, tags)).await
+    change_role_tags(ctx, "iam:TagRole", tag_change(ctx.params, true)?).await
 }
 
 async fn untag_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    let keys = ctx.params.list("TagKeys");
-    if keys.is_empty() {
-        return Err(missing("TagKeys"));
-    }
-    change_role_tags(ctx, "iam:UntagRole", |t| {
-        t.retain(|x| !keys.iter().any(|k| k.eq_ignore_ascii_case(&x.key)));
-        Ok(())
-    })
-    .await
+    change_role_tags(ctx, "iam:UntagRole", tag_change(ctx.params, false)?).await
 }
 
 fn list_role_tags(ctx: &Ctx<'_>) -> Result<Reply, IamError> {

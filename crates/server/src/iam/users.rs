@@ -111,6 +111,30 @@ pub(super) fn tags_param(params: &Params) -> Result<Vec<Tag>, IamError> {
 }
 
 /// Adds `new` to `tags` (replacing same keys, case-insensitively); `LimitExceeded` past 50.
+/// What TagUser/TagRole (`adding`) or UntagUser/UntagRole do to a principal's tags, as the
+/// request says: merge the `Tags` given, or drop the `TagKeys` given (case-insensitively).
+pub(super) fn tag_change(params: &Params, adding: bool) -> Result<TagChange, IamError> {
+    if adding {
+        let tags = tags_param(params)?;
+        if tags.is_empty() {
+            return Err(missing("Tags"));
+        }
+        Ok(Box::new(move |t: &mut Vec<Tag>| merge_tags(t, tags)))
+    } else {
+        let keys = params.list("TagKeys");
+        if keys.is_empty() {
+            return Err(missing("TagKeys"));
+        }
+        Ok(Box::new(move |t: &mut Vec<Tag>| {
+            t.retain(|x| !keys.iter().any(|k| k.eq_ignore_ascii_case(&x.key)));
+            Ok(())
+        }))
+    }
+}
+
+/// A change to a principal's tags (see [`tag_change`]).
+pub(super) type TagChange = Box<dyn FnOnce(&mut Vec<Tag>) -> Result<(), IamError> + Send>;
+
 pub(super) fn merge_tags(tags: &mut Vec<Tag>, new: Vec<Tag>) -> Result<(), IamError> {
     for t in new {
         tags.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
@@ -711,23 +735,11 @@ async fn change_user_tags(
 }
 
 async fn tag_user(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    let tags = tags_param(ctx.params)?;
-    if tags.is_empty() {
-        return Err(missing("Tags"));
-    }
-    change_user_tags(ctx, "iam:TagUser", |t| merge_tags(t, tags)).await
+    change_user_tags(ctx, "iam:TagUser", tag_change(ctx.params, true)?).await
 }
 
 async fn untag_user(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    let keys = ctx.params.list("TagKeys");
-    if keys.is_empty() {
-        return Err(missing("TagKeys"));
-    }
-    change_user_tags(ctx, "iam:UntagUser", |t| {
-        t.retain(|x| !keys.iter().any(|k| k.eq_ignore_ascii_case(&x.key)));
-        Ok(())
-    })
-    .await
+    change_user_tags(ctx, "iam:UntagUser", tag_change(ctx.params, false)?).await
 }
 
 fn list_user_tags(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
