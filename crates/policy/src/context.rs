@@ -2,7 +2,8 @@
 //! do (action), on what (resource), and the condition keys of the request ([`ContextKeys`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 /// What kind of identity a [`Principal`] is, as its ARN says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -266,9 +267,43 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextKeys {
     map: HashMap<String, Vec<String>>,
+    /// Consulted after `map` and before `layers`; built on the first lookup.
+    deferred: Option<Arc<Deferred>>,
     /// Consulted in order after `map`.
     layers: Vec<Arc<ContextKeys>>,
 }
+
+/// Keys built only when a policy first asks for one: most requests meet policies without
+/// conditions, and building every key of every request (formatting times and addresses,
+/// copying encryption contexts) cost more than evaluating the policies.
+pub struct Deferred {
+    build: Box<dyn Fn(&mut ContextKeys) + Send + Sync>,
+    built: OnceLock<ContextKeys>,
+}
+
+impl Deferred {
+    fn keys(&self) -> &ContextKeys {
+        self.built.get_or_init(|| {
+            let mut keys = ContextKeys::new();
+            (self.build)(&mut keys);
+            keys
+        })
+    }
+}
+
+impl fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Deferred").field(self.keys()).finish()
+    }
+}
+
+impl PartialEq for Deferred {
+    fn eq(&self, other: &Deferred) -> bool {
+        self.keys() == other.keys()
+    }
+}
+
+impl Eq for Deferred {}
 
 impl ContextKeys {
     /// No keys.
@@ -280,8 +315,20 @@ impl ContextKeys {
     /// inserted afterwards take precedence over every layer.
     pub fn layered(layers: impl IntoIterator<Item = Arc<ContextKeys>>) -> ContextKeys {
         ContextKeys {
-            map: HashMap::new(),
             layers: layers.into_iter().collect(),
+            ..ContextKeys::default()
+        }
+    }
+
+    /// Keys that `build` adds on the first lookup of any key, once; keys inserted afterwards
+    /// take precedence over them.
+    pub fn deferred(build: impl Fn(&mut ContextKeys) + Send + Sync + 'static) -> ContextKeys {
+        ContextKeys {
+            deferred: Some(Arc::new(Deferred {
+                build: Box::new(build),
+                built: OnceLock::new(),
+            })),
+            ..ContextKeys::default()
         }
     }
 
@@ -325,6 +372,13 @@ impl ContextKeys {
     fn get_lower(&self, lower_key: &str) -> Option<&[String]> {
         if let Some(v) = self.map.get(lower_key).filter(|v| !v.is_empty()) {
             return Some(v.as_slice());
+        }
+        if let Some(v) = self
+            .deferred
+            .as_ref()
+            .and_then(|d| d.keys().get_lower(lower_key))
+        {
+            return Some(v);
         }
         self.layers.iter().find_map(|l| l.get_lower(lower_key))
     }
@@ -482,6 +536,36 @@ mod tests {
         keys.insert("kms:KeySpec", "override");
         assert_eq!(keys.get("kms:KeySpec"), Some(&["override".to_owned()][..]));
         assert_eq!(keys.get("kms:Missing"), None);
+    }
+
+    #[test]
+    fn deferred_keys_are_built_once_on_first_lookup_and_inserted_keys_win() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let builds = Arc::new(AtomicUsize::new(0));
+        let counter = builds.clone();
+        let mut keys = ContextKeys::deferred(move |k| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            k.insert("aws:SourceIp", "10.0.0.1");
+            k.insert("kms:CallerAccount", "111122223333");
+        });
+        assert_eq!(
+            builds.load(Ordering::SeqCst),
+            0,
+            "nothing built before a lookup"
+        );
+        assert_eq!(keys.get("aws:sourceip"), Some(&["10.0.0.1".to_owned()][..]));
+        assert_eq!(keys.get("kms:Missing"), None);
+        keys.insert("kms:CallerAccount", "444455556666");
+        assert_eq!(
+            keys.get("kms:CallerAccount"),
+            Some(&["444455556666".to_owned()][..])
+        );
+        let shared = ContextKeys::layered([Arc::new(keys)]);
+        assert_eq!(
+            shared.get("aws:SourceIp"),
+            Some(&["10.0.0.1".to_owned()][..])
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 1, "built exactly once");
     }
 
     #[test]

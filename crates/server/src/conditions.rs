@@ -31,7 +31,53 @@ pub struct RequestSource<'a> {
     pub now: OffsetDateTime,
 }
 
-/// Builds the condition keys and encryption contexts of one decoded request.
+/// The request members that condition keys are made of. Only these are kept for the keys,
+/// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
+/// policies are never copied).
+const CONDITION_MEMBERS: [&str; 30] = [
+    "EncryptionContext",
+    "SourceEncryptionContext",
+    "DestinationEncryptionContext",
+    "Constraints",
+    "EncryptionAlgorithm",
+    "SourceEncryptionAlgorithm",
+    "DestinationEncryptionAlgorithm",
+    "SigningAlgorithm",
+    "MacAlgorithm",
+    "MessageType",
+    "KeyPairSpec",
+    "KeyAgreementAlgorithm",
+    "KeySpec",
+    "CustomerMasterKeySpec",
+    "KeyUsage",
+    "Origin",
+    "MultiRegion",
+    "BypassPolicyLockoutSafetyCheck",
+    "PendingWindowInDays",
+    "RotationPeriodInDays",
+    "Operations",
+    "GranteePrincipal",
+    "GranteeServicePrincipal",
+    "RetiringPrincipal",
+    "RetiringServicePrincipal",
+    "KeyId",
+    "SourceKeyId",
+    "DestinationKeyId",
+    "Tags",
+    "TagKeys",
+];
+
+/// [`RequestSource`], owned by the deferred keys.
+struct Source {
+    caller_account: AccountId,
+    region: String,
+    source_ip: Option<IpAddr>,
+    now: OffsetDateTime,
+}
+
+/// The condition keys and encryption contexts of one decoded request. The encryption contexts
+/// are copied now (grant constraints compare them); the keys are built on the first lookup,
+/// from a copy of the members they need.
 pub fn request_conditions(
     op: Operation,
     body: &Value,
@@ -39,8 +85,40 @@ pub fn request_conditions(
 ) -> RequestConditions {
     let empty = Map::new();
     let obj = body.as_object().unwrap_or(&empty);
-    let mut keys = ContextKeys::new();
+    let members: Map<String, Value> = obj
+        .iter()
+        .filter(|(name, _)| CONDITION_MEMBERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let source = Source {
+        caller_account: src.caller_account.clone(),
+        region: src.region.to_string(),
+        source_ip: src.source_ip,
+        now: src.now,
+    };
+    RequestConditions {
+        encryption_contexts: encryption_contexts(obj),
+        keys: Arc::new(ContextKeys::deferred(move |keys| {
+            fill(op, &members, &source, keys)
+        })),
+    }
+}
 
+/// The encryption contexts a request carries: one for most operations, source and destination
+/// for ReEncrypt.
+fn encryption_contexts(obj: &Map<String, Value>) -> Vec<BTreeMap<String, String>> {
+    [
+        "EncryptionContext",
+        "SourceEncryptionContext",
+        "DestinationEncryptionContext",
+    ]
+    .iter()
+    .filter_map(|field| string_map(obj.get(*field)))
+    .collect()
+}
+
+/// Builds the condition keys of a request from its members.
+fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut ContextKeys) {
     // Who, where, when.
     keys.insert("kms:CallerAccount", src.caller_account.as_str());
     if let Some(ip) = src.source_ip {
@@ -52,20 +130,11 @@ pub fn request_conditions(
     }
     keys.insert("aws:EpochTime", now.unix_timestamp().to_string());
     keys.insert("aws:SecureTransport", "false");
-    keys.insert("aws:RequestedRegion", src.region);
+    keys.insert("aws:RequestedRegion", src.region.as_str());
 
     // Encryption contexts: one for most operations, source and destination for ReEncrypt;
     // CreateGrant's constraints are tested by the same keys.
-    let mut contexts: Vec<BTreeMap<String, String>> = Vec::new();
-    for field in [
-        "EncryptionContext",
-        "SourceEncryptionContext",
-        "DestinationEncryptionContext",
-    ] {
-        if let Some(ctx) = string_map(obj.get(field)) {
-            contexts.push(ctx);
-        }
-    }
+    let contexts = encryption_contexts(obj);
     let constraint_contexts: Vec<BTreeMap<String, String>> = obj
         .get("Constraints")
         .and_then(Value::as_object)
@@ -108,12 +177,12 @@ pub fn request_conditions(
         algorithms.push("SYMMETRIC_DEFAULT".into());
     }
     keys.set("kms:EncryptionAlgorithm", algorithms);
-    copy(&mut keys, obj, "SigningAlgorithm", "kms:SigningAlgorithm");
-    copy(&mut keys, obj, "MacAlgorithm", "kms:MacAlgorithm");
-    copy(&mut keys, obj, "MessageType", "kms:MessageType");
-    copy(&mut keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
+    copy(keys, obj, "SigningAlgorithm", "kms:SigningAlgorithm");
+    copy(keys, obj, "MacAlgorithm", "kms:MacAlgorithm");
+    copy(keys, obj, "MessageType", "kms:MessageType");
+    copy(keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
     copy(
-        &mut keys,
+        keys,
         obj,
         "KeyAgreementAlgorithm",
         "kms:KeyAgreementAlgorithm",
@@ -174,17 +243,12 @@ pub fn request_conditions(
         keys.set("kms:GrantConstraintType", constraint_types);
         // No AWS service calls Trent on anyone's behalf.
         keys.insert("kms:GrantIsForAWSResource", "false");
-        copy(&mut keys, obj, "GranteePrincipal", "kms:GranteePrincipal");
-        copy(
-            &mut keys,
-            obj,
-            "GranteeServicePrincipal",
-            "kms:GranteePrincipal",
-        );
+        copy(keys, obj, "GranteePrincipal", "kms:GranteePrincipal");
+        copy(keys, obj, "GranteeServicePrincipal", "kms:GranteePrincipal");
     }
-    copy(&mut keys, obj, "RetiringPrincipal", "kms:RetiringPrincipal");
+    copy(keys, obj, "RetiringPrincipal", "kms:RetiringPrincipal");
     copy(
-        &mut keys,
+        keys,
         obj,
         "RetiringServicePrincipal",
         "kms:RetiringPrincipal",
@@ -212,11 +276,6 @@ pub fn request_conditions(
         tag_keys.extend(removed.iter().filter_map(|v| string(Some(v))));
     }
     keys.set("aws:TagKeys", tag_keys);
-
-    RequestConditions {
-        keys: Arc::new(keys),
-        encryption_contexts: contexts,
-    }
 }
 
 /// The request's GrantTokens, each checked for form (InvalidGrantTokenException).

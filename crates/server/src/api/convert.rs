@@ -32,9 +32,10 @@ pub struct Outcome {
 
 impl Outcome {
     fn json<T: Serialize>(resp: &T, key_arn: Option<String>) -> Result<Outcome, ApiError> {
-        let body = serde_json::to_vec(resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut body = ZeroizingWriter(Zeroizing::new(Vec::with_capacity(2048)));
+        serde_json::to_writer(&mut body, resp).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(Outcome {
-            body: Zeroizing::new(body),
+            body: body.0,
             key_arn,
             response_elements: None,
         })
@@ -51,6 +52,28 @@ impl Outcome {
     fn with_elements(mut self, v: Value) -> Outcome {
         self.response_elements = Some(v);
         self
+    }
+}
+
+/// A response body buffer that wipes what it outgrows: a body may hold a plaintext, and a plain
+/// `Vec` would free its old buffer unwiped each time it grew.
+struct ZeroizingWriter(Zeroizing<Vec<u8>>);
+
+impl std::io::Write for ZeroizingWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let needed = self.0.len() + bytes.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(self.0.capacity() * 2));
+            grown.extend_from_slice(&self.0);
+            // The old buffer is wiped as it drops.
+            self.0 = Zeroizing::new(grown);
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -970,5 +993,24 @@ fn grant_entry(g: &trent_core::grant::GrantRecord, key_arn: &str) -> GrantListEn
             encryption_context_subset: c.encryption_context_subset.clone(),
             encryption_context_equals: c.encryption_context_equals.clone(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::ZeroizingWriter;
+
+    #[test]
+    fn zeroizing_writer_keeps_every_byte_as_it_grows() {
+        let mut w = ZeroizingWriter(zeroize::Zeroizing::new(Vec::with_capacity(4)));
+        let mut expected = Vec::new();
+        for i in 0..200u8 {
+            let chunk = vec![i; usize::from(i % 7)];
+            w.write_all(&chunk).unwrap();
+            expected.extend_from_slice(&chunk);
+        }
+        assert_eq!(*w.0, expected);
     }
 }
