@@ -1,7 +1,8 @@
 """IAM and STS on Trent's endpoint, through the unmodified AWS CLI and boto3's IAM/STS clients.
 
 Users, access keys and inline policies made with `aws iam …`, identities checked with
-`aws sts get-caller-identity`, an assumed-role profile (`role_arn` + `source_profile`), and
+`aws sts get-caller-identity`, an assumed-role profile (`role_arn` + `source_profile`, the
+source an IAM user: an account root may not assume roles), and
 `trent admin create-account` with the profile it writes.
 """
 
@@ -22,6 +23,9 @@ from harness import ACCOUNT_ID, REGION, Aws, Trent, clean_env, run_trent
 
 ALLOW_LIST_KEYS = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]})
+ALLOW_ASSUME_ROLE = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+ROOT_MAY_NOT_ASSUME = "Roles may not be assumed by root accounts."
 ALLOW_CREATE_USER = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*"}],
@@ -108,14 +112,27 @@ def test_cli_user_access_key_and_policy_decide_what_the_user_may_do(aws: Aws, tr
 
 def test_cli_assumed_role_profile_gets_the_sessions_identity(aws: Aws, trent: Trent, tmp_path: Path):
     role = name("cli-role")
+    # Trusts the account, so the source user's identity policy must allow sts:AssumeRole too.
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}]})
     arn = aws.json("iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust)["Role"]["Arn"]
     aws.run("iam", "put-role-policy", "--role-name", role, "--policy-name", "list-keys",
             "--policy-document", ALLOW_LIST_KEYS, check=True)
-    env = profile_files(tmp_path, trent, {}, {
-        "profile assumed": {"role_arn": arn, "source_profile": "trent", "region": REGION},
+    # The source profile is an IAM user: an account root may not assume roles.
+    user = name("cli-source")
+    aws.json("iam", "create-user", "--user-name", user)
+    key = aws.json("iam", "create-access-key", "--user-name", user)["AccessKey"]
+    aws.run("iam", "put-user-policy", "--user-name", user, "--policy-name", "assume",
+            "--policy-document", ALLOW_ASSUME_ROLE, check=True)
+    env = profile_files(tmp_path, trent, {
+        "source": {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]},
+    }, {
+        "profile source": {"region": REGION},
+        "profile assumed": {"role_arn": arn, "source_profile": "source", "region": REGION},
+        "profile assumed-by-root": {"role_arn": arn, "source_profile": "trent", "region": REGION},
     })
+    denied = aws.fails("sts", "get-caller-identity", "--profile", "assumed-by-root", endpoint=False, env=env)
+    assert "AccessDenied" in denied.stderr and ROOT_MAY_NOT_ASSUME in denied.stderr
     me = aws.json("sts", "get-caller-identity", "--profile", "assumed", endpoint=False, env=env)
     assert me["Account"] == ACCOUNT_ID
     assert me["Arn"].startswith(f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/")
@@ -172,12 +189,19 @@ def test_boto3_roles_tags_and_role_policies_round_trip(iam):
     iam.delete_role(RoleName=role)
 
 
-def test_boto3_assume_role_credentials_work_and_inactive_keys_do_not(trent: Trent, iam, sts):
+def test_boto3_assume_role_credentials_work_and_inactive_keys_do_not(trent: Trent, iam):
     role = name("b3-session")
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}]}
     arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    creds = sts.assume_role(RoleArn=arn, RoleSessionName="boto3", DurationSeconds=900)["Credentials"]
+    # An account root may not assume roles: a user allowed to by its identity policy does.
+    assumer = name("b3-assumer")
+    iam.create_user(UserName=assumer)
+    iam.put_user_policy(UserName=assumer, PolicyName="assume", PolicyDocument=ALLOW_ASSUME_ROLE)
+    assumer_key = iam.create_access_key(UserName=assumer)["AccessKey"]
+    assumer_sts = client(trent, "sts", aws_access_key_id=assumer_key["AccessKeyId"],
+                         aws_secret_access_key=assumer_key["SecretAccessKey"])
+    creds = assumer_sts.assume_role(RoleArn=arn, RoleSessionName="boto3", DurationSeconds=900)["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA")
     session_sts = client(trent, "sts", aws_access_key_id=creds["AccessKeyId"],
                          aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
@@ -197,6 +221,20 @@ def test_boto3_assume_role_credentials_work_and_inactive_keys_do_not(trent: Tren
     with pytest.raises(ClientError) as e:
         kms.list_keys()
     assert e.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_boto3_assume_role_as_account_root_is_access_denied(iam, sts):
+    role = name("b3-root")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=arn, RoleSessionName="root")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["Error"]["Message"] == ROOT_MAY_NOT_ASSUME
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    iam.delete_role(RoleName=role)
 
 
 def test_admin_create_account_writes_a_working_profile(make_server, tmp_path: Path):

@@ -2047,8 +2047,21 @@ async fn iam_caller(
         IamCaller::Role(w) => {
             let admin = root(w);
             let account = account_of(w);
+            // An account root may not assume roles: a user of the account, named by the trust
+            // policy (so it needs no identity policy), assumes the role.
+            let assumer = format!("assumer{n}");
+            iam_ok(server, admin, "CreateUser", &[("UserName", &assumer)]).await;
+            let r = server
+                .iam(admin, "CreateAccessKey", &[("UserName", &assumer)])
+                .await
+                .unwrap();
+            r.assert_query_ok();
+            let assumer_creds = Creds::new(
+                &r.xml("AccessKeyId").unwrap(),
+                &r.xml("SecretAccessKey").unwrap(),
+            );
             let trust = format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:user/{assumer}"}},"Action":"sts:AssumeRole"}}]}}"#
             );
             let r = server
                 .iam(
@@ -2062,7 +2075,7 @@ async fn iam_caller(
             let role_arn = r.xml("Arn").unwrap();
             let r = server
                 .sts(
-                    admin,
+                    &assumer_creds,
                     "AssumeRole",
                     &[("RoleArn", &role_arn), ("RoleSessionName", "session")],
                 )

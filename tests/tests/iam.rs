@@ -15,16 +15,22 @@ fn trust(principal: &str) -> String {
     )
 }
 
+const ALLOW_ASSUME_ROLE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+
 /// Creates a user with an access key; returns its credentials.
 async fn user_with_key(server: &TestServer, name: &str) -> Creds {
-    let admin = server.admin();
+    user_with_key_in(server, &server.admin(), name).await
+}
+
+/// Creates a user with an access key in the account of `root`; returns its credentials.
+async fn user_with_key_in(server: &TestServer, root: &Creds, name: &str) -> Creds {
     server
-        .iam(&admin, "CreateUser", &[("UserName", name)])
+        .iam(root, "CreateUser", &[("UserName", name)])
         .await
         .unwrap()
         .assert_query_ok();
     let r = server
-        .iam(&admin, "CreateAccessKey", &[("UserName", name)])
+        .iam(root, "CreateAccessKey", &[("UserName", name)])
         .await
         .unwrap();
     r.assert_query_ok();
@@ -35,9 +41,13 @@ async fn user_with_key(server: &TestServer, name: &str) -> Creds {
 }
 
 async fn put_user_policy(server: &TestServer, user: &str, name: &str, doc: &str) {
+    put_user_policy_in(server, &server.admin(), user, name, doc).await;
+}
+
+async fn put_user_policy_in(server: &TestServer, root: &Creds, user: &str, name: &str, doc: &str) {
     server
         .iam(
-            &server.admin(),
+            root,
             "PutUserPolicy",
             &[
                 ("UserName", user),
@@ -61,6 +71,19 @@ async fn create_role(server: &TestServer, name: &str, trust_doc: &str) -> String
         .unwrap();
     r.assert_query_ok();
     r.xml("Arn").unwrap()
+}
+
+/// A user in the account of `root` whose identity policy allows `sts:AssumeRole` (an account
+/// root may not assume roles); returns its credentials.
+async fn assumer_in(server: &TestServer, root: &Creds, name: &str) -> Creds {
+    let creds = user_with_key_in(server, root, name).await;
+    put_user_policy_in(server, root, name, "assume", ALLOW_ASSUME_ROLE).await;
+    creds
+}
+
+/// [`assumer_in`] the main account.
+async fn assumer(server: &TestServer, name: &str) -> Creds {
+    assumer_in(server, &server.admin(), name).await
 }
 
 /// AssumeRole; returns the session's credentials.
@@ -252,7 +275,8 @@ async fn sessions_work_until_they_expire_and_wrong_tokens_are_rejected() {
         &trust(&format!("arn:aws:iam::{ACCOUNT}:root")),
     )
     .await;
-    let session = assume(&server, &server.admin(), &role_arn, "900").await;
+    let ops = assumer(&server, "ops").await;
+    let session = assume(&server, &ops, &role_arn, "900").await;
 
     let me = server
         .sts(&session, "GetCallerIdentity", &[])
@@ -301,7 +325,7 @@ async fn sessions_work_until_they_expire_and_wrong_tokens_are_rejected() {
         .assert_query_ok();
 
     // A missing, foreign or altered token does not authenticate.
-    let other = assume(&server, &server.admin(), &role_arn, "900").await;
+    let other = assume(&server, &ops, &role_arn, "900").await;
     for token in [
         None,
         other.session_token.clone(),
@@ -382,13 +406,7 @@ async fn the_trust_policy_decides_who_may_assume_a_role() {
         .await
         .unwrap()
         .assert_query_error(403, "AccessDenied");
-    put_user_policy(
-        &server,
-        "bob",
-        "assume",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
-    )
-    .await;
+    put_user_policy(&server, "bob", "assume", ALLOW_ASSUME_ROLE).await;
     assume(&server, &bob, &account, "900").await;
 
     // Beyond the role's MaxSessionDuration (3600 by default).
@@ -603,7 +621,8 @@ async fn a_restart_keeps_users_keys_policies_roles_and_sessions() {
     let alice = user_with_key(&server, "alice").await;
     put_user_policy(&server, "alice", "create", ALLOW_CREATE_USER).await;
     let role_arn = create_role(&server, "Admin", &trust(ACCOUNT)).await;
-    let session = assume(&server, &server.admin(), &role_arn, "3600").await;
+    let ops = assumer(&server, "ops").await;
+    let session = assume(&server, &ops, &role_arn, "3600").await;
 
     server.restart().await.unwrap();
     server
@@ -667,16 +686,45 @@ async fn another_account_sees_only_itself_and_assumes_roles_only_where_trusted()
         .unwrap()
         .xml_all("UserName")
         .is_empty());
-    assume(&server, &other_root, &trusts_other, "900").await;
-    server
+    // Its user, allowed by its identity policy, may assume the role that trusts its account,
+    // and not the one that trusts only this account.
+    let partner = assumer_in(&server, &other_root, "partner").await;
+    let session = assume(&server, &partner, &trusts_other, "900").await;
+    let me = server
+        .sts(&session, "GetCallerIdentity", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        me.xml("Arn").as_deref(),
+        Some(format!("arn:aws:sts::{ACCOUNT}:assumed-role/Partner/tests").as_str())
+    );
+    let message = server
         .sts(
-            &other_root,
+            &partner,
             "AssumeRole",
             &[("RoleArn", &trusts_self), ("RoleSessionName", "xy")],
         )
         .await
         .unwrap()
         .assert_query_error(403, "AccessDenied");
+    assert_eq!(
+        message,
+        format!(
+            "User: arn:aws:iam::444455556666:user/partner is not authorized to perform: \
+             sts:AssumeRole on resource: {trusts_self}"
+        )
+    );
+    // Its root may not, though the trust policy names its account.
+    let message = server
+        .sts(
+            &other_root,
+            "AssumeRole",
+            &[("RoleArn", &trusts_other), ("RoleSessionName", "xy")],
+        )
+        .await
+        .unwrap()
+        .assert_query_error(403, "AccessDenied");
+    assert_eq!(message, "Roles may not be assumed by root accounts.");
 }
 
 #[tokio::test]
@@ -684,7 +732,8 @@ async fn iam_and_sts_requests_are_audited_without_secrets() {
     let server = TestServer::start().await.unwrap();
     let alice = user_with_key(&server, "alice").await;
     let role_arn = create_role(&server, "Admin", &trust(ACCOUNT)).await;
-    let session = assume(&server, &server.admin(), &role_arn, "900").await;
+    let ops = assumer(&server, "ops").await;
+    let session = assume(&server, &ops, &role_arn, "900").await;
     server
         .iam(&alice, "ListUsers", &[])
         .await
@@ -715,6 +764,10 @@ async fn iam_and_sts_requests_are_audited_without_secrets() {
     let assumed = find("AssumeRole");
     assert_eq!(assumed["eventSource"], "sts.amazonaws.com");
     assert_eq!(
+        assumed["userIdentity"]["arn"],
+        format!("arn:aws:iam::{ACCOUNT}:user/ops")
+    );
+    assert_eq!(
         assumed["responseElements"]["credentials"]["accessKeyId"],
         session.access_key_id
     );
@@ -726,4 +779,52 @@ async fn iam_and_sts_requests_are_audited_without_secrets() {
         .unwrap()
         .starts_with("AIDA"));
     assert_eq!(denied["readOnly"], true);
+}
+
+#[tokio::test]
+async fn assume_role_as_account_root_is_access_denied() {
+    const ROOT_MESSAGE: &str = "Roles may not be assumed by root accounts.";
+    let server = TestServer::start().await.unwrap();
+    let root_arn = format!("arn:aws:iam::{ACCOUNT}:root");
+    let role_arn = create_role(&server, "Admin", &trust(&root_arn)).await;
+    let assume_as = |creds: Creds, role: String| {
+        let server = &server;
+        async move {
+            server
+                .sts(
+                    &creds,
+                    "AssumeRole",
+                    &[("RoleArn", &role), ("RoleSessionName", "root")],
+                )
+                .await
+                .unwrap()
+        }
+    };
+
+    // The trust policy names the root itself; AWS refuses all the same.
+    let r = assume_as(server.admin(), role_arn.clone()).await;
+    assert_eq!(r.assert_query_error(403, "AccessDenied"), ROOT_MESSAGE);
+    // Before the role is looked up: a missing role reads the same.
+    let r = assume_as(server.admin(), format!("arn:aws:iam::{ACCOUNT}:role/Nope")).await;
+    assert_eq!(r.assert_query_error(403, "AccessDenied"), ROOT_MESSAGE);
+    // Another account's root, trusted through its account, likewise.
+    let other = server.add_account_creds("444455556666").await.unwrap();
+    let trusts_other = create_role(&server, "Partner", &trust("444455556666")).await;
+    let r = assume_as(other, trusts_other).await;
+    assert_eq!(r.assert_query_error(403, "AccessDenied"), ROOT_MESSAGE);
+
+    // The same trust policy lets an IAM user of the account with an identity policy in.
+    let ops = assumer(&server, "ops").await;
+    assume(&server, &ops, &role_arn, "900").await;
+
+    let records = server.audit_records().unwrap();
+    let refused: Vec<_> = records
+        .iter()
+        .filter(|r| r["eventName"] == "AssumeRole" && r["userIdentity"]["type"] == "Root")
+        .collect();
+    assert_eq!(refused.len(), 3);
+    for r in refused {
+        assert_eq!(r["errorCode"], "AccessDenied");
+        assert_eq!(r["errorMessage"], ROOT_MESSAGE);
+    }
 }

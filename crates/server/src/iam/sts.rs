@@ -72,6 +72,12 @@ fn assume_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
             ctx.caller.principal_arn
         ))
     };
+    // As in AWS, before the role or its trust policy is looked at.
+    if ctx.caller.kind == OwnerKind::Root {
+        return Err(IamError::AccessDenied(
+            "Roles may not be assumed by root accounts.".into(),
+        ));
+    }
     let (account, name) = parse_role_arn(role_arn)
         .ok_or_else(|| IamError::Validation(format!("{role_arn} is invalid")))?;
     let role = ctx
@@ -91,20 +97,15 @@ fn assume_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
         resource: role_arn,
         keys: &keys,
     };
-    // The caller's identity policies: the root needs none in its own account.
-    let identity_allows = if ctx.caller.kind == OwnerKind::Root {
-        true
-    } else {
-        let mut allowed = false;
-        for p in &ctx.caller.identity.policies {
-            match p.evaluate(&request) {
-                Evaluation::ExplicitDeny => return Err(denied()),
-                Evaluation::Allow { .. } => allowed = true,
-                Evaluation::NotApplicable => {}
-            }
+    // The caller's identity policies.
+    let mut identity_allows = false;
+    for p in &ctx.caller.identity.policies {
+        match p.evaluate(&request) {
+            Evaluation::ExplicitDeny => return Err(denied()),
+            Evaluation::Allow { .. } => identity_allows = true,
+            Evaluation::NotApplicable => {}
         }
-        allowed
-    };
+    }
     // The trust policy decides; when it names the caller itself (not just its account) in the
     // role's own account, no identity policy is needed, as in AWS.
     let same_account = *ctx.account() == role.record.account_id;
