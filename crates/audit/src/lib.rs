@@ -34,7 +34,7 @@ mod record;
 mod redact;
 mod verify;
 
-pub use log::{AuditError, AuditLog, AuditOptions, FsyncPolicy};
+pub use log::{AuditError, AuditLog, AuditOptions, FsyncPolicy, InFlight};
 pub use record::{
     format_event_time, new_event_id, AuditRecord, Resource, UserIdentity, EVENT_CATEGORY,
     EVENT_SOURCE, EVENT_TYPE, EVENT_VERSION, KMS_KEY_RESOURCE_TYPE,

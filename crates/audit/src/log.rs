@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -125,6 +125,45 @@ struct Inner {
     /// The background fsync thread (interval policy only).
     syncer: Option<Syncer>,
     shut: AtomicBool,
+    /// Requests between [`AuditLog::request_started`] and the drop of its guard.
+    in_flight: AtomicUsize,
+}
+
+/// A request in flight, counted while this lives ([`AuditLog::request_started`]).
+#[must_use = "the request counts as in flight only while the guard lives"]
+pub struct InFlight {
+    inner: Arc<Inner>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The record of a leader that has not written yet. If the append is dropped before it
+/// writes (the client went away while it yielded), the drop writes the batch and hands the
+/// lead on, so the log never stays "leading" with no one to write.
+struct Leading<'a> {
+    inner: &'a Inner,
+    mine: Option<Vec<u8>>,
+}
+
+impl Leading<'_> {
+    fn write(mut self) -> Result<(), AuditError> {
+        match self.mine.take() {
+            Some(mine) => self.inner.lead(mine),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if let Some(mine) = self.mine.take() {
+            let _ = self.inner.lead(mine);
+        }
+    }
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -218,7 +257,27 @@ impl AuditLog {
                 Err(_) => return Err(AuditError::Closed),
             },
         };
-        self.inner.lead(mine)
+        let leading = Leading {
+            inner: &self.inner,
+            mine: Some(mine),
+        };
+        // With other requests in flight, let the tasks that are ready run first: they reach
+        // their own append, queue behind this one, and go out in the same write(2). Without
+        // this, two workers rarely found more than one record queued, and the write was a
+        // tenth of a request's CPU under load. Alone, a request writes at once.
+        if self.inner.in_flight.load(Ordering::Relaxed) > 1 {
+            tokio::task::yield_now().await;
+        }
+        leading.write()
+    }
+
+    /// Counts a request as in flight until the guard drops. Appends yield once before writing
+    /// while other requests are in flight, so that their records join the same write.
+    pub fn request_started(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight {
+            inner: self.inner.clone(),
+        }
     }
 
     /// Whether the last batch was written (true before the first). The server refuses
@@ -539,6 +598,7 @@ pub(crate) fn spawn<S: Sink>(
             healthy,
             syncer,
             shut: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
         }),
     })
 }

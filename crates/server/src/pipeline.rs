@@ -55,6 +55,7 @@ pub async fn handle(
     req: http::Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
+    let _in_flight = app.audit.request_started();
     let (parts, body) = req.into_parts();
     // The IAM and STS query protocol (form-encoded POST, XML answers) shares the listener.
     if crate::iam::is_query_request(&parts) {

@@ -510,3 +510,62 @@ async fn close_waits_for_appends_in_flight_and_later_appends_fail() {
         Err(AuditError::Closed)
     ));
 }
+
+#[tokio::test]
+async fn a_leader_dropped_while_yielding_still_writes_and_hands_the_lead_on() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    // Another request in flight makes the leader yield before it writes.
+    let _a = log.request_started();
+    let _b = log.request_started();
+    {
+        let mut fut = Box::pin(log.append(record(1)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Pending));
+        assert!(lock(&log.inner.queue).leading, "it leads while it yields");
+    }
+    // Dropped while yielding: its record was written, and the log is not left leading.
+    assert!(!lock(&log.inner.queue).leading);
+    log.append(record(2)).await.unwrap();
+    log.close();
+    assert_eq!(request_ids(dir.path()), ["req-1", "req-2"]);
+    assert_eq!(verify(dir.path()).unwrap().records, 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn with_requests_in_flight_ready_appends_join_one_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, faults) = flaky_log(dir.path(), FsyncPolicy::Never);
+    let guards: Vec<_> = (0..8).map(|_| log.request_started()).collect();
+    let tasks: Vec<_> = (1..=8u64)
+        .map(|i| {
+            let log = log.clone();
+            tokio::spawn(async move { log.append(record(i)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    drop(guards);
+    log.close();
+    let appends = faults
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|c| **c == "append")
+        .count();
+    // On one thread, the first leader yields, the other seven queue behind it: two writes at
+    // most (the lead handed to a record queued during the first write), never eight.
+    assert!(appends <= 2, "{appends} writes for 8 records");
+    assert_eq!(verify(dir.path()).unwrap().records, 8);
+    // Alone, a request writes at once and its append completes without yielding.
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let _only = log.request_started();
+    let mut fut = Box::pin(log.append(record(1)));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(std::future::Future::poll(fut.as_mut(), &mut cx).is_ready());
+}
