@@ -13,6 +13,10 @@ macro_rules! actions {
             pub fn name(&self) -> &'static str {
                 match self { $(Action::$name => stringify!($name)),+ }
             }
+            /// `kms:Encrypt`, as policies and error messages write it.
+            pub fn policy_name(&self) -> &'static str {
+                match self { $(Action::$name => concat!("kms:", stringify!($name))),+ }
+            }
             /// Looks an action up by its name without prefix.
             pub fn from_name(name: &str) -> Option<Action> {
                 match name { $(stringify!($name) => Some(Action::$name),)+ _ => None }
@@ -83,11 +87,6 @@ actions!(
 );
 
 impl Action {
-    /// `kms:Encrypt`, as policies and error messages write it.
-    pub fn policy_name(&self) -> String {
-        format!("kms:{}", self.name())
-    }
-
     /// The API operation an action is checked under. ReEncrypt is one operation but two
     /// permissions: `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the
     /// destination; both are a ReEncrypt for key states, key usage and messages.

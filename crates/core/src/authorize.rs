@@ -154,7 +154,7 @@ pub fn access_denied(caller: &Caller, action: Action, resource_arn: &str) -> Cor
     denied(
         caller,
         Decision::ImplicitDeny(PolicyType::ResourceBased),
-        &action.policy_name(),
+        action.policy_name(),
         resource_arn,
     )
 }
@@ -218,7 +218,7 @@ impl Kms {
             let action_name = check.policy_name();
             let ctx = RequestContext {
                 principal,
-                action: &action_name,
+                action: action_name,
                 resource: &resource,
                 keys: &keys,
             };
@@ -231,7 +231,7 @@ impl Kms {
             };
             let decision = trent_policy::authorize(policy, &caller.identity.policies, &ctx, facts);
             if !decision.is_allowed() {
-                return Err(denied(caller, decision, &action_name, &resource));
+                return Err(denied(caller, decision, action_name, &resource));
             }
         }
         Ok(())
@@ -244,7 +244,7 @@ impl Kms {
         let action_name = action.policy_name();
         let ctx = RequestContext {
             principal,
-            action: &action_name,
+            action: action_name,
             resource: "*",
             keys: &caller.request.keys,
         };
@@ -255,7 +255,7 @@ impl Kms {
                     return Err(denied(
                         caller,
                         Decision::ExplicitDeny(PolicyType::IdentityBased),
-                        &action_name,
+                        action_name,
                         "*",
                     ))
                 }
@@ -269,7 +269,7 @@ impl Kms {
             Err(denied(
                 caller,
                 Decision::ImplicitDeny(PolicyType::IdentityBased),
-                &action_name,
+                action_name,
                 "*",
             ))
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use time::OffsetDateTime;
-use trent_core::iam::{root_arn, PrincipalKind, RoleRecord, UserRecord};
+use trent_core::iam::{PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId};
 use trent_core::{Identity, Kms};
 use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
@@ -425,7 +425,13 @@ impl Credentials {
         let entry = dir.keys.get(access_key_id)?;
         let secret = entry.secret.as_ref()?;
         let r = &entry.record;
-        let owner = if r.principal_arn == root_arn(&r.account_id) {
+        // `r.principal_arn == root_arn(&r.account_id)`, without formatting an ARN per request.
+        let is_root = r
+            .principal_arn
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.strip_suffix(":root"))
+            == Some(r.account_id.as_str());
+        let owner = if is_root {
             KeyOwner {
                 account_id: r.account_id.clone(),
                 principal_arn: r.principal_arn.clone(),

@@ -78,7 +78,7 @@ pub async fn handle(
     let result = run(&app, &parts, body, peer, &mut facts).await;
 
     // ⑥ audit — before anything is sent.
-    let record = audit_record(&app, &facts, peer, &result);
+    let record = audit_record(&app, &mut facts, peer, &result);
     let result = match app.audit.append(record).await {
         Ok(()) => result,
         Err(e) => Err(ApiError::Audit(e.to_string())),
@@ -101,8 +101,10 @@ async fn run(
     let body = read_body(body, &parts.headers, app.config.max_body_bytes).await?;
 
     // ② authenticate
-    let mut caller = authenticate(app, parts, &body, peer, facts)?;
-    facts.caller = Some(caller.clone());
+    let caller = authenticate(app, parts, &body, peer, facts)?;
+    // Kept in the facts (the audit record names the caller even if a later step fails) and
+    // used from there, not cloned.
+    let caller = facts.caller.insert(caller);
 
     // ③ decode: JSON, then the model's type checks and member constraints.
     let value: Value = if body.is_empty() {
@@ -128,7 +130,7 @@ async fn run(
         },
     ));
     if let Some(action) = Action::from_name(op.name()).filter(|a| is_keyless(*a)) {
-        app.kms.authorize_keyless(&caller, action)?;
+        app.kms.authorize_keyless(caller, action)?;
     }
 
     // Fail closed before changing anything when the audit log is known to be unwritable: a
@@ -139,7 +141,7 @@ async fn run(
     }
 
     // ④⑤ convert and execute
-    execute(&app.kms, &caller, op, value).await
+    execute(&app.kms, caller, op, value).await
 }
 
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -307,23 +309,25 @@ pub(crate) fn verify_signature(
     Ok((verified.access_key_id, verified.principal))
 }
 
-fn identity(caller: &Caller, owner: Option<&(OwnerKind, String)>) -> UserIdentity {
+fn identity(caller: Caller, owner: Option<(OwnerKind, String)>) -> UserIdentity {
     let (kind, principal_id) = match owner {
-        Some((kind, id)) => (*kind, id.clone()),
+        Some((kind, id)) => (kind, id),
         None => (OwnerKind::Root, caller.account_id.to_string()),
     };
     UserIdentity {
         type_: kind.cloudtrail_type().to_string(),
         principal_id: Some(principal_id),
-        arn: Some(caller.principal_arn.clone()),
+        arn: Some(caller.principal_arn),
         account_id: Some(caller.account_id.to_string()),
-        access_key_id: Some(caller.access_key_id.clone()),
+        access_key_id: Some(caller.access_key_id),
     }
 }
 
+/// The request's audit record, taking what it needs out of `facts` (only the request id is
+/// used afterwards, for the response).
 fn audit_record(
     app: &App,
-    facts: &Facts,
+    facts: &mut Facts,
     peer: SocketAddr,
     result: &Result<Outcome, ApiError>,
 ) -> AuditRecord {
@@ -337,34 +341,33 @@ fn audit_record(
             .take(128)
             .collect(),
     };
-    let account: Option<&AccountId> = facts.caller.as_ref().map(|c| &c.account_id);
+    let account: Option<AccountId> = facts.caller.as_ref().map(|c| c.account_id.clone());
+    let owner = facts.owner.take();
     let mut record = AuditRecord {
-        user_identity: facts
-            .caller
-            .as_ref()
-            .map(|c| identity(c, facts.owner.as_ref()))
-            .or_else(|| {
-                facts.access_key_id.as_ref().map(|akid| UserIdentity {
-                    type_: "Unknown".into(),
-                    access_key_id: Some(akid.clone()),
-                    ..Default::default()
-                })
+        user_identity: match (facts.caller.take(), facts.access_key_id.take()) {
+            (Some(caller), _) => Some(identity(caller, owner)),
+            (None, Some(akid)) => Some(UserIdentity {
+                type_: "Unknown".into(),
+                access_key_id: Some(akid),
+                ..Default::default()
             }),
+            (None, None) => None,
+        },
         event_time: format_event_time(app.kms.now()),
         event_name,
         aws_region: app.config.region.clone(),
         source_ip_address: peer.ip().to_string(),
-        user_agent: facts.user_agent.clone(),
-        request_parameters: facts.request_parameters.clone(),
+        user_agent: facts.user_agent.take(),
+        request_parameters: facts.request_parameters.take(),
         request_id: facts.request_id.clone(),
-        event_id: facts.event_id.clone(),
+        event_id: std::mem::take(&mut facts.event_id),
         read_only: facts.operation.is_some_and(|o| o.is_read_only()),
-        recipient_account_id: account.map(|a| a.to_string()),
+        recipient_account_id: account.as_ref().map(|a| a.to_string()),
         ..Default::default()
     };
     match result {
         Ok(outcome) => {
-            if let (Some(arn), Some(acct)) = (&outcome.key_arn, account) {
+            if let (Some(arn), Some(acct)) = (&outcome.key_arn, &account) {
                 record
                     .resources
                     .push(Resource::kms_key(acct.to_string(), arn.clone()));
