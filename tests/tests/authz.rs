@@ -1318,6 +1318,38 @@ async fn grant_lifecycle_create_list_use_retire_revoke() {
     assert!(audit.iter().any(|r| r["eventName"] == "CreateGrant"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_create_grants_with_one_name_make_one_grant() {
+    let server = TestServer::start().await.unwrap();
+    let a = server.kms_client().await;
+    let key_id = create_key(&a).await;
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let a = a.clone();
+            let key_id = key_id.clone();
+            tokio::spawn(async move {
+                a.create_grant()
+                    .key_id(&key_id)
+                    .grantee_principal(principal(Who::B))
+                    .operations(GrantOperation::Encrypt)
+                    .name("once")
+                    .send()
+                    .await
+                    .unwrap()
+                    .grant_id
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for call in calls {
+        ids.insert(call.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "every call answers the same grant");
+    let grants = a.list_grants().key_id(&key_id).send().await.unwrap();
+    assert_eq!(grants.grants().len(), 1, "and only one was stored");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_grant_is_authorized_with_grant_condition_keys() {
     let server = TestServer::start().await.unwrap();

@@ -54,6 +54,10 @@ pub struct Kms {
     pub(crate) rotating: parking_lot::Mutex<std::collections::HashSet<KeyId>>,
     /// Parsed key policies, key condition keys, grants and alias lists for authorization.
     pub(crate) access: AccessCaches,
+    /// Held by CreateGrant from reading a key's grants to storing the new one, so that the
+    /// per-key limit and Name idempotency hold under concurrent calls (one node: the SQLite
+    /// store is this process's alone).
+    pub(crate) grant_creation: tokio::sync::Mutex<()>,
 }
 
 /// A key the caller may use for an action, resolved and checked.
@@ -81,6 +85,7 @@ impl Kms {
             usage: Default::default(),
             rotating: Default::default(),
             access: AccessCaches::new(cache.keys),
+            grant_creation: tokio::sync::Mutex::new(()),
         }
     }
 

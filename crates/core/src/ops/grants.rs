@@ -148,6 +148,8 @@ impl Kms {
             operations,
             constraints,
         };
+        // Reading the grants, checking the limit and Name, and storing happen as one step.
+        let _creating = self.grant_creation.lock().await;
         let existing = self.grants_of(key.key_id).await?;
         // Allowed only through a grant: a grantee cannot grant more than it holds.
         if self
