@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -237,28 +238,43 @@ def test_boto3_assume_role_as_account_root_is_access_denied(iam, sts):
     iam.delete_role(RoleName=role)
 
 
-def test_admin_create_account_writes_a_working_profile(make_server, tmp_path: Path):
+def test_admin_changes_reach_a_running_server_within_seconds(make_server, tmp_path: Path):
+    """`trent admin` beside a running server: the account it creates works, and the key it
+    revokes stops working, without a restart (the server reloads its directory when the
+    store's directory version moves)."""
     server = make_server()
     account = "444455556666"
     run_trent("admin", "create-account", "--data-dir", str(server.data_dir), "--account-id", account)
     listed = run_trent("admin", "list-accounts", "--data-dir", str(server.data_dir)).stdout
     assert account in listed and ACCOUNT_ID in listed
-    # A running server picks up keys created offline when it restarts.
-    server.stop()
-    server.start()
     env = clean_env()
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(server.data_dir / "credentials")
     env["AWS_CONFIG_FILE"] = str(server.data_dir / "config")
     cli = Aws(env, server.endpoint)
-    me = cli.json("sts", "get-caller-identity", "--profile", f"trent-{account}")
+    me = eventually(lambda: cli.json("sts", "get-caller-identity", "--profile", f"trent-{account}"))
     assert me["Arn"] == f"arn:aws:iam::{account}:root"
 
     creds = configparser.ConfigParser()
     creds.read(server.data_dir / "credentials")
     key_id = creds[f"trent-{account}"]["aws_access_key_id"]
     run_trent("admin", "revoke-key", "--data-dir", str(server.data_dir), "--access-key-id", key_id)
+    failed = eventually(lambda: cli.fails("sts", "get-caller-identity", "--profile", f"trent-{account}"))
+    assert "InvalidClientTokenId" in failed.stderr
+    # And it stays revoked across a restart.
     server.stop()
     server.start()
     cli = Aws(env, server.endpoint)
     failed = cli.fails("sts", "get-caller-identity", "--profile", f"trent-{account}")
     assert "InvalidClientTokenId" in failed.stderr
+
+
+def eventually(attempt, seconds: float = 10.0):
+    """The result of the first call of `attempt` that does not raise, trying for `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return attempt()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)

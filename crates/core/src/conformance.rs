@@ -62,6 +62,7 @@ where
     Fut: Future<Output = S>,
 {
     accounts_and_access_keys(&make().await).await;
+    directory_version_changes_with_every_principal_change(&make().await).await;
     duplicate_account_is_rejected_atomically(&make().await).await;
     access_key_requires_account(&make().await).await;
     key_round_trip(&make().await).await;
@@ -305,6 +306,49 @@ pub async fn accounts_and_access_keys<S: Store>(store: &S) {
         vec![kb_replaced, kc, ka, ka2],
         "put_access_key inserts or replaces by access key id"
     );
+}
+
+/// `directory_version` changes with each change to accounts, access keys, users and inline
+/// policies, and not with a failed one.
+pub async fn directory_version_changes_with_every_principal_change<S: Store>(store: &S) {
+    let version = || async { store.directory_version().await.expect("directory_version") };
+    let mut last = version().await;
+    let mut changed = |step: &str, now: u64| {
+        assert_ne!(now, last, "directory_version unchanged after {step}");
+        last = now;
+    };
+    let a = account(111_111_111_111);
+    let key = access_key("AKIAAAAAAAAAAAAAAAAA", &a);
+    store
+        .create_account(account_record(&a, T0), key.clone())
+        .await
+        .expect("create account");
+    changed("create_account", version().await);
+    let mut inactive = key.clone();
+    inactive.status = AccessKeyStatus::Inactive;
+    store.put_access_key(inactive).await.expect("deactivate");
+    changed("put_access_key", version().await);
+    let alice = user(&a, "alice", "AIDAAAAAAAAAAAAAAAAA1");
+    store.create_user(alice).await.expect("create_user");
+    changed("create_user", version().await);
+    store
+        .put_inline_policy(inline(&a, PrincipalKind::User, "alice", "p"))
+        .await
+        .expect("put_inline_policy");
+    changed("put_inline_policy", version().await);
+    store
+        .delete_access_key(&key.access_key_id)
+        .await
+        .expect("delete_access_key");
+    changed("delete_access_key", version().await);
+    assert!(store
+        .put_access_key(access_key(
+            "AKIAAAAAAAAAAAAAAAAB",
+            &account(999_999_999_999)
+        ))
+        .await
+        .is_err());
+    assert_eq!(version().await, last, "a failed write changes nothing");
 }
 
 /// A duplicate account is `AlreadyExists` and adds nothing; so is a new account whose first

@@ -56,6 +56,10 @@ pub trait Store: Send + Sync + 'static {
     async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
     /// Every access key, ordered by access key id.
     async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    /// A number that changes whenever an account, access key, user, role or inline policy
+    /// changes, whoever changes it (also another process on the same storage): a server
+    /// compares it to know when to reload its directory of principals.
+    async fn directory_version(&self) -> Result<u64, StoreError>;
     /// Deletes an access key. `NotFound` if there is none with this id.
     async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
 

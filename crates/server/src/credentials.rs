@@ -8,6 +8,7 @@
 //! sealed with the root key (see [`crate::session`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -99,6 +100,9 @@ pub struct Credentials {
     /// Held by every IAM mutation across its store write and directory update, so the
     /// directory changes in the order the store did.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// The store's directory version read before the directory was (re)loaded: a different
+    /// version now means something (maybe another process) changed it since.
+    loaded_version: AtomicU64,
 }
 
 fn name_key(account: &AccountId, name: &str) -> (AccountId, String) {
@@ -214,10 +218,13 @@ impl Credentials {
     pub async fn load(kms: &Kms) -> Result<Credentials, String> {
         let store = kms.store();
         let err = |e: trent_core::store::StoreError| e.to_string();
+        // Read first: a change made while loading shows as a newer version, and reloads.
+        let version = store.directory_version().await.map_err(err)?;
         let creds = Credentials {
             root_key: kms.root_key().clone(),
             dir: RwLock::new(Directory::default()),
             write_lock: tokio::sync::Mutex::new(()),
+            loaded_version: AtomicU64::new(version),
         };
         let mut user_policies: HashMap<(AccountId, String), BTreeMap<String, String>> =
             HashMap::new();
@@ -251,6 +258,27 @@ impl Credentials {
             creds.insert(&r)?;
         }
         Ok(creds)
+    }
+
+    /// Reloads the directory from the store if its version moved since the last load: how a
+    /// running server learns of accounts and keys created or revoked by `trent admin` (another
+    /// process). Answers whether it reloaded. Holds the IAM write lock, so no IAM change made
+    /// through this server is lost between reading the store and swapping the directory.
+    pub async fn reload_if_changed(&self, kms: &Kms) -> Result<bool, String> {
+        let err = |e: trent_core::store::StoreError| e.to_string();
+        let now = kms.store().directory_version().await.map_err(err)?;
+        if now == self.loaded_version.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let _writing = self.write_lock.lock().await;
+        let fresh = Credentials::load(kms).await?;
+        let dir = std::mem::take(&mut *fresh.dir.write());
+        *self.dir.write() = dir;
+        self.loaded_version.store(
+            fresh.loaded_version.load(Ordering::Acquire),
+            Ordering::Release,
+        );
+        Ok(true)
     }
 
     /// Makes an account known (its root identity).

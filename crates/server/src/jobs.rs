@@ -1,5 +1,6 @@
 //! Background jobs: the KMS maintenance job (rotation, deletion, key-usage flush) runs at
-//! start-up and then every minute until shutdown.
+//! start-up and then every minute until shutdown; the principal directory is reloaded within
+//! a second of another process (`trent admin`) changing it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,14 +10,28 @@ use crate::app::App;
 /// How often maintenance runs.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], until `shutdown` resolves.
+/// How often the directory version is compared (one small read).
+pub const DIRECTORY_SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], and compares the directory
+/// version every [`DIRECTORY_SYNC_INTERVAL`], until `shutdown` resolves.
 pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(MAINTENANCE_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut directory = tokio::time::interval(DIRECTORY_SYNC_INTERVAL);
+    directory.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
+            _ = directory.tick() => {
+                match app.credentials.reload_if_changed(&app.kms).await {
+                    Ok(true) => tracing::debug!("principal directory reloaded"),
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot reload the principal directory"),
+                }
+                continue;
+            }
             _ = ticker.tick() => {}
         }
         match app.kms.run_maintenance().await {

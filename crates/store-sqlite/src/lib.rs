@@ -580,6 +580,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn directory_version(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let v: i64 = conn
+                .query_row(
+                    "SELECT version FROM directory_version WHERE id = 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(backend)?;
+            Ok(v as u64)
+        })
+        .await
+    }
+
     async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
         let id = access_key_id.to_owned();
         self.write(move |_, conn| {
