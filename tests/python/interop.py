@@ -764,7 +764,9 @@ def ml_kem_stored_decapsulation_key(key_spec: str, stored: bytes) -> bytes:
     seed d ‖ z (expanded with kyber-py's ML-KEM.KeyGen_internal), dk itself, or a PKCS#8."""
     if len(stored) == 64:
         return _ml_kem(key_spec).key_derive(stored)[1]
-    if stored[:1] == bytes([SEQUENCE]):
+    k = {"ML_KEM_512": 2, "ML_KEM_768": 3, "ML_KEM_1024": 4}[key_spec]
+    # A raw dk is random-looking and starts with 0x30 one time in 256: judge by length first.
+    if len(stored) != 768 * k + 96 and stored[:1] == bytes([SEQUENCE]):
         spec, dk = ml_kem_private_key(stored)
         if spec != key_spec:
             raise DerError(f"stored {spec} material for a {key_spec} key")
