@@ -17,6 +17,8 @@ use crate::{HEAD_FILE, LOG_FILE};
 
 /// Most records one batch takes from the queue.
 const MAX_BATCH_RECORDS: usize = 4096;
+/// How often a leader yields, at most, while records keep joining its batch.
+const MAX_LEADER_YIELDS: usize = 4;
 /// Most serialized bytes one batch takes from the queue (one more record may overshoot).
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
@@ -264,14 +266,26 @@ impl AuditLog {
         // With other requests in flight, let the tasks that are ready run first: they reach
         // their own append, queue behind this one, and go out in the same write(2). Without
         // this, two workers rarely found more than one record queued, and the write was a
-        // tenth of a request's CPU under load. Alone, a request writes at once.
-        if self.inner.in_flight.load(Ordering::Relaxed) > 1 {
+        // tenth of a request's CPU under load. It yields again (a few times at most) while
+        // the last yield brought new records and requests are still in flight that have not
+        // queued: 0.43 → 0.33 log writes per request at 16 connections. Alone, a request
+        // writes at once.
+        let mut queued = 0;
+        for _ in 0..MAX_LEADER_YIELDS {
+            if self.inner.in_flight.load(Ordering::Relaxed) <= queued + 1 {
+                break;
+            }
             tokio::task::yield_now().await;
+            let now = lock(&self.inner.queue).pending.len();
+            if now == queued {
+                break;
+            }
+            queued = now;
         }
         leading.write()
     }
 
-    /// Counts a request as in flight until the guard drops. Appends yield once before writing
+    /// Counts a request as in flight until the guard drops. Appends yield before writing
     /// while other requests are in flight, so that their records join the same write.
     pub fn request_started(&self) -> InFlight {
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);

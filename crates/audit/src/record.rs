@@ -160,14 +160,62 @@ const EVENT_TIME_FORMAT: &[FormatItem<'static>] =
 
 /// Formats a time as CloudTrail's `eventTime`: UTC, whole seconds (`2026-11-29T08:00:00Z`).
 pub fn format_event_time(t: OffsetDateTime) -> String {
-    t.to_offset(UtcOffset::UTC)
-        .format(EVENT_TIME_FORMAT)
-        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t
+            .format(EVENT_TIME_FORMAT)
+            .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"));
+    }
+    // By hand: this runs for every request, and `time`'s formatter interprets its
+    // description each time.
+    let mut out = [0u8; 20];
+    let fields = [
+        (0, 4, year as u32),
+        (5, 2, u32::from(u8::from(t.month()))),
+        (8, 2, u32::from(t.day())),
+        (11, 2, u32::from(t.hour())),
+        (14, 2, u32::from(t.minute())),
+        (17, 2, u32::from(t.second())),
+    ];
+    for (at, width, mut value) in fields {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    for (at, sep) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ] {
+        out[at] = sep;
+    }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// A fresh `eventID` (a random UUID, as CloudTrail uses).
 pub fn new_event_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    random_uuid()
+}
+
+/// A fresh request id: the `x-amzn-RequestId` header and the record's `requestID` (a random
+/// UUID, as AWS sends).
+pub fn new_request_id() -> String {
+    random_uuid()
+}
+
+/// A random UUID, hyphenated lower case, formatted without `fmt` machinery (every request
+/// makes two).
+fn random_uuid() -> String {
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -282,5 +330,24 @@ mod tests {
         let id = new_event_id();
         assert_eq!(id.len(), 36);
         assert_ne!(id, new_event_id());
+        let request_id = new_request_id();
+        let parsed = uuid::Uuid::parse_str(&request_id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.hyphenated().to_string(), request_id);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn event_time_by_hand_matches_the_time_formatter(
+            secs in -62_167_219_200i64..253_402_300_800,
+            nanos in 0u32..1_000_000_000,
+            offset_minutes in -720i32..=720,
+        ) {
+            let t = OffsetDateTime::from_unix_timestamp(secs).unwrap()
+                + time::Duration::nanoseconds(i64::from(nanos));
+            let t = t.to_offset(UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap());
+            let expected = t.to_offset(UtcOffset::UTC).format(EVENT_TIME_FORMAT).unwrap();
+            proptest::prop_assert_eq!(format_event_time(t), expected);
+        }
     }
 }

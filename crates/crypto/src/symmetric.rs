@@ -16,7 +16,9 @@ use aws_lc_rs::hkdf;
 use zeroize::Zeroizing;
 
 use crate::aes_gcm::{self, KEY_LEN};
-use crate::blob::{self, CiphertextHeader, ParsedBlob, KEY_ID_LEN, KEY_MATERIAL_ID_LEN, NONCE_LEN};
+use crate::blob::{
+    self, CiphertextHeader, ParsedBlob, BLOB_IV_LEN, KEY_ID_LEN, KEY_MATERIAL_ID_LEN, NONCE_LEN,
+};
 use crate::context::canonical_encryption_context;
 use crate::random;
 use crate::root::{material_wrapping_aad, RootKey};
@@ -108,11 +110,19 @@ pub fn encrypt(
     plaintext: &[u8],
     ctx: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>, CryptoError> {
+    // Nonce and IV in one draw: each call into aws-lc's generator also mixes in fresh CPU
+    // entropy (RDRAND), which costs more than the bytes themselves.
+    let fresh: [u8; NONCE_LEN + BLOB_IV_LEN] = random::random_array()?;
+    let (nonce, iv) = fresh.split_at(NONCE_LEN);
     let header = CiphertextHeader {
         key_id,
         key_material_id,
-        nonce: random::random_array()?,
-        iv: random::random_array()?,
+        nonce: nonce
+            .try_into()
+            .map_err(|_| CryptoError::Internal("nonce length"))?,
+        iv: iv
+            .try_into()
+            .map_err(|_| CryptoError::Internal("IV length"))?,
     };
     encrypt_with_header(material, &header, plaintext, ctx)
 }

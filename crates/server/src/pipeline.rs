@@ -62,7 +62,7 @@ pub async fn handle(
         return crate::iam::handle(app, parts, body, peer).await;
     }
     let mut facts = Facts {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: trent_audit::new_request_id(),
         event_id: new_event_id(),
         operation: None,
         target: header(&parts.headers, "x-amz-target")

@@ -569,3 +569,41 @@ async fn with_requests_in_flight_ready_appends_join_one_write() {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     assert!(std::future::Future::poll(fut.as_mut(), &mut cx).is_ready());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_leader_keeps_yielding_while_records_keep_joining() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let dir = tempfile::tempdir().unwrap();
+    let (log, faults) = flaky_log(dir.path(), FsyncPolicy::Never);
+    let _in_flight: Vec<_> = (0..3).map(|_| log.request_started()).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut first = Box::pin(log.append(record(1)));
+    assert!(
+        first.as_mut().poll(&mut cx).is_pending(),
+        "the leader yields"
+    );
+    let mut second = Box::pin(log.append(record(2)));
+    assert!(
+        second.as_mut().poll(&mut cx).is_pending(),
+        "queued behind the leader"
+    );
+    // The yield brought a record and a third request is still on its way: yield again.
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    let mut third = Box::pin(log.append(record(3)));
+    assert!(third.as_mut().poll(&mut cx).is_pending());
+    // Everyone in flight has queued: the leader writes all three at once.
+    assert!(matches!(first.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    assert!(matches!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    assert!(matches!(third.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    log.close();
+    let appends = faults
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|c| **c == "append")
+        .count();
+    assert_eq!(appends, 1, "{appends} writes for 3 records");
+    assert_eq!(request_ids(dir.path()), ["req-1", "req-2", "req-3"]);
+}

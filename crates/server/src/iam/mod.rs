@@ -181,7 +181,7 @@ pub async fn handle(
     body: Incoming,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = trent_audit::new_request_id();
     let event_id = new_event_id();
     let mut facts = Facts {
         service: match signed_service(&parts) {
