@@ -49,14 +49,15 @@ def kms(trent: Trent):
 
 @pytest.fixture
 def make_server(tmp_path: Path):
-    """Starts extra servers for one test (`dev=True` for `trent serve --dev`); stops them after."""
+    """Starts extra servers for one test (`dev=True` for `trent serve --dev`, `tls=(cert, key)`
+    for HTTPS); stops them after."""
     started: list[TrentServer] = []
 
-    def make(*, dev: bool = False, init: bool = True) -> TrentServer:
+    def make(*, dev: bool = False, init: bool = True, tls: tuple[Path, Path] | None = None) -> TrentServer:
         data_dir = tmp_path / f"data{len(started)}"
         if init:
             run_trent("init", "--data-dir", str(data_dir), "--region", REGION, "--account-id", ACCOUNT_ID)
-        server = TrentServer(data_dir, dev=dev)
+        server = TrentServer(data_dir, dev=dev, tls=tls)
         started.append(server)
         return server.start()
 

@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 
-LISTENING = re.compile(r"Trent listening on (http://127\.0\.0\.1:(\d+))")
+LISTENING = re.compile(r"Trent listening on (https?://127\.0\.0\.1:(\d+))")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
@@ -104,6 +104,8 @@ class TrentServer:
 
     data_dir: Path
     dev: bool = False
+    # (certificate PEM, private key PEM) for `--tls-cert` / `--tls-key`: serve HTTPS.
+    tls: tuple[Path, Path] | None = None
     endpoint: str = ""
     port: int = 0
     proc: subprocess.Popen | None = None
@@ -114,6 +116,8 @@ class TrentServer:
         args = [str(trent_bin()), "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]
         if self.dev:
             args.append("--dev")
+        if self.tls:
+            args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self._stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr.log"
         stderr = open(self._stderr_path, "wb")
         env = clean_env()
@@ -258,8 +262,10 @@ class RequestCounter:
         self.count += 1
 
 
-def boto3_client(profile: Profile, endpoint: str, counter: RequestCounter | None = None):
-    """A KMS client that finds its credentials and Region through profile `trent` in the files."""
+def boto3_client(profile: Profile, endpoint: str, counter: RequestCounter | None = None,
+                 verify: str | bool | None = None):
+    """A KMS client that finds its credentials and Region through profile `trent` in the files
+    (`verify`: a CA bundle to trust for HTTPS, as boto3 takes it)."""
     core = botocore.session.Session()
     core.set_config_variable("credentials_file", str(profile.credentials_file))
     core.set_config_variable("config_file", str(profile.config_file))
@@ -268,6 +274,7 @@ def boto3_client(profile: Profile, endpoint: str, counter: RequestCounter | None
     client = session.client(
         "kms",
         endpoint_url=endpoint,
+        verify=verify,
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60),
     )
     if counter is not None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from harness import ACCOUNT_ID, REGION, Aws, clean_env, unb64
+from harness import ACCOUNT_ID, REGION, Aws, Profile, boto3_client, cli_env, clean_env, unb64
 
 CONTEXT = "purpose=test,team=core"
 KEY_ARN = re.compile(rf"^arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/[0-9a-f-]{{36}}$")
@@ -349,3 +350,45 @@ def test_cli_dev_mode_accepts_any_made_up_credentials(make_server, tmp_path: Pat
     env2 = dict(env, AWS_ACCESS_KEY_ID="AKIAOTHERMADEUPKEY00", AWS_SECRET_ACCESS_KEY="another-secret")
     keys = Aws(env2, server.endpoint).json("kms", "list-keys")["Keys"]
     assert created["KeyId"] in {k["KeyId"] for k in keys}
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A P-256 certificate for 127.0.0.1 and localhost made by the openssl command line, and its
+    key (mode 0600)."""
+    cert, key = directory / "tls-cert.pem", directory / "tls-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
+def test_https_with_the_cli_ca_bundle_and_boto3_verify(make_server, tmp_path: Path):
+    """`trent serve --tls-cert --tls-key`: the CLI with `--ca-bundle` and boto3 with `verify=` work
+    over HTTPS; a CLI that does not trust the certificate refuses to talk."""
+    cert, key = self_signed_certificate(tmp_path)
+    server = make_server(tls=(cert, key))
+    assert server.endpoint.startswith("https://127.0.0.1:"), server.endpoint
+    profile = Profile.read(server.data_dir)
+    aws = Aws(cli_env(profile), server.endpoint)
+
+    key_id = aws.json("kms", "create-key", "--ca-bundle", str(cert))["KeyMetadata"]["KeyId"]
+    plain = tmp_path / "secret.txt"
+    plain.write_bytes(b"only over TLS")
+    blob = tmp_path / "secret.enc"
+    out = aws.json("kms", "encrypt", "--ca-bundle", str(cert), "--key-id", key_id,
+                   "--plaintext", f"fileb://{plain}", "--encryption-context", CONTEXT)
+    blob.write_bytes(unb64(out["CiphertextBlob"]))
+    text = aws.text("kms", "decrypt", "--ca-bundle", str(cert), "--ciphertext-blob", f"fileb://{blob}",
+                    "--encryption-context", CONTEXT, "--query", "Plaintext")
+    assert unb64(text) == b"only over TLS"
+
+    refused = aws.fails("kms", "list-keys")
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr or "SSL validation failed" in refused.stderr, refused.stderr
+
+    kms = boto3_client(profile, server.endpoint, verify=str(cert))
+    ciphertext = kms.encrypt(KeyId=key_id, Plaintext=b"boto3 over TLS", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"a": "b"})["Plaintext"] == b"boto3 over TLS"

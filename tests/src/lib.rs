@@ -50,6 +50,15 @@ pub struct TestServer {
     pub secret_access_key: String,
     running: Option<Running>,
     clock: SharedClock,
+    tls: Option<TestTls>,
+}
+
+/// A TLS listener's acceptor (built from PEM files, as `trent serve --tls-cert` does) and the
+/// self-signed certificate clients must trust.
+#[derive(Clone)]
+struct TestTls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    certificate_pem: String,
 }
 
 struct Running {
@@ -86,6 +95,32 @@ impl TestServer {
         Ok((server, clock))
     }
 
+    /// Like [`TestServer::start`], serving HTTPS with a fresh self-signed certificate for
+    /// `127.0.0.1` and `localhost` ([`TestServer::certificate_pem`]).
+    pub async fn start_tls() -> anyhow::Result<TestServer> {
+        let mut server = Self::init().await?;
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+                .context("generating a test certificate")?;
+        let certificate_pem = certified.cert.pem();
+        let cert_path = server._tmp.path().join("tls-cert.pem");
+        let key_path = server._tmp.path().join("tls-key.pem");
+        std::fs::write(&cert_path, &certificate_pem)?;
+        std::fs::write(&key_path, certified.signing_key.serialize_pem())?;
+        let acceptor = trent_server::tls::acceptor(&cert_path, &key_path)?;
+        server.tls = Some(TestTls {
+            acceptor,
+            certificate_pem,
+        });
+        server.open().await?;
+        Ok(server)
+    }
+
+    /// The PEM certificate of a server started with [`TestServer::start_tls`].
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.certificate_pem.as_str())
+    }
+
     /// Runs the KMS maintenance job (rotation, deletion) once, as the server's background job
     /// does every minute.
     pub async fn run_maintenance(&self) -> trent_core::ops::lifecycle::MaintenanceReport {
@@ -112,6 +147,7 @@ impl TestServer {
             secret_access_key: key.secret_access_key.as_str().to_string(),
             running: None,
             clock: Arc::new(SystemClock),
+            tls: None,
         })
     }
 
@@ -135,9 +171,10 @@ impl TestServer {
             .await
             .map_err(|e| anyhow!("the server did not open the data dir: {e}"))?;
         let (shutdown, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(trent_server::listener::serve(
+        let task = tokio::spawn(trent_server::listener::serve_with(
             app.clone(),
             listener,
+            self.tls.as_ref().map(|t| t.acceptor.clone()),
             async move {
                 let _ = rx.await;
             },
@@ -189,9 +226,10 @@ impl TestServer {
         self.running().addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` for a TLS server.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr())
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr())
     }
 
     /// The data dir.
@@ -272,9 +310,39 @@ impl TestServer {
             .await
     }
 
-    /// An aws-sdk-kms client for this server with the given credentials.
+    /// An aws-sdk-kms client for this server with the given credentials (trusting the
+    /// server's certificate, for a TLS server).
     pub async fn kms_client_with(&self, access_key_id: &str, secret: &str) -> aws_sdk_kms::Client {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        self.kms_client_trusting(access_key_id, secret, self.certificate_pem())
+            .await
+    }
+
+    /// An aws-sdk-kms client with the given credentials that trusts `certificate_pem` for
+    /// HTTPS (and only it), or the SDK's default trust roots when `None`.
+    pub async fn kms_client_trusting(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        certificate_pem: Option<&str>,
+    ) -> aws_sdk_kms::Client {
+        use aws_smithy_http_client::tls;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(pem) = certificate_pem {
+            let trust = tls::TrustStore::empty().with_pem_certificate(pem.as_bytes());
+            let context = tls::TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .expect("a TLS context for the test certificate");
+            loader = loader.http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .tls_context(context)
+                    .build_https(),
+            );
+        }
+        let config = loader
             .credentials_provider(Credentials::new(
                 access_key_id,
                 secret,

@@ -503,3 +503,153 @@ async fn listings_always_say_whether_they_are_truncated() {
         assert!(j.get("NextMarker").is_none(), "{op}: {j}");
     }
 }
+
+/// A key policy that lets the account root do anything with the key, but Encrypt only over
+/// TLS (`aws:SecureTransport`).
+fn encrypt_only_over_tls_policy() -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:Encrypt",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            }
+        ]
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_serves_the_sdk_and_makes_secure_transport_true() {
+    let tls = TestServer::start_tls().await.unwrap();
+    assert!(tls.endpoint().starts_with("https://"), "{}", tls.endpoint());
+    let kms = tls.kms_client().await;
+    let key = kms
+        .create_key()
+        .policy(encrypt_only_over_tls_policy())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let ciphertext = kms
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"over TLS".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt over TLS is allowed by the policy")
+        .ciphertext_blob
+        .unwrap();
+    let plaintext = kms
+        .decrypt()
+        .ciphertext_blob(ciphertext)
+        .send()
+        .await
+        .unwrap()
+        .plaintext
+        .unwrap();
+    assert_eq!(plaintext.as_ref(), b"over TLS");
+    // The audit record says how the request was protected, as CloudTrail's `tlsDetails`.
+    let records = tls.audit_records().unwrap();
+    let encrypt = records
+        .iter()
+        .find(|r| r["eventName"] == "Encrypt")
+        .expect("an Encrypt record");
+    let details = &encrypt["tlsDetails"];
+    assert!(
+        details["tlsVersion"] == "TLSv1.3" || details["tlsVersion"] == "TLSv1.2",
+        "{details}"
+    );
+    let suite = details["cipherSuite"].as_str().unwrap_or_default();
+    assert!(
+        suite.contains("GCM") || suite.contains("CHACHA20"),
+        "{details}"
+    );
+    assert_eq!(
+        details["clientProvidedHostHeader"],
+        json!(tls.addr().to_string()),
+        "{details}"
+    );
+
+    // The same policy over plain HTTP: the Deny applies.
+    let plain = TestServer::start().await.unwrap();
+    let kms = plain.kms_client().await;
+    let key = kms
+        .create_key()
+        .policy(encrypt_only_over_tls_policy())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let err = kms
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"in the clear".to_vec()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::code(&err),
+        Some("AccessDeniedException"),
+        "{err:?}"
+    );
+    let records = plain.audit_records().unwrap();
+    assert!(records.iter().all(|r| r.get("tlsDetails").is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_listener_drops_plain_http_and_untrusting_clients_and_keeps_serving() {
+    let server = TestServer::start_tls().await.unwrap();
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let request =
+        b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        send_raw_bytes(server.addr(), request),
+    )
+    .await
+    .expect("the server closes a plain HTTP connection instead of hanging");
+    assert!(answer.is_err(), "plain HTTP was answered: {answer:?}");
+
+    // A client that trusts only the usual roots refuses the self-signed certificate.
+    let untrusting = server
+        .kms_client_trusting(&server.access_key_id, &server.secret_access_key, None)
+        .await;
+    let err = untrusting.list_keys().send().await.unwrap_err();
+    assert!(
+        matches!(err, aws_sdk_kms::error::SdkError::DispatchFailure(_)),
+        "{err:?}"
+    );
+
+    // A client trusting some other certificate refuses it too.
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let mistrusting = server
+        .kms_client_trusting(
+            &server.access_key_id,
+            &server.secret_access_key,
+            Some(&other.cert.pem()),
+        )
+        .await;
+    assert!(mistrusting.list_keys().send().await.is_err());
+
+    // The server kept serving.
+    let kms = server.kms_client().await;
+    assert!(kms.list_keys().send().await.is_ok());
+    let records = server.audit_records().unwrap();
+    assert!(records
+        .iter()
+        .any(|r| r["eventName"] == "ListKeys" && r.get("errorCode").is_none()));
+}

@@ -36,8 +36,8 @@ mod verify;
 
 pub use log::{AuditError, AuditLog, AuditOptions, FsyncPolicy, InFlight};
 pub use record::{
-    format_event_time, new_event_id, new_request_id, AuditRecord, Resource, UserIdentity,
-    EVENT_CATEGORY, EVENT_SOURCE, EVENT_TYPE, EVENT_VERSION, KMS_KEY_RESOURCE_TYPE,
+    format_event_time, new_event_id, new_request_id, AuditRecord, Resource, TlsDetails,
+    UserIdentity, EVENT_CATEGORY, EVENT_SOURCE, EVENT_TYPE, EVENT_VERSION, KMS_KEY_RESOURCE_TYPE,
 };
 pub use redact::{
     camel_case_keys, records_response_elements, redact_request_parameters,

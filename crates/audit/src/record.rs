@@ -79,6 +79,23 @@ pub struct AuditRecord {
     pub recipient_account_id: Option<String>,
     /// `eventCategory`, normally [`EVENT_CATEGORY`].
     pub event_category: String,
+    /// `tlsDetails`: for a request that arrived over TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_details: Option<TlsDetails>,
+}
+
+/// CloudTrail's `tlsDetails` element: how a request over TLS was protected.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails {
+    /// `tlsVersion`: `TLSv1.2` or `TLSv1.3`.
+    pub tls_version: String,
+    /// `cipherSuite`: the IANA name for TLS 1.3 (`TLS_AES_128_GCM_SHA256`), the OpenSSL name
+    /// for TLS 1.2 (`ECDHE-RSA-AES128-GCM-SHA256`), as CloudTrail writes them.
+    pub cipher_suite: String,
+    /// `clientProvidedHostHeader`: the `Host` header the client sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_provided_host_header: Option<String>,
 }
 
 impl Default for AuditRecord {
@@ -105,6 +122,7 @@ impl Default for AuditRecord {
             management_event: true,
             recipient_account_id: None,
             event_category: EVENT_CATEGORY.to_owned(),
+            tls_details: None,
         }
     }
 }

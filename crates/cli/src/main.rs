@@ -59,6 +59,12 @@ enum Command {
         /// At most this many connections at once.
         #[arg(long, default_value_t = 4096)]
         max_connections: usize,
+        /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+        #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, env = "TRENT_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// The audit log.
     Audit {
@@ -156,8 +162,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             region,
             account_id,
             max_connections,
+            tls_cert,
+            tls_key,
         } => {
-            serve(data_dir, listen, dev, &region, &account_id, max_connections).await?;
+            let tls = tls_cert.zip(tls_key);
+            serve(
+                data_dir,
+                listen,
+                dev,
+                &region,
+                &account_id,
+                max_connections,
+                tls,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {
@@ -259,11 +277,25 @@ async fn serve(
     region: &str,
     account_id: &str,
     max_connections: usize,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<()> {
     disable_core_dumps();
     if dev && !listen.ip().is_loopback() {
         bail!("--dev serves loopback addresses only; {listen} is not one");
     }
+    // Before anything else, so a bad certificate or key stops the start with nothing changed.
+    let tls = match &tls {
+        Some((cert, key)) => {
+            if trent_server::tls::readable_by_others(key) {
+                eprintln!(
+                    "trent: WARNING: {} can be read by other users; a TLS private key should be readable by its owner only (chmod 600).",
+                    key.display()
+                );
+            }
+            Some(trent_server::tls::acceptor(cert, key)?)
+        }
+        None => None,
+    };
     let dir = DataDir::new(&data_dir);
     if !dir.is_initialised() {
         println!(
@@ -297,8 +329,14 @@ async fn serve(
             settings.first_account_id
         );
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() && !bound.ip().is_loopback() {
+        eprintln!(
+            "trent: WARNING: serving plain HTTP on {bound}, which is not a loopback address: plaintexts, data keys and request signatures cross the network unencrypted. Use --tls-cert and --tls-key, or a TLS proxy in front of Trent."
+        );
+    }
     println!(
-        "Trent listening on http://{bound} (Region {}, data dir {})",
+        "Trent listening on {scheme}://{bound} (Region {}, data dir {})",
         settings.region,
         data_dir.display()
     );
@@ -306,7 +344,7 @@ async fn serve(
     let jobs = tokio::spawn(trent_server::jobs::run(app.clone(), async {
         let _ = jobs_stopped.await;
     }));
-    trent_server::listener::serve(app.clone(), listener, shutdown_signal()).await?;
+    trent_server::listener::serve_with(app.clone(), listener, tls, shutdown_signal()).await?;
     let _ = stop_jobs.send(());
     let _ = jobs.await;
     app.audit.close();

@@ -28,6 +28,8 @@ pub struct RequestSource<'a> {
     pub caller_account: &'a AccountId,
     pub region: &'a str,
     pub source_ip: Option<IpAddr>,
+    /// The request arrived over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
     pub now: OffsetDateTime,
 }
 
@@ -72,6 +74,7 @@ struct Source {
     caller_account: AccountId,
     region: String,
     source_ip: Option<IpAddr>,
+    secure_transport: bool,
     now: OffsetDateTime,
 }
 
@@ -94,6 +97,7 @@ pub fn request_conditions(
         caller_account: src.caller_account.clone(),
         region: src.region.to_string(),
         source_ip: src.source_ip,
+        secure_transport: src.secure_transport,
         now: src.now,
     };
     RequestConditions {
@@ -129,7 +133,14 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
         keys.insert("aws:CurrentTime", t);
     }
     keys.insert("aws:EpochTime", now.unix_timestamp().to_string());
-    keys.insert("aws:SecureTransport", "false");
+    keys.insert(
+        "aws:SecureTransport",
+        if src.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
+    );
     keys.insert("aws:RequestedRegion", src.region.as_str());
 
     // Encryption contexts: one for most operations, source and destination for ReEncrypt;
@@ -333,6 +344,7 @@ mod tests {
                 caller_account: &account,
                 region: "us-east-1",
                 source_ip: Some("10.1.2.3".parse().unwrap()),
+                secure_transport: false,
                 now: time::macros::datetime!(2026-11-29 10:00:00.5 UTC),
             },
         )

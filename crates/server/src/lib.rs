@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod listener;
 pub mod pipeline;
 pub mod session;
+pub mod tls;
 
 pub use app::App;
 pub use config::ServerConfig;

@@ -1,22 +1,40 @@
-//! The listener: TCP, HTTP/1.1 with keep-alive, a connection limit and header timeouts.
+//! The listener: TCP, optionally TLS, HTTP/1.1 with keep-alive, a connection limit and
+//! header timeouts.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::pipeline;
+use crate::pipeline::{self, SecureTransport};
 
-/// Serves until `shutdown` resolves. The listener is already bound (so callers can bind to
-/// port 0 and learn the port).
+/// A client that has not finished its TLS handshake by then is disconnected.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves plain HTTP until `shutdown` resolves. The listener is already bound (so callers can
+/// bind to port 0 and learn the port).
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_with(app, listener, None, shutdown).await
+}
+
+/// Serves until `shutdown` resolves: HTTPS with `tls` (see [`crate::tls::acceptor`]), plain
+/// HTTP without.
+pub async fn serve_with(
+    app: Arc<App>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(app.config.max_connections));
@@ -42,22 +60,89 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(pipeline::handle(app, req, peer).await) }
-            });
-            let conn = http1::Builder::new()
-                .keep_alive(true)
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .max_buf_size(64 * 1024)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(app, stream, peer, None).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(stream)) => {
+                            let tls = negotiated(stream.get_ref().1);
+                            serve_connection(app, stream, peer, Some(tls)).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
             }
             drop(permit);
         });
     }
     Ok(())
+}
+
+/// HTTP/1.1 on one accepted connection, plain or TLS (`tls`: what its handshake agreed), until
+/// the client or a timeout ends it.
+async fn serve_connection<S>(
+    app: Arc<App>,
+    stream: S,
+    peer: SocketAddr,
+    tls: Option<SecureTransport>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        if let Some(tls) = tls {
+            req.extensions_mut().insert(tls);
+        }
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(pipeline::handle(app, req, peer).await) }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// The protocol version and cipher suite a finished handshake agreed, named as CloudTrail's
+/// `tlsDetails` names them.
+fn negotiated(conn: &rustls::ServerConnection) -> SecureTransport {
+    use rustls::{CipherSuite, ProtocolVersion};
+    let tls_version = match conn.protocol_version() {
+        Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
+        Some(ProtocolVersion::TLSv1_2) => "TLSv1.2",
+        _ => "unknown",
+    };
+    let cipher_suite = match conn.negotiated_cipher_suite().map(|s| s.suite()) {
+        Some(CipherSuite::TLS13_AES_128_GCM_SHA256) => "TLS_AES_128_GCM_SHA256",
+        Some(CipherSuite::TLS13_AES_256_GCM_SHA384) => "TLS_AES_256_GCM_SHA384",
+        Some(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256) => "TLS_CHACHA20_POLY1305_SHA256",
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) => {
+            "ECDHE-ECDSA-AES128-GCM-SHA256"
+        }
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) => {
+            "ECDHE-ECDSA-AES256-GCM-SHA384"
+        }
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) => {
+            "ECDHE-ECDSA-CHACHA20-POLY1305"
+        }
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) => "ECDHE-RSA-AES128-GCM-SHA256",
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) => "ECDHE-RSA-AES256-GCM-SHA384",
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256) => {
+            "ECDHE-RSA-CHACHA20-POLY1305"
+        }
+        _ => "unknown",
+    };
+    SecureTransport {
+        tls_version,
+        cipher_suite,
+    }
 }

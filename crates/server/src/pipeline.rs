@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 use trent_audit::{
     format_event_time, new_event_id, redact_request_parameters, redact_response_elements,
-    AuditRecord, Resource, UserIdentity,
+    AuditRecord, Resource, TlsDetails, UserIdentity,
 };
 use trent_core::authorize::is_keyless;
 use trent_core::model::AccountId;
@@ -35,6 +35,37 @@ use crate::credentials::{KeyOwner, OwnerKind};
 /// The JSON protocol's content type.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// Marks a request that arrived over TLS, with what the handshake agreed (a request
+/// extension set by the listener): `aws:SecureTransport` is `true` for it, and its audit
+/// record has `tlsDetails`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecureTransport {
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub tls_version: &'static str,
+    /// The cipher suite's name as CloudTrail writes it.
+    pub cipher_suite: &'static str,
+}
+
+/// Whether the request arrived over TLS.
+pub(crate) fn is_secure(parts: &http::request::Parts) -> bool {
+    parts.extensions.get::<SecureTransport>().is_some()
+}
+
+/// The longest `Host` header copied into `tlsDetails` (a host name is at most 253 characters,
+/// plus a port).
+const MAX_HOST_HEADER_CHARS: usize = 260;
+
+/// CloudTrail's `tlsDetails` for a request that arrived over TLS.
+pub(crate) fn tls_details(parts: &http::request::Parts) -> Option<TlsDetails> {
+    let tls = parts.extensions.get::<SecureTransport>()?;
+    Some(TlsDetails {
+        tls_version: tls.tls_version.to_string(),
+        cipher_suite: tls.cipher_suite.to_string(),
+        client_provided_host_header: header(&parts.headers, "host")
+            .map(|h| h.chars().take(MAX_HOST_HEADER_CHARS).collect()),
+    })
+}
+
 /// What the audit record needs to know, filled in as the request goes down the path.
 struct Facts {
     request_id: String,
@@ -47,6 +78,7 @@ struct Facts {
     /// What kind of principal signed, and its `principalId`.
     owner: Option<(OwnerKind, String)>,
     request_parameters: Option<Value>,
+    tls_details: Option<TlsDetails>,
 }
 
 /// Handles one HTTP request end to end.
@@ -73,6 +105,7 @@ pub async fn handle(
         access_key_id: None,
         owner: None,
         request_parameters: None,
+        tls_details: tls_details(&parts),
     };
 
     let result = run(&app, &parts, body, peer, &mut facts).await;
@@ -126,6 +159,7 @@ async fn run(
             caller_account: &caller.account_id,
             region: &app.config.region,
             source_ip: caller.source_ip,
+            secure_transport: is_secure(parts),
             now: app.kms.now(),
         },
     ));
@@ -363,6 +397,7 @@ fn audit_record(
         event_id: std::mem::take(&mut facts.event_id),
         read_only: facts.operation.is_some_and(|o| o.is_read_only()),
         recipient_account_id: account.as_ref().map(|a| a.to_string()),
+        tls_details: facts.tls_details.take(),
         ..Default::default()
     };
     match result {

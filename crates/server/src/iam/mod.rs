@@ -103,6 +103,8 @@ pub struct Ctx<'a> {
     pub caller: &'a KeyOwner,
     pub params: &'a Params,
     pub peer: SocketAddr,
+    /// The request arrived over TLS (`aws:SecureTransport`).
+    pub secure: bool,
 }
 
 impl Ctx<'_> {
@@ -128,7 +130,10 @@ impl Ctx<'_> {
         let mut keys = ContextKeys::new();
         keys.insert("aws:SourceIp", self.peer.ip().to_string());
         keys.insert("aws:CurrentTime", format_event_time(self.app.kms.now()));
-        keys.insert("aws:SecureTransport", "false");
+        keys.insert(
+            "aws:SecureTransport",
+            if self.secure { "true" } else { "false" },
+        );
         let ctx = RequestContext {
             principal,
             action,
@@ -172,6 +177,7 @@ struct Facts {
     caller: Option<KeyOwner>,
     user_agent: Option<String>,
     request_parameters: Option<Value>,
+    tls_details: Option<trent_audit::TlsDetails>,
 }
 
 /// Handles one IAM or STS request end to end.
@@ -193,6 +199,7 @@ pub async fn handle(
         caller: None,
         user_agent: header(&parts.headers, "user-agent").map(str::to_string),
         request_parameters: None,
+        tls_details: crate::pipeline::tls_details(&parts),
     };
     let result = run(&app, &parts, body, peer, &mut facts).await;
 
@@ -288,6 +295,7 @@ async fn run(
         caller: &caller,
         params: &params,
         peer,
+        secure: crate::pipeline::is_secure(parts),
     };
 
     // ⑤ authorize and execute
@@ -361,6 +369,7 @@ fn audit_record(
         event_id: event_id.to_string(),
         read_only,
         recipient_account_id: facts.caller.as_ref().map(|c| c.account_id.to_string()),
+        tls_details: facts.tls_details.clone(),
         ..Default::default()
     };
     match result {
