@@ -896,7 +896,18 @@ pub fn alias_arn(alias_name: &str) -> String {
 
 /// Creates a key through the SDK and returns its key id.
 pub async fn create_key(kms: &aws_sdk_kms::Client) -> String {
-    kms.create_key()
+    created_key_id(kms.create_key()).await
+}
+
+/// Creates a symmetric key with this key policy; its id.
+pub async fn create_key_with_policy(kms: &aws_sdk_kms::Client, policy: String) -> String {
+    created_key_id(kms.create_key().policy(policy)).await
+}
+
+async fn created_key_id(
+    create: aws_sdk_kms::operation::create_key::builders::CreateKeyFluentBuilder,
+) -> String {
+    create
         .send()
         .await
         .expect("CreateKey")

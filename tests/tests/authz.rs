@@ -851,14 +851,7 @@ async fn re_encrypt_needs_re_encrypt_from_on_the_source_and_re_encrypt_to_on_the
                 r#""Action":"PLACEHOLDER""#,
                 &format!(r#""Action":[{actions}]"#),
             );
-            a.create_key()
-                .policy(doc)
-                .send()
-                .await
-                .unwrap()
-                .key_metadata
-                .unwrap()
-                .key_id
+            create_key_with_policy(&a, doc).await
         }
     };
     let source =

@@ -533,15 +533,7 @@ async fn https_serves_the_sdk_and_makes_secure_transport_true() {
     let tls = TestServer::start_tls().await.unwrap();
     assert!(tls.endpoint().starts_with("https://"), "{}", tls.endpoint());
     let kms = tls.kms_client().await;
-    let key = kms
-        .create_key()
-        .policy(encrypt_only_over_tls_policy())
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key = create_key_with_policy(&kms, encrypt_only_over_tls_policy()).await;
     let ciphertext = kms
         .encrypt()
         .key_id(&key)
@@ -585,15 +577,7 @@ async fn https_serves_the_sdk_and_makes_secure_transport_true() {
     // The same policy over plain HTTP: the Deny applies.
     let plain = TestServer::start().await.unwrap();
     let kms = plain.kms_client().await;
-    let key = kms
-        .create_key()
-        .policy(encrypt_only_over_tls_policy())
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key = create_key_with_policy(&kms, encrypt_only_over_tls_policy()).await;
     let err = kms
         .encrypt()
         .key_id(&key)

@@ -550,13 +550,7 @@ async fn with_requests_in_flight_ready_appends_join_one_write() {
     }
     drop(guards);
     log.close();
-    let appends = faults
-        .lock()
-        .unwrap()
-        .calls
-        .iter()
-        .filter(|c| **c == "append")
-        .count();
+    let appends = append_calls(&faults);
     // On one thread, the first leader yields, the other seven queue behind it: two writes at
     // most (the lead handed to a record queued during the first write), never eight.
     assert!(appends <= 2, "{appends} writes for 8 records");
@@ -597,13 +591,18 @@ async fn a_leader_keeps_yielding_while_records_keep_joining() {
     assert!(matches!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
     assert!(matches!(third.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
     log.close();
-    let appends = faults
+    let appends = append_calls(&faults);
+    assert_eq!(appends, 1, "{appends} writes for 3 records");
+    assert_eq!(request_ids(dir.path()), ["req-1", "req-2", "req-3"]);
+}
+
+/// How many times the flaky sink's `append` (one `write(2)`) was called.
+fn append_calls(faults: &Mutex<Faults>) -> usize {
+    faults
         .lock()
         .unwrap()
         .calls
         .iter()
         .filter(|c| **c == "append")
-        .count();
-    assert_eq!(appends, 1, "{appends} writes for 3 records");
-    assert_eq!(request_ids(dir.path()), ["req-1", "req-2", "req-3"]);
+        .count()
 }
