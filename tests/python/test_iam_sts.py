@@ -38,14 +38,14 @@ def name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def client(trent: Trent, service: str, **creds):
+def client(trent: Trent, service: str, config: Config = NO_RETRIES, **creds):
     """A boto3 client of `service` on Trent: profile `trent`, or the given credentials."""
     core = botocore.session.Session()
     core.set_config_variable("credentials_file", str(trent.profile.credentials_file))
     core.set_config_variable("config_file", str(trent.profile.config_file))
     core.set_config_variable("profile", "trent")
     session = boto3.Session(botocore_session=core)
-    c = session.client(service, endpoint_url=trent.endpoint, config=NO_RETRIES, **creds)
+    c = session.client(service, endpoint_url=trent.endpoint, config=config, **creds)
     c.meta.events.register(f"before-send.{c.meta.service_model.endpoint_prefix}", trent.counter)
     return c
 
@@ -278,3 +278,61 @@ def eventually(attempt, seconds: float = 10.0):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.25)
+
+
+def test_boto3_update_assume_role_policy_and_update_role(trent: Trent, iam):
+    """UpdateAssumeRolePolicy changes who may assume the role at once; UpdateRole changes the
+    description and the maximum session duration."""
+    role = name("b3-trust")
+    alice, bob = name("b3-alice"), name("b3-bob")
+    sts_of = {}
+    for user in (alice, bob):
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="assume", PolicyDocument=ALLOW_ASSUME_ROLE)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        sts_of[user] = client(trent, "sts", aws_access_key_id=key["AccessKeyId"],
+                              aws_secret_access_key=key["SecretAccessKey"])
+
+    def trusting(user: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{user}"},
+            "Action": "sts:AssumeRole"}]})
+
+    def denied(user: str) -> None:
+        with pytest.raises(ClientError) as e:
+            sts_of[user].assume_role(RoleArn=arn, RoleSessionName="denied")
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trusting(alice))["Role"]["Arn"]
+    sts_of[alice].assume_role(RoleArn=arn, RoleSessionName="alice")
+    denied(bob)
+
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=trusting(bob))
+    assert iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"] == json.loads(trusting(bob))
+    sts_of[bob].assume_role(RoleArn=arn, RoleSessionName="bob")
+    denied(alice)
+
+    with pytest.raises(ClientError) as e:
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument='{"Statement": "nope"}')
+    assert e.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+    with pytest.raises(ClientError) as e:
+        iam.update_assume_role_policy(RoleName=name("nobody"), PolicyDocument=trusting(bob))
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+    # A refused update changed nothing.
+    sts_of[bob].assume_role(RoleArn=arn, RoleSessionName="bob-again")
+
+    # Two hours is beyond the default maximum session of one hour until UpdateRole raises it.
+    with pytest.raises(ClientError) as e:
+        sts_of[bob].assume_role(RoleArn=arn, RoleSessionName="long", DurationSeconds=7200)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    iam.update_role(RoleName=role, Description="updated by boto3", MaxSessionDuration=10800)
+    got = iam.get_role(RoleName=role)["Role"]
+    assert got["Description"] == "updated by boto3"
+    assert got["MaxSessionDuration"] == 10800
+    sts_of[bob].assume_role(RoleArn=arn, RoleSessionName="long", DurationSeconds=7200)
+    # boto3 checks the range itself; without its check, Trent refuses as IAM does.
+    unchecked = client(trent, "iam", config=NO_RETRIES.merge(Config(parameter_validation=False)))
+    with pytest.raises(ClientError) as e:
+        unchecked.update_role(RoleName=role, MaxSessionDuration=60)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert iam.get_role(RoleName=role)["Role"]["MaxSessionDuration"] == 10800

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use trent_audit::format_event_time;
 use trent_core::iam::{principal_arn, InlinePolicyRecord, PrincipalKind, RoleRecord};
-use trent_core::model::Tag;
 use trent_core::store::StoreError;
 
 use super::query::{encode_policy, invalid, IamError, Xml};
@@ -35,6 +34,8 @@ pub(super) async fn dispatch(ctx: &Ctx<'_>, action: &str) -> Result<Option<Reply
         "GetRole" => get_role(ctx)?,
         "ListRoles" => list_roles(ctx)?,
         "DeleteRole" => delete_role(ctx).await?,
+        "UpdateRole" => update_role(ctx).await?,
+        "UpdateAssumeRolePolicy" => update_assume_role_policy(ctx).await?,
         "PutRolePolicy" => put_role_policy(ctx).await?,
         "GetRolePolicy" => get_role_policy(ctx)?,
         "ListRolePolicies" => list_role_policies(ctx)?,
@@ -93,34 +94,14 @@ async fn create_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
     let tags = tags_param(ctx.params)?;
     let document = ctx.params.required("AssumeRolePolicyDocument")?;
     let description = ctx.params.get("Description");
-    if let Some(d) = description {
-        if d.chars().count() > 1000 {
-            return Err(invalid(
-                "Description",
-                d,
-                "Member must have length less than or equal to 1000",
-            ));
-        }
-    }
-    let max_session = ctx
-        .params
-        .int(
-            "MaxSessionDuration",
-            DEFAULT_MAX_SESSION,
-            LONGEST_MAX_SESSION,
-        )?
-        .unwrap_or(DEFAULT_MAX_SESSION);
+    check_description(description)?;
+    let max_session = max_session_param(ctx)?.unwrap_or(DEFAULT_MAX_SESSION);
     let arn = principal_arn(ctx.account(), PrincipalKind::Role, &path, name);
     ctx.authorize("iam:CreateRole", &arn)?;
     if !tags.is_empty() {
         ctx.authorize("iam:TagRole", &arn)?;
     }
-    if policy_size(std::iter::once(&document.to_owned())) > TRUST_POLICY_SIZE {
-        return Err(IamError::LimitExceeded(format!(
-            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}"
-        )));
-    }
-    parse_trust_policy(document).map_err(IamError::MalformedPolicyDocument)?;
+    check_trust_policy(document)?;
     ctx.before_mutation()?;
     let creds = &ctx.app.credentials;
     let _guard = creds.write_lock.lock().await;
@@ -334,10 +315,76 @@ async fn delete_role_policy(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
     Ok(Reply::empty())
 }
 
-async fn change_role_tags(
+/// A role's description: at most 1000 characters.
+fn check_description(description: Option<&str>) -> Result<(), IamError> {
+    match description {
+        Some(d) if d.chars().count() > 1000 => Err(invalid(
+            "Description",
+            d,
+            "Member must have length less than or equal to 1000",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `MaxSessionDuration`, if given: 3600 to 43200 seconds.
+fn max_session_param(ctx: &Ctx<'_>) -> Result<Option<i64>, IamError> {
+    ctx.params.int(
+        "MaxSessionDuration",
+        DEFAULT_MAX_SESSION,
+        LONGEST_MAX_SESSION,
+    )
+}
+
+/// A trust policy's size quota and grammar.
+fn check_trust_policy(document: &str) -> Result<(), IamError> {
+    if policy_size(std::iter::once(&document.to_owned())) > TRUST_POLICY_SIZE {
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}"
+        )));
+    }
+    parse_trust_policy(document)
+        .map(|_| ())
+        .map_err(IamError::MalformedPolicyDocument)
+}
+
+/// UpdateRole: a new description and/or maximum session duration.
+async fn update_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
+    let description = ctx.params.get("Description");
+    check_description(description)?;
+    let max_session = max_session_param(ctx)?;
+    let mut reply = change_role(ctx, "iam:UpdateRole", |role| {
+        if let Some(d) = description {
+            role.description = Some(d.to_owned());
+        }
+        if let Some(seconds) = max_session {
+            role.max_session_duration = u32::try_from(seconds).unwrap_or(3600);
+        }
+        Ok(())
+    })
+    .await?;
+    // UpdateRole's output is an empty structure: SDKs expect an empty `<UpdateRoleResult>`.
+    reply.result = Some(String::new());
+    Ok(reply)
+}
+
+/// UpdateAssumeRolePolicy: a new trust policy. Sessions already issued keep working until
+/// they expire, as in IAM; new AssumeRole calls are judged by the new policy.
+async fn update_assume_role_policy(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
+    let document = ctx.params.required("PolicyDocument")?;
+    check_trust_policy(document)?;
+    change_role(ctx, "iam:UpdateAssumeRolePolicy", |role| {
+        role.assume_role_policy_document = document.to_owned();
+        Ok(())
+    })
+    .await
+}
+
+/// Authorizes `action` on the role `RoleName`, applies `change` to its record and stores it.
+async fn change_role(
     ctx: &Ctx<'_>,
     action: &str,
-    change: impl FnOnce(&mut Vec<Tag>) -> Result<(), IamError>,
+    change: impl FnOnce(&mut RoleRecord) -> Result<(), IamError>,
 ) -> Result<Reply, IamError> {
     let name = ctx.params.required_name("RoleName", ROLE_NAME_MAX)?;
     ctx.authorize(action, &role_resource(ctx, name))?;
@@ -346,9 +393,9 @@ async fn change_role_tags(
     let _guard = creds.write_lock.lock().await;
     let role = named_role(ctx, name)?;
     let mut record = role.record.clone();
-    change(&mut record.tags)?;
-    let entry =
-        RoleEntry::new(record.clone(), role.policies.clone()).map_err(IamError::Internal)?;
+    change(&mut record)?;
+    let entry = RoleEntry::new(record.clone(), role.policies.clone())
+        .map_err(IamError::MalformedPolicyDocument)?;
     match ctx.app.kms.store().update_role(record).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => return Err(no_such_role(name)),
@@ -359,11 +406,13 @@ async fn change_role_tags(
 }
 
 async fn tag_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    change_role_tags(ctx, "iam:TagRole", tag_change(ctx.params, true)?).await
+    let change = tag_change(ctx.params, true)?;
+    change_role(ctx, "iam:TagRole", |role| change(&mut role.tags)).await
 }
 
 async fn untag_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
-    change_role_tags(ctx, "iam:UntagRole", tag_change(ctx.params, false)?).await
+    let change = tag_change(ctx.params, false)?;
+    change_role(ctx, "iam:UntagRole", |role| change(&mut role.tags)).await
 }
 
 fn list_role_tags(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
