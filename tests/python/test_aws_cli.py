@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -352,10 +353,10 @@ def test_cli_dev_mode_accepts_any_made_up_credentials(make_server, tmp_path: Pat
     assert created["KeyId"] in {k["KeyId"] for k in keys}
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+def self_signed_certificate(directory: Path, name: str = "tls") -> tuple[Path, Path]:
     """A P-256 certificate for 127.0.0.1 and localhost made by the openssl command line, and its
     key (mode 0600)."""
-    cert, key = directory / "tls-cert.pem", directory / "tls-key.pem"
+    cert, key = directory / f"{name}-cert.pem", directory / f"{name}-key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
          "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
@@ -392,3 +393,18 @@ def test_https_with_the_cli_ca_bundle_and_boto3_verify(make_server, tmp_path: Pa
     kms = boto3_client(profile, server.endpoint, verify=str(cert))
     ciphertext = kms.encrypt(KeyId=key_id, Plaintext=b"boto3 over TLS", EncryptionContext={"a": "b"})["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"a": "b"})["Plaintext"] == b"boto3 over TLS"
+
+    # Renewal: new files in place of the old ones are served within seconds, without a restart.
+    new_cert, new_key = self_signed_certificate(tmp_path, "renewed")
+    kept_cert = tmp_path / "previous-cert.pem"
+    kept_cert.write_bytes(cert.read_bytes())
+    key.write_bytes(new_key.read_bytes())
+    cert.write_bytes(new_cert.read_bytes())
+    deadline = time.monotonic() + 10
+    while True:
+        renewed = aws.run("kms", "list-keys", "--ca-bundle", str(new_cert))
+        if renewed.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert renewed.returncode == 0, renewed.stderr
+    assert aws.run("kms", "list-keys", "--ca-bundle", str(kept_cert)).returncode != 0

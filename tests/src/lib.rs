@@ -53,11 +53,11 @@ pub struct TestServer {
     tls: Option<TestTls>,
 }
 
-/// A TLS listener's acceptor (built from PEM files, as `trent serve --tls-cert` does) and the
+/// A TLS listener's files (as `trent serve --tls-cert --tls-key` names them) and the
 /// self-signed certificate clients must trust.
 #[derive(Clone)]
 struct TestTls {
-    acceptor: tokio_rustls::TlsAcceptor,
+    files: trent_server::tls::TlsFiles,
     certificate_pem: String,
 }
 
@@ -99,21 +99,33 @@ impl TestServer {
     /// `127.0.0.1` and `localhost` ([`TestServer::certificate_pem`]).
     pub async fn start_tls() -> anyhow::Result<TestServer> {
         let mut server = Self::init().await?;
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-                .context("generating a test certificate")?;
-        let certificate_pem = certified.cert.pem();
-        let cert_path = server._tmp.path().join("tls-cert.pem");
-        let key_path = server._tmp.path().join("tls-key.pem");
-        std::fs::write(&cert_path, &certificate_pem)?;
-        std::fs::write(&key_path, certified.signing_key.serialize_pem())?;
-        let acceptor = trent_server::tls::acceptor(&cert_path, &key_path)?;
+        let files = trent_server::tls::TlsFiles {
+            cert: server._tmp.path().join("tls-cert.pem"),
+            key: server._tmp.path().join("tls-key.pem"),
+        };
+        let certificate_pem = write_self_signed_certificate(&files)?;
         server.tls = Some(TestTls {
-            acceptor,
+            files,
             certificate_pem,
         });
         server.open().await?;
         Ok(server)
+    }
+
+    /// For a TLS server: writes a new self-signed certificate and key over its files (as a
+    /// renewal does) and reloads them as the server's background job does; the new
+    /// certificate's PEM.
+    pub fn renew_certificate(&mut self) -> anyhow::Result<String> {
+        let tls = self.tls.as_mut().context("not a TLS server")?;
+        tls.certificate_pem = write_self_signed_certificate(&tls.files)?;
+        let reloaded = self
+            .app()
+            .tls
+            .as_ref()
+            .context("the server has no TLS")?
+            .reload_if_changed()?;
+        anyhow::ensure!(reloaded, "the renewed files were not loaded");
+        Ok(self.certificate_pem().unwrap_or_default().to_string())
     }
 
     /// The PEM certificate of a server started with [`TestServer::start_tls`].
@@ -166,15 +178,15 @@ impl TestServer {
             dev_account: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_connections: 1024,
+            tls: self.tls.as_ref().map(|t| t.files.clone()),
         };
         let app = App::open_with_clock(config, self.clock.clone())
             .await
             .map_err(|e| anyhow!("the server did not open the data dir: {e}"))?;
         let (shutdown, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(trent_server::listener::serve_with(
+        let task = tokio::spawn(trent_server::listener::serve(
             app.clone(),
             listener,
-            self.tls.as_ref().map(|t| t.acceptor.clone()),
             async move {
                 let _ = rx.await;
             },
@@ -436,6 +448,18 @@ impl TestServer {
         bytes.extend_from_slice(body);
         send_raw_bytes(self.addr(), &bytes).await
     }
+}
+
+/// Writes a fresh self-signed certificate for `127.0.0.1` and `localhost` and its key to
+/// `files`; the certificate's PEM.
+fn write_self_signed_certificate(files: &trent_server::tls::TlsFiles) -> anyhow::Result<String> {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .context("generating a test certificate")?;
+    let pem = certified.cert.pem();
+    std::fs::write(&files.cert, &pem)?;
+    std::fs::write(&files.key, certified.signing_key.serialize_pem())?;
+    Ok(pem)
 }
 
 /// Temporary or long-term credentials for a query (IAM/STS) request.

@@ -637,3 +637,24 @@ async fn a_tls_listener_drops_plain_http_and_untrusting_clients_and_keeps_servin
         .iter()
         .any(|r| r["eventName"] == "ListKeys" && r.get("errorCode").is_none()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_to_new_connections_without_a_restart() {
+    let mut server = TestServer::start_tls().await.unwrap();
+    let old = server.certificate_pem().unwrap().to_string();
+    let (akid, secret) = (
+        server.access_key_id.clone(),
+        server.secret_access_key.clone(),
+    );
+    let old_client = server.kms_client_trusting(&akid, &secret, Some(&old)).await;
+    old_client.list_keys().send().await.unwrap();
+
+    let new = server.renew_certificate().unwrap();
+    assert_ne!(new, old);
+    // A client trusting only the new certificate connects; one trusting only the old one
+    // (on a new connection) no longer does.
+    let new_client = server.kms_client_trusting(&akid, &secret, Some(&new)).await;
+    new_client.list_keys().send().await.unwrap();
+    let stale = server.kms_client_trusting(&akid, &secret, Some(&old)).await;
+    assert!(stale.list_keys().send().await.is_err());
+}

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use trent_core::model::AccountId;
 use trent_server::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+use trent_server::tls::{Tls, TlsFiles};
 use trent_server::{App, DataDir, ServerConfig};
 
 /// mimalloc: a request makes many small, short-lived allocations, and glibc's malloc spent about
@@ -284,18 +285,16 @@ async fn serve(
         bail!("--dev serves loopback addresses only; {listen} is not one");
     }
     // Before anything else, so a bad certificate or key stops the start with nothing changed.
-    let tls = match &tls {
-        Some((cert, key)) => {
-            if trent_server::tls::readable_by_others(key) {
-                eprintln!(
-                    "trent: WARNING: {} can be read by other users; a TLS private key should be readable by its owner only (chmod 600).",
-                    key.display()
-                );
-            }
-            Some(trent_server::tls::acceptor(cert, key)?)
+    let tls = tls.map(|(cert, key)| TlsFiles { cert, key });
+    if let Some(files) = &tls {
+        if trent_server::tls::readable_by_others(&files.key) {
+            eprintln!(
+                "trent: WARNING: {} can be read by other users; a TLS private key should be readable by its owner only (chmod 600).",
+                files.key.display()
+            );
         }
-        None => None,
-    };
+        Tls::load(files.clone())?;
+    }
     let dir = DataDir::new(&data_dir);
     if !dir.is_initialised() {
         println!(
@@ -317,6 +316,7 @@ async fn serve(
         dev_account,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         max_connections,
+        tls: tls.clone(),
     };
     let app = App::open(config).await.map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -344,7 +344,7 @@ async fn serve(
     let jobs = tokio::spawn(trent_server::jobs::run(app.clone(), async {
         let _ = jobs_stopped.await;
     }));
-    trent_server::listener::serve_with(app.clone(), listener, tls, shutdown_signal()).await?;
+    trent_server::listener::serve(app.clone(), listener, shutdown_signal()).await?;
     let _ = stop_jobs.send(());
     let _ = jobs.await;
     app.audit.close();

@@ -12,6 +12,7 @@ use trent_store_sqlite::SqliteStore;
 use crate::config::ServerConfig;
 use crate::credentials::Credentials;
 use crate::datadir::DataDir;
+use crate::tls::Tls;
 
 /// Shared by every request.
 pub struct App {
@@ -20,6 +21,8 @@ pub struct App {
     pub verifier: Verifier,
     pub credentials: Arc<Credentials>,
     pub audit: AuditLog,
+    /// The listener's TLS, when `config.tls` names files.
+    pub tls: Option<Tls>,
 }
 
 impl App {
@@ -33,6 +36,10 @@ impl App {
         config: ServerConfig,
         clock: SharedClock,
     ) -> Result<Arc<App>, String> {
+        let tls = match &config.tls {
+            Some(files) => Some(Tls::load(files.clone()).map_err(|e| e.to_string())?),
+            None => None,
+        };
         let dir = DataDir::new(&config.data_dir);
         let root_key =
             Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
@@ -53,6 +60,7 @@ impl App {
             verifier: Verifier::new(4096),
             credentials,
             audit,
+            tls,
         }))
     }
 }

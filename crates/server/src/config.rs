@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// At most this many connections are served at once; more wait in the accept queue.
     pub max_connections: usize,
+    /// Serve HTTPS with these files (reloaded when they change); plain HTTP without.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 /// The default listen address.

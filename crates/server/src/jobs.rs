@@ -1,6 +1,7 @@
 //! Background jobs: the KMS maintenance job (rotation, deletion, key-usage flush) runs at
 //! start-up and then every minute until shutdown; the principal directory is reloaded within
-//! a second of another process (`trent admin`) changing it.
+//! a second of another process (`trent admin`) changing it, and the TLS certificate within a
+//! second of its files changing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,24 @@ pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the directory version is compared (one small read).
 pub const DIRECTORY_SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Loads the TLS files again if they changed (certificate renewal); off the async threads,
+/// since it reads files.
+async fn reload_tls(app: &Arc<App>) {
+    if app.tls.is_none() {
+        return;
+    }
+    let app = app.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || app.tls.as_ref().map(|t| t.reload_if_changed())).await;
+    match outcome {
+        Ok(Some(Ok(true))) => tracing::info!("TLS certificate and key reloaded"),
+        Ok(Some(Err(e))) => {
+            tracing::warn!(error = %e, "TLS files changed but cannot be used; still serving the previous certificate")
+        }
+        _ => {}
+    }
+}
 
 /// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], and compares the directory
 /// version every [`DIRECTORY_SYNC_INTERVAL`], until `shutdown` resolves.
@@ -30,6 +49,7 @@ pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>)
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "cannot reload the principal directory"),
                 }
+                reload_tls(&app).await;
                 continue;
             }
             _ = ticker.tick() => {}

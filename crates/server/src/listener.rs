@@ -11,7 +11,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
 use crate::pipeline::{self, SecureTransport};
@@ -19,22 +18,12 @@ use crate::pipeline::{self, SecureTransport};
 /// A client that has not finished its TLS handshake by then is disconnected.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves plain HTTP until `shutdown` resolves. The listener is already bound (so callers can
-/// bind to port 0 and learn the port).
+/// Serves until `shutdown` resolves: HTTPS when the app has TLS files (each connection gets
+/// the certificate loaded last), plain HTTP without. The listener is already bound (so callers
+/// can bind to port 0 and learn the port).
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()> {
-    serve_with(app, listener, None, shutdown).await
-}
-
-/// Serves until `shutdown` resolves: HTTPS with `tls` (see [`crate::tls::acceptor`]), plain
-/// HTTP without.
-pub async fn serve_with(
-    app: Arc<App>,
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(app.config.max_connections));
@@ -60,7 +49,7 @@ pub async fn serve_with(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let tls = tls.clone();
+        let tls = app.tls.as_ref().map(|t| t.acceptor());
         tokio::spawn(async move {
             match tls {
                 None => serve_connection(app, stream, peer, None).await,

@@ -1,5 +1,6 @@
 //! TLS for the listener: a certificate chain and private key in PEM files, served with rustls
-//! on aws-lc-rs (TLS 1.2 and 1.3, ALPN `http/1.1`).
+//! on aws-lc-rs (TLS 1.2 and 1.3, ALPN `http/1.1`), and picked up again when the files change
+//! (certificate renewal without a restart).
 //!
 //! Encrypt requests carry plaintexts and GenerateDataKey answers carry data keys, so anything
 //! but loopback traffic needs TLS, from Trent itself or from a proxy in front of it.
@@ -7,9 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_lc_rs::digest;
+use parking_lot::RwLock;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
+use zeroize::Zeroizing;
 
 /// Why TLS could not be set up. Messages name the file, never its contents.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +27,101 @@ pub enum TlsError {
     /// rustls refused the pair (e.g. the key does not match the certificate).
     #[error("the certificate and private key cannot be used together: {0}")]
     Config(String),
+}
+
+/// Where the listener's certificate chain and private key are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// The listener's TLS: the acceptor for new connections, rebuilt by
+/// [`Tls::reload_if_changed`] when the files' contents change. Connections already open keep
+/// the configuration they were accepted with.
+pub struct Tls {
+    files: TlsFiles,
+    current: RwLock<Loaded>,
+    /// The fingerprint of files that failed to load, so a bad state is reported once.
+    failed: parking_lot::Mutex<Option<[u8; 32]>>,
+}
+
+struct Loaded {
+    acceptor: TlsAcceptor,
+    /// SHA-256 of the certificate file and of the key file as loaded (the key itself is not
+    /// kept outside rustls).
+    fingerprint: [u8; 32],
+}
+
+impl Tls {
+    /// Loads the files; fails if they do not make a usable certificate and key.
+    pub fn load(files: TlsFiles) -> Result<Tls, TlsError> {
+        let loaded = load(&files)?;
+        Ok(Tls {
+            files,
+            current: RwLock::new(loaded),
+            failed: parking_lot::Mutex::new(None),
+        })
+    }
+
+    /// The acceptor for a new connection.
+    pub fn acceptor(&self) -> TlsAcceptor {
+        self.current.read().acceptor.clone()
+    }
+
+    /// Loads the files again if their contents changed since the last load: `Ok(true)` when
+    /// new connections now get the new certificate. If the new files are unusable (e.g. a
+    /// certificate written before its key), the old configuration stays and the error says why,
+    /// once: the same unusable files are `Ok(false)` afterwards.
+    pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
+        let fingerprint = fingerprint(&self.files)?;
+        if fingerprint == self.current.read().fingerprint
+            || *self.failed.lock() == Some(fingerprint)
+        {
+            return Ok(false);
+        }
+        match load(&self.files) {
+            Ok(loaded) => {
+                *self.current.write() = loaded;
+                *self.failed.lock() = None;
+                Ok(true)
+            }
+            Err(e) => {
+                *self.failed.lock() = Some(fingerprint);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Reads both files and hashes them together.
+fn fingerprint(files: &TlsFiles) -> Result<[u8; 32], TlsError> {
+    let cert = std::fs::read(&files.cert).map_err(|e| TlsError::Certificate {
+        path: files.cert.clone(),
+        reason: e.kind().to_string(),
+    })?;
+    let key = Zeroizing::new(std::fs::read(&files.key).map_err(|e| TlsError::PrivateKey {
+        path: files.key.clone(),
+        reason: e.kind().to_string(),
+    })?);
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(&(cert.len() as u64).to_be_bytes());
+    ctx.update(&cert);
+    ctx.update(&key);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
+}
+
+fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
+    // The fingerprint first: if the files change while loading, the next check loads again.
+    let fingerprint = fingerprint(files)?;
+    Ok(Loaded {
+        acceptor: acceptor(&files.cert, &files.key)?,
+        fingerprint,
+    })
 }
 
 /// A TLS acceptor for the certificate chain in `cert_pem` (leaf first) and the private key
@@ -143,6 +242,32 @@ mod tests {
             );
             assert!(!err.to_string().contains("SECRET"), "{err}");
         }
+    }
+
+    #[test]
+    fn reload_picks_up_new_files_and_keeps_the_old_ones_when_the_new_are_unusable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = pair(dir.path(), "a");
+        let tls = Tls::load(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })
+        .unwrap();
+        assert!(!tls.reload_if_changed().unwrap(), "nothing changed");
+        let (new_cert, new_key) = pair(dir.path(), "b");
+        std::fs::copy(&new_cert, &cert).unwrap();
+        // The certificate alone changed: it does not match the old key, so nothing is loaded,
+        // and the same bad state is reported once.
+        assert!(matches!(tls.reload_if_changed(), Err(TlsError::Config(_))));
+        assert!(!tls.reload_if_changed().unwrap());
+        std::fs::copy(&new_key, &key).unwrap();
+        assert!(tls.reload_if_changed().unwrap());
+        assert!(!tls.reload_if_changed().unwrap());
+        std::fs::remove_file(&key).unwrap();
+        assert!(matches!(
+            tls.reload_if_changed(),
+            Err(TlsError::PrivateKey { .. })
+        ));
     }
 
     #[cfg(unix)]
