@@ -64,7 +64,8 @@ struct TestTls {
 struct Running {
     app: Arc<App>,
     addr: SocketAddr,
-    shutdown: oneshot::Sender<()>,
+    /// Taken when shutdown begins.
+    shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -194,21 +195,31 @@ impl TestServer {
         self.running = Some(Running {
             app,
             addr,
-            shutdown,
+            shutdown: Some(shutdown),
             task,
         });
         Ok(())
     }
 
-    /// Stops gracefully: stops accepting, waits for the serve loop, closes the audit log.
+    /// Begins a graceful shutdown (as SIGTERM does): the server stops accepting and lets the
+    /// requests it is serving finish; [`TestServer::stop`] waits for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.running.as_mut().and_then(|r| r.shutdown.take()) {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Stops gracefully: stops accepting, waits for the serve loop (which lets requests in
+    /// flight finish), closes the audit log.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
+        self.begin_shutdown();
         let Some(r) = self.running.take() else {
             return Ok(());
         };
-        let _ = r.shutdown.send(());
-        tokio::time::timeout(Duration::from_secs(10), r.task)
+        let limit = trent_server::listener::DRAIN_TIMEOUT + Duration::from_secs(10);
+        tokio::time::timeout(limit, r.task)
             .await
-            .context("the serve loop did not stop within 10 s")?
+            .context("the serve loop did not stop in time")?
             .context("the serve task panicked")?
             .context("the serve loop failed")?;
         let audit = r.app.audit.clone();
@@ -592,8 +603,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            let _ = r.shutdown.send(());
+        if let Some(mut r) = self.running.take() {
+            if let Some(tx) = r.shutdown.take() {
+                let _ = tx.send(());
+            }
             r.task.abort();
         }
     }

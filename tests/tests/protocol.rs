@@ -658,3 +658,65 @@ async fn a_renewed_certificate_is_served_to_new_connections_without_a_restart() 
     let stale = server.kms_client_trusting(&akid, &secret, Some(&old)).await;
     assert!(stale.list_keys().send().await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections() {
+    use tokio::io::AsyncReadExt;
+    let mut server = TestServer::start().await.unwrap();
+    let addr = server.addr();
+    // An idle keep-alive connection, after one complete request.
+    let body = b"{}";
+    let head = |headers: &http::HeaderMap| {
+        let mut head = String::from("POST / HTTP/1.1\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{}: {}\r\n", name, value.to_str().unwrap()));
+        }
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        head
+    };
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let headers = server.signed_headers("ListKeys", body, &server.signing());
+    idle.write_all(head(&headers).as_bytes()).await.unwrap();
+    idle.write_all(body).await.unwrap();
+    read_response(&mut idle).await.unwrap().assert_ok();
+
+    // A request in flight: its headers are in, half its body is not.
+    let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let headers = server.signed_headers("ListKeys", body, &server.signing());
+    busy.write_all(head(&headers).as_bytes()).await.unwrap();
+    busy.write_all(&body[..1]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = std::time::Instant::now();
+    server.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // No new connections; the idle one is closed.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buf))
+        .await
+        .expect("the idle connection is closed, not left open")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "the idle connection got data: {:?}", &buf[..n]);
+
+    // The request in flight completes, is answered and audited; then its connection closes.
+    busy.write_all(&body[1..]).await.unwrap();
+    let resp = read_response(&mut busy).await.unwrap();
+    resp.assert_ok();
+    let request_id = resp.request_id().unwrap().to_string();
+    let n = tokio::time::timeout(Duration::from_secs(5), busy.read(&mut buf))
+        .await
+        .expect("closed after its last response")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    server.stop().await.unwrap();
+    assert!(
+        started.elapsed() < trent_server::listener::DRAIN_TIMEOUT,
+        "shutdown waited for the drain timeout: {:?}",
+        started.elapsed()
+    );
+    let records = server.audit_records().unwrap();
+    assert!(records.iter().any(|r| r["requestID"] == request_id.as_str()
+        && r["eventName"] == "ListKeys"
+        && r.get("errorCode").is_none()));
+}

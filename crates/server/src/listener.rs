@@ -1,5 +1,5 @@
-//! The listener: TCP, optionally TLS, HTTP/1.1 with keep-alive, a connection limit and
-//! header timeouts.
+//! The listener: TCP, optionally TLS, HTTP/1.1 with keep-alive, a connection limit, header
+//! timeouts, and a graceful shutdown that lets requests in flight finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use crate::app::App;
 use crate::pipeline::{self, SecureTransport};
@@ -18,15 +18,24 @@ use crate::pipeline::{self, SecureTransport};
 /// A client that has not finished its TLS handshake by then is disconnected.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// After shutdown begins, requests in flight get this long to finish.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves until `shutdown` resolves: HTTPS when the app has TLS files (each connection gets
 /// the certificate loaded last), plain HTTP without. The listener is already bound (so callers
 /// can bind to port 0 and learn the port).
+///
+/// On shutdown it stops accepting, lets every connection finish the request it is serving
+/// (idle keep-alive connections close at once) and returns when all have closed, or after
+/// [`DRAIN_TIMEOUT`]: the caller may then close the audit log without failing a request
+/// that was already being served.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(app.config.max_connections));
+    let (drain, draining) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -50,15 +59,16 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let tls = app.tls.as_ref().map(|t| t.acceptor());
+        let draining = draining.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_connection(app, stream, peer, None).await,
+                None => serve_connection(app, stream, peer, None, draining).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
                         Ok(Ok(stream)) => {
                             let tls = negotiated(stream.get_ref().1);
-                            serve_connection(app, stream, peer, Some(tls)).await
+                            serve_connection(app, stream, peer, Some(tls), draining).await
                         }
                         Ok(Err(e)) => {
                             tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -70,6 +80,20 @@ pub async fn serve(
             drop(permit);
         });
     }
+    // Drain: every connection finishes its request and closes; each holds a permit until then.
+    drop(listener);
+    let _ = drain.send(true);
+    let open = u32::try_from(app.config.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN_TIMEOUT, permits.acquire_many(open))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            still_open = app.config.max_connections - permits.available_permits(),
+            "connections still open {} s after shutdown began",
+            DRAIN_TIMEOUT.as_secs()
+        );
+    }
     Ok(())
 }
 
@@ -80,6 +104,7 @@ async fn serve_connection<S>(
     stream: S,
     peer: SocketAddr,
     tls: Option<SecureTransport>,
+    mut draining: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -96,7 +121,16 @@ async fn serve_connection<S>(
         .header_read_timeout(Duration::from_secs(30))
         .max_buf_size(64 * 1024)
         .serve_connection(TokioIo::new(stream), service);
-    if let Err(e) = conn.await {
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = async { draining.wait_for(|d| *d).await.is_ok() } => {
+            // Finish the request being served (if any), then close.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
         tracing::debug!(error = %e, "connection ended with an error");
     }
 }
