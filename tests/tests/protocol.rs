@@ -720,3 +720,69 @@ async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections() 
         && r["eventName"] == "ListKeys"
         && r.get("errorCode").is_none()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_operation_and_outcome() {
+    use tokio::io::AsyncReadExt;
+    let server = TestServer::start().await.unwrap();
+    let kms = server.kms_client().await;
+    let key = create_key(&kms).await;
+    kms.encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"counted".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let err = kms
+        .decrypt()
+        .ciphertext_blob(Blob::new(vec![0u8; 100]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::code(&err),
+        Some("InvalidCiphertextException")
+    );
+    // An unknown target is counted too.
+    server
+        .call("NoSuchOperation", &json!({}))
+        .await
+        .unwrap()
+        .assert_error(400, "UnknownOperationException");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(trent_server::metrics::serve(
+        server.app().clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let get = |path: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        text
+    };
+    let page = get("/metrics").await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("text/plain; version=0.0.4"), "{page}");
+    for line in [
+        "trent_requests_total{operation=\"CreateKey\",outcome=\"Success\"} 1",
+        "trent_requests_total{operation=\"Encrypt\",outcome=\"Success\"} 1",
+        "trent_requests_total{operation=\"Decrypt\",outcome=\"InvalidCiphertextException\"} 1",
+        "trent_requests_total{operation=\"UnknownOperation\",outcome=\"UnknownOperationException\"} 1",
+        "trent_request_duration_seconds_count{operation=\"Encrypt\"} 1",
+        "trent_request_duration_seconds_bucket{operation=\"Encrypt\",le=\"+Inf\"} 1",
+        "trent_audit_log_healthy 1",
+    ] {
+        assert!(page.contains(line), "missing {line:?} in\n{page}");
+    }
+    assert!(!page.contains(&key), "metrics name no keys");
+    assert!(get("/other").await.starts_with("HTTP/1.1 404"));
+}

@@ -40,33 +40,7 @@ enum Command {
         account_id: String,
     },
     /// Serve the AWS KMS API (initialising an empty data dir first).
-    Serve {
-        /// The data directory.
-        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
-        data_dir: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = DEFAULT_LISTEN, env = "TRENT_LISTEN")]
-        listen: SocketAddr,
-        /// Development mode: accept any well-formed SigV4 request as the first account's root.
-        /// Loopback only.
-        #[arg(long)]
-        dev: bool,
-        /// The Region, used only when the data dir is initialised by this command.
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        /// The first account's id, used only when the data dir is initialised by this command.
-        #[arg(long, default_value = "111122223333")]
-        account_id: String,
-        /// At most this many connections at once.
-        #[arg(long, default_value_t = 4096)]
-        max_connections: usize,
-        /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
-        #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
-        #[arg(long, env = "TRENT_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -78,6 +52,39 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+/// `trent serve`'s options.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The data directory.
+    #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN, env = "TRENT_LISTEN")]
+    listen: SocketAddr,
+    /// Development mode: accept any well-formed SigV4 request as the first account's root.
+    /// Loopback only.
+    #[arg(long)]
+    dev: bool,
+    /// The Region, used only when the data dir is initialised by this command.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// The first account's id, used only when the data dir is initialised by this command.
+    #[arg(long, default_value = "111122223333")]
+    account_id: String,
+    /// At most this many connections at once.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TRENT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Also serve Prometheus metrics at http://ADDR/metrics (off by default).
+    #[arg(long, env = "TRENT_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -156,27 +163,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             init(&data_dir, &region, &account_id).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            data_dir,
-            listen,
-            dev,
-            region,
-            account_id,
-            max_connections,
-            tls_cert,
-            tls_key,
-        } => {
-            let tls = tls_cert.zip(tls_key);
-            serve(
-                data_dir,
-                listen,
-                dev,
-                &region,
-                &account_id,
-                max_connections,
-                tls,
-            )
-            .await?;
+        Command::Serve(args) => {
+            serve(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {
@@ -271,15 +259,19 @@ async fn init(data_dir: &PathBuf, region: &str, account_id: &str) -> Result<()> 
     Ok(())
 }
 
-async fn serve(
-    data_dir: PathBuf,
-    listen: SocketAddr,
-    dev: bool,
-    region: &str,
-    account_id: &str,
-    max_connections: usize,
-    tls: Option<(PathBuf, PathBuf)>,
-) -> Result<()> {
+async fn serve(args: ServeArgs) -> Result<()> {
+    let ServeArgs {
+        data_dir,
+        listen,
+        dev,
+        region,
+        account_id,
+        max_connections,
+        tls_cert,
+        tls_key,
+        metrics_listen,
+    } = args;
+    let tls = tls_cert.zip(tls_key);
     disable_core_dumps();
     if dev && !listen.ip().is_loopback() {
         bail!("--dev serves loopback addresses only; {listen} is not one");
@@ -301,7 +293,7 @@ async fn serve(
             "{} is not initialised: initialising it first.",
             data_dir.display()
         );
-        init(&data_dir, region, account_id).await?;
+        init(&data_dir, &region, &account_id).await?;
     }
     let settings = dir.settings().map_err(|e| anyhow::anyhow!(e))?;
     let dev_account = if dev {
@@ -344,7 +336,31 @@ async fn serve(
     let jobs = tokio::spawn(trent_server::jobs::run(app.clone(), async {
         let _ = jobs_stopped.await;
     }));
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = match metrics_listen {
+        Some(addr) => {
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            println!(
+                "Metrics on http://{}/metrics",
+                metrics_listener.local_addr()?
+            );
+            Some(tokio::spawn(trent_server::metrics::serve(
+                app.clone(),
+                metrics_listener,
+                async {
+                    let _ = metrics_stopped.await;
+                },
+            )))
+        }
+        None => None,
+    };
     trent_server::listener::serve(app.clone(), listener, shutdown_signal()).await?;
+    let _ = stop_metrics.send(());
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     let _ = stop_jobs.send(());
     let _ = jobs.await;
     app.audit.close();

@@ -12,6 +12,7 @@ use trent_store_sqlite::SqliteStore;
 use crate::config::ServerConfig;
 use crate::credentials::Credentials;
 use crate::datadir::DataDir;
+use crate::metrics::Metrics;
 use crate::tls::Tls;
 
 /// Shared by every request.
@@ -23,6 +24,8 @@ pub struct App {
     pub audit: AuditLog,
     /// The listener's TLS, when `config.tls` names files.
     pub tls: Option<Tls>,
+    /// Request counts and latencies (served by [`crate::metrics::serve`] when enabled).
+    pub metrics: Metrics,
 }
 
 impl App {
@@ -61,6 +64,7 @@ impl App {
             credentials,
             audit,
             tls,
+            metrics: Metrics::default(),
         }))
     }
 }

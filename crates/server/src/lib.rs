@@ -16,6 +16,7 @@ pub mod datadir;
 pub mod iam;
 pub mod jobs;
 pub mod listener;
+pub mod metrics;
 pub mod pipeline;
 pub mod session;
 pub mod tls;

@@ -22,7 +22,7 @@ use trent_core::authorize::is_keyless;
 use trent_core::model::AccountId;
 use trent_core::{Action, Caller, RequestConditions};
 use trent_sigv4::{Expectation, SignedRequest};
-use trent_wire::error::error_body;
+use trent_wire::error::{error_body, ErrorCode};
 use trent_wire::model::check_request;
 use trent_wire::{Operation, WireError};
 
@@ -88,6 +88,7 @@ pub async fn handle(
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let _in_flight = app.audit.request_started();
+    let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     // The IAM and STS query protocol (form-encoded POST, XML answers) shares the listener.
     if crate::iam::is_query_request(&parts) {
@@ -118,7 +119,10 @@ pub async fn handle(
     };
 
     // ⑦ encode
-    encode(&facts.request_id, result)
+    let (response, error) = encode(&facts.request_id, result);
+    app.metrics
+        .record(facts.operation, error, started.elapsed());
+    response
 }
 
 async fn run(
@@ -421,8 +425,13 @@ fn audit_record(
     record
 }
 
-/// ⑦ The response: JSON body or AWS error shape, always with `x-amzn-RequestId`.
-fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<Bytes>> {
+/// ⑦ The response: JSON body or AWS error shape, always with `x-amzn-RequestId`; and the
+/// error code it carries, if any (for the metrics).
+fn encode(
+    request_id: &str,
+    result: Result<Outcome, ApiError>,
+) -> (Response<Full<Bytes>>, Option<ErrorCode>) {
+    let mut error = None;
     let (status, body) = match result {
         // The body moves into hyper's buffer without a copy. Hyper does not zeroize what it
         // sends, so a copy would only leave a second, unzeroized plaintext behind.
@@ -435,6 +444,7 @@ fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<
                 tracing::error!(request_id, error = ?e, "request failed inside Trent");
             }
             let (code, message) = e.to_aws();
+            error = Some(code);
             let status =
                 StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, Bytes::from(error_body(code, &message)))
@@ -447,5 +457,5 @@ fn encode(request_id: &str, result: Result<Outcome, ApiError>) -> Response<Full<
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v);
     }
-    resp
+    (resp, error)
 }

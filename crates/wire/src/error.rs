@@ -19,6 +19,12 @@ macro_rules! error_codes {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ErrorCode { $($name),+ }
         impl ErrorCode {
+            /// Every error code, in declaration order ([`ErrorCode::index`] is the position).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),+];
+            /// The position in [`ErrorCode::ALL`] (for tables indexed by error code).
+            pub fn index(self) -> usize {
+                self as usize
+            }
             /// The `__type` value.
             pub fn name(&self) -> &'static str {
                 match self { $(ErrorCode::$name => stringify!($name)),+ }

@@ -8,6 +8,10 @@ macro_rules! operations {
         impl Operation {
             /// Every operation in the model.
             pub const ALL: &'static [Operation] = &[$(Operation::$name),+];
+            /// The position in [`Operation::ALL`] (for tables indexed by operation).
+            pub fn index(self) -> usize {
+                self as usize
+            }
             /// The operation's name as AWS writes it.
             pub fn name(&self) -> &'static str {
                 match self { $(Operation::$name => stringify!($name)),+ }
