@@ -45,16 +45,8 @@ pub async fn serve(
                 Err(_) => break,
             },
         };
-        let (stream, peer) = tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let Some((stream, peer)) = accept(&listener, shutdown.as_mut()).await else {
+            break;
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
@@ -95,6 +87,26 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// The next connection, or `None` once `shutdown` resolves. A failed accept (e.g. out of file
+/// descriptors) is logged and retried after a pause.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return None,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => return Some(a),
+                Err(e) => {
+                    tracing::warn!(error = %e, local = ?listener.local_addr().ok(), "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
 }
 
 /// HTTP/1.1 on one accepted connection, plain or TLS (`tls`: what its handshake agreed), until

@@ -6,7 +6,6 @@
 //! Recording is a few relaxed atomic additions per request; nothing is locked or allocated.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -174,16 +173,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer): (_, SocketAddr) = tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "metrics accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let Some((stream, _peer)) = crate::listener::accept(&listener, shutdown.as_mut()).await
+        else {
+            break;
         };
         let app = app.clone();
         tokio::spawn(async move {
