@@ -1,7 +1,9 @@
-// The AWS SDK for JavaScript v3, unmodified, against Trent: run by tests/python/test_js_sdk.py
+// The AWS SDK for JavaScript v3, unmodified, against Trent (symmetric keys, ECDSA signing checked
+// offline with node:crypto, HMAC): run by tests/python/test_js_sdk.py
 // with TRENT_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set. Any failed
 // check throws (exit status 1); on success it prints one JSON line.
 import assert from "node:assert/strict";
+import { createPublicKey, verify as verifyOffline } from "node:crypto";
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -9,10 +11,15 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
   InvalidCiphertextException,
   KMSClient,
   ListResourceTagsCommand,
   NotFoundException,
+  SignCommand,
+  VerifyCommand,
+  VerifyMacCommand,
 } from "@aws-sdk/client-kms";
 
 const client = new KMSClient({
@@ -81,5 +88,59 @@ const unwrapped = await client.send(
   new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: context }),
 );
 assert.deepEqual(Buffer.from(unwrapped.Plaintext), Buffer.from(dataKey.Plaintext));
+
+// An ECDSA P-256 signing key: KMS signs, and Node's own crypto (OpenSSL) verifies the DER
+// signature offline with the public key from GetPublicKey.
+const signing = await client.send(
+  new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }),
+);
+const signingId = signing.KeyMetadata.KeyId;
+const message = new TextEncoder().encode("signed by Trent, checked by Node.js");
+const signed = await client.send(
+  new SignCommand({
+    KeyId: signingId,
+    Message: message,
+    MessageType: "RAW",
+    SigningAlgorithm: "ECDSA_SHA_256",
+  }),
+);
+const publicKey = await client.send(new GetPublicKeyCommand({ KeyId: signingId }));
+const spki = createPublicKey({ key: Buffer.from(publicKey.PublicKey), format: "der", type: "spki" });
+assert.ok(verifyOffline("sha256", message, spki, Buffer.from(signed.Signature)));
+const verified = await client.send(
+  new VerifyCommand({
+    KeyId: signingId,
+    Message: message,
+    MessageType: "RAW",
+    Signature: signed.Signature,
+    SigningAlgorithm: "ECDSA_SHA_256",
+  }),
+);
+assert.equal(verified.SignatureValid, true);
+
+// An HMAC key: GenerateMac, VerifyMac, and a changed message that does not verify.
+const mac = await client.send(
+  new CreateKeyCommand({ KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" }),
+);
+const macId = mac.KeyMetadata.KeyId;
+const tag = await client.send(
+  new GenerateMacCommand({ KeyId: macId, Message: message, MacAlgorithm: "HMAC_SHA_256" }),
+);
+assert.equal(tag.Mac.length, 32);
+const macOk = await client.send(
+  new VerifyMacCommand({ KeyId: macId, Message: message, Mac: tag.Mac, MacAlgorithm: "HMAC_SHA_256" }),
+);
+assert.equal(macOk.MacValid, true);
+await assert.rejects(
+  client.send(
+    new VerifyMacCommand({
+      KeyId: macId,
+      Message: new TextEncoder().encode("changed"),
+      Mac: tag.Mac,
+      MacAlgorithm: "HMAC_SHA_256",
+    }),
+  ),
+  (e) => e.name === "KMSInvalidMacException",
+);
 
 console.log(JSON.stringify({ ok: true, keyArn: meta.Arn, alias }));

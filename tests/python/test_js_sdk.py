@@ -1,7 +1,8 @@
 """The AWS SDK for JavaScript v3 (`@aws-sdk/client-kms`, from npm) against Trent.
 
 `tests/js/kms.mjs` does the checks (create, tag, alias, encrypt, decrypt, typed errors,
-GenerateDataKey); this test runs it with Node.js against the shared server. `scripts/test`
+GenerateDataKey, ECDSA signing verified offline with node:crypto, HMAC); this test runs it with
+Node.js against the shared server. `scripts/test`
 installs the package with `npm ci` when npm is present; CI (`CI=true`) requires it.
 """
 
