@@ -32,8 +32,9 @@ async fn reload_tls(app: &Arc<App>) {
     }
 }
 
-/// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], and compares the directory
-/// version every [`DIRECTORY_SYNC_INTERVAL`], until `shutdown` resolves.
+/// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], and every
+/// [`DIRECTORY_SYNC_INTERVAL`] compares the directory version and the TLS files, until
+/// `shutdown` resolves.
 pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(MAINTENANCE_INTERVAL);

@@ -44,8 +44,8 @@ pub struct TlsFiles {
 pub struct Tls {
     files: TlsFiles,
     current: RwLock<Loaded>,
-    /// The fingerprint of files that failed to load, so a bad state is reported once.
-    failed: parking_lot::Mutex<Option<[u8; 32]>>,
+    /// The last reload error, so a bad state (unusable or missing files) is reported once.
+    last_error: parking_lot::Mutex<Option<String>>,
 }
 
 struct Loaded {
@@ -62,7 +62,7 @@ impl Tls {
         Ok(Tls {
             files,
             current: RwLock::new(loaded),
-            failed: parking_lot::Mutex::new(None),
+            last_error: parking_lot::Mutex::new(None),
         })
     }
 
@@ -73,24 +73,30 @@ impl Tls {
 
     /// Loads the files again if their contents changed since the last load: `Ok(true)` when
     /// new connections now get the new certificate. If the new files are unusable (e.g. a
-    /// certificate written before its key), the old configuration stays and the error says why,
-    /// once: the same unusable files are `Ok(false)` afterwards.
+    /// certificate written before its key, or a file missing mid-renewal), the old
+    /// configuration stays and the error says why, once: while the error stays the same,
+    /// later calls answer `Ok(false)`.
     pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
-        let fingerprint = fingerprint(&self.files)?;
-        if fingerprint == self.current.read().fingerprint
-            || *self.failed.lock() == Some(fingerprint)
-        {
-            return Ok(false);
-        }
-        match load(&self.files) {
-            Ok(loaded) => {
-                *self.current.write() = loaded;
-                *self.failed.lock() = None;
-                Ok(true)
+        let outcome = fingerprint(&self.files).and_then(|fingerprint| {
+            if fingerprint == self.current.read().fingerprint {
+                return Ok(false);
             }
+            *self.current.write() = load(&self.files)?;
+            Ok(true)
+        });
+        let mut last_error = self.last_error.lock();
+        match outcome {
             Err(e) => {
-                *self.failed.lock() = Some(fingerprint);
+                let message = e.to_string();
+                if last_error.as_deref() == Some(message.as_str()) {
+                    return Ok(false);
+                }
+                *last_error = Some(message);
                 Err(e)
+            }
+            Ok(reloaded) => {
+                *last_error = None;
+                Ok(reloaded)
             }
         }
     }
@@ -268,6 +274,8 @@ mod tests {
             tls.reload_if_changed(),
             Err(TlsError::PrivateKey { .. })
         ));
+        // A missing file is reported once too, not on every check.
+        assert!(!tls.reload_if_changed().unwrap());
     }
 
     #[cfg(unix)]
