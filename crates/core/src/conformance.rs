@@ -32,6 +32,10 @@
 //! - `put_key_last_usage` with an equal timestamp may keep either record; an older one never
 //!   replaces a newer one, also within one batch.
 //!
+//! - **Audit intents**: every write made inside [`crate::audit_intent::scope`] stores the
+//!   intent in its own transaction, once per event id, and marks it committed; a write that
+//!   fails stores none and does not mark it.
+//!
 //! What the suite cannot see, each backend tests itself: that `destroy_key` leaves no copy of
 //! the erased material in its files.
 #![forbid(unsafe_code)]
@@ -44,6 +48,7 @@ use std::task::Poll;
 
 use time::OffsetDateTime;
 
+use crate::audit_intent::{self, AuditIntent};
 use crate::error::CoreError;
 use crate::grant::{GrantConstraints, GrantRecord};
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
@@ -98,6 +103,9 @@ where
     grant_requires_live_key_and_unique_id(&make().await).await;
     delete_grant_removes_exactly_one(&make().await).await;
     destroy_key_erases_grants(&make().await).await;
+    writes_commit_the_current_audit_intent(&make().await).await;
+    failed_writes_store_no_audit_intent(&make().await).await;
+    audit_intents_complete_and_forget(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -2535,4 +2543,133 @@ pub async fn destroy_key_erases_grants<S: Store>(store: &S) {
         store.create_grant(grant(k.key_id, 2, T0, None)).await,
         Err(StoreError::NotFound)
     ));
+}
+
+// ---------------------------------------------------------------- audit intents
+
+fn intent(event_id: &str, created_ms: i64) -> AuditIntent {
+    AuditIntent::new(
+        event_id.to_string(),
+        format!("{{\"eventID\":\"{event_id}\"}}").into_bytes(),
+        ts(created_ms),
+    )
+}
+
+/// Writes inside an intent's scope store it once, beside their change, and mark it committed;
+/// writes outside any scope store none.
+pub async fn writes_commit_the_current_audit_intent<S: Store>(store: &S) {
+    let a = with_account(store, 1, "AKIAINTENT0000000001").await;
+    assert!(
+        store
+            .audit_intents()
+            .await
+            .expect("audit_intents")
+            .is_empty(),
+        "a write outside any scope stored an intent"
+    );
+    let first = intent("e-1", T0);
+    let key = audit_intent::scope(Some(first.clone()), async {
+        let key = put_key(store, &a, "us-east-1").await;
+        // A second write of the same request stores the intent only once.
+        store
+            .create_alias(alias(&a, "us-east-1", "alias/intent", key.key_id))
+            .await
+            .expect("create_alias");
+        key
+    })
+    .await;
+    assert!(first.is_committed(), "intent not marked committed");
+    let second = intent("e-2", T0 + 5);
+    audit_intent::scope(Some(second.clone()), async {
+        store
+            .update_key(
+                key.key_id,
+                Box::new(|k| {
+                    k.description = "changed".into();
+                    Ok(())
+                }),
+            )
+            .await
+            .expect("update_key")
+    })
+    .await;
+    let stored = store.audit_intents().await.expect("audit_intents");
+    let ids: Vec<&str> = stored.iter().map(|i| i.event_id.as_str()).collect();
+    assert_eq!(ids, ["e-1", "e-2"], "intents, oldest first");
+    assert_eq!(stored[0].record, first.record());
+    assert_eq!(stored[0].created, ts(T0));
+    assert!(!stored[0].complete);
+}
+
+/// A write that fails or is rejected stores no intent and leaves it uncommitted.
+pub async fn failed_writes_store_no_audit_intent<S: Store>(store: &S) {
+    let a = with_account(store, 1, "AKIAINTENT0000000002").await;
+    let key = put_key(store, &a, "us-east-1").await;
+    let dup = intent("e-dup", T0);
+    let result = audit_intent::scope(Some(dup.clone()), async {
+        store
+            .create_key(key.clone(), material(key.key_id, 1, T0))
+            .await
+    })
+    .await;
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists)),
+        "{result:?}"
+    );
+    let rejected = intent("e-rejected", T0);
+    let result = audit_intent::scope(Some(rejected.clone()), async {
+        store
+            .update_key(
+                key.key_id,
+                Box::new(|_| Err(CoreError::Internal("refused".into()))),
+            )
+            .await
+    })
+    .await;
+    assert!(matches!(result, Err(StoreError::Rejected(_))), "{result:?}");
+    assert!(!dup.is_committed() && !rejected.is_committed());
+    assert!(
+        store
+            .audit_intents()
+            .await
+            .expect("audit_intents")
+            .is_empty(),
+        "a failed write stored its intent"
+    );
+}
+
+/// `complete_audit_intent` replaces the record and marks it complete; `forget_audit_intents`
+/// deletes exactly the ids named.
+pub async fn audit_intents_complete_and_forget<S: Store>(store: &S) {
+    let a = with_account(store, 1, "AKIAINTENT0000000003").await;
+    for (n, id) in ["e-a", "e-b", "e-c"].iter().enumerate() {
+        audit_intent::scope(Some(intent(id, T0 + n as i64)), async {
+            put_key(store, &a, "us-east-1").await;
+        })
+        .await;
+    }
+    store
+        .complete_audit_intent("e-b", b"{\"complete\":true}".to_vec())
+        .await
+        .expect("complete_audit_intent");
+    assert!(matches!(
+        store.complete_audit_intent("e-none", b"{}".to_vec()).await,
+        Err(StoreError::NotFound)
+    ));
+    let stored = store.audit_intents().await.expect("audit_intents");
+    assert_eq!(stored.len(), 3);
+    assert!(stored[1].complete && stored[1].record == b"{\"complete\":true}");
+    assert!(!stored[0].complete && !stored[2].complete);
+    store
+        .forget_audit_intents(vec!["e-a".into(), "e-c".into(), "e-none".into()])
+        .await
+        .expect("forget_audit_intents");
+    let left: Vec<String> = store
+        .audit_intents()
+        .await
+        .expect("audit_intents")
+        .into_iter()
+        .map(|i| i.event_id)
+        .collect();
+    assert_eq!(left, ["e-b"]);
 }

@@ -4,6 +4,7 @@
 //! framing, no SQL.
 
 pub mod action;
+pub mod audit_intent;
 pub mod authorize;
 pub mod cache;
 pub mod caller;

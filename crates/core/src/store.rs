@@ -3,10 +3,16 @@
 //!
 //! Every method is one transaction: it either happens whole or not at all, and a method that
 //! returned `Ok` has made its change durable.
+//!
+//! Every method that writes, called inside [`crate::audit_intent::scope`], also stores the
+//! current [`AuditIntent`](crate::audit_intent::AuditIntent) in the same transaction (once per
+//! event id), and after the commit calls its `mark_committed`. That is how no change is ever
+//! committed without its audit record (ARCHITECTURE.md, "No change without its record").
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::audit_intent::StoredIntent;
 use crate::error::CoreError;
 use crate::grant::GrantRecord;
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
@@ -201,4 +207,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<GrantRecord>, StoreError>;
     /// Deletes a grant (retire or revoke). `NotFound` if the key has no such grant.
     async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError>;
+
+    // ---- audit intents ----
+    /// Every stored intent, oldest first.
+    async fn audit_intents(&self) -> Result<Vec<StoredIntent>, StoreError>;
+    /// Replaces an intent's record by the request's complete record (its audit log write
+    /// failed after its change committed) and marks it complete. `NotFound` if there is none.
+    async fn complete_audit_intent(
+        &self,
+        event_id: &str,
+        record: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    /// Deletes these intents (their records are durable in the audit log); unknown ids are
+    /// ignored.
+    async fn forget_audit_intents(&self, event_ids: Vec<String>) -> Result<(), StoreError>;
 }

@@ -22,9 +22,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior,
+    params, Connection, OpenFlags, OptionalExtension, Params, Row, Transaction, TransactionBehavior,
 };
 use time::OffsetDateTime;
+use trent_core::audit_intent::{AuditIntent, StoredIntent};
 use trent_core::grant::GrantRecord;
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
@@ -167,16 +168,49 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
-    /// Runs `f` on the writer connection on the blocking pool.
+    /// Runs `f` in one immediate transaction on the writer connection, on the blocking pool,
+    /// and commits if it succeeds. The request's audit intent, if there is one
+    /// ([`trent_core::audit_intent::current`]), is stored in the same transaction and marked
+    /// committed after the commit.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let intent = trent_core::audit_intent::current();
+        let out = self
+            .with_writer(move |_, conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend)?;
+                // On an error the transaction is dropped, which rolls it back.
+                let out = f(&tx)?;
+                if let Some(intent) = &intent {
+                    insert_intent(&tx, intent)?;
+                }
+                tx.commit().map_err(backend)?;
+                Ok(out)
+            })
+            .await;
+        out
+    }
+
+    /// Runs `f` on the writer connection (outside any transaction) on the blocking pool.
+    async fn with_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Inner, &mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let intent = trent_core::audit_intent::current();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock();
             let out = f(&inner, &mut conn);
+            if out.is_ok() {
+                if let Some(intent) = intent {
+                    intent.mark_committed();
+                }
+            }
             inner.retry_pending_shred(&conn);
             out
         })
@@ -501,6 +535,23 @@ fn insert_access_key(
 }
 
 /// The record as stored: timestamps truncated to whole milliseconds.
+/// Stores a request's audit intent (once: a request that writes twice stores it once).
+fn insert_intent(conn: &Connection, intent: &AuditIntent) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO audit_intents (event_id, created_ms, complete, record) \
+         VALUES (?1, ?2, 0, ?3) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            intent.event_id(),
+            to_ms(intent.created()).unwrap_or(0),
+            intent.record()
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
 fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
     k.creation_date = truncate(k.creation_date)?;
     k.deletion_date = k.deletion_date.map(truncate).transpose()?;
@@ -536,17 +587,14 @@ impl Store for SqliteStore {
         account: AccountRecord,
         first_access_key: AccessKeyRecord,
     ) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            tx.execute(
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO accounts (account_id, created_ms) VALUES (?1, ?2)",
                 params![account.account_id.as_str(), to_ms(account.created)?],
             )
             .map_err(backend)?;
-            insert_access_key(&tx, &first_access_key, false)?;
-            tx.commit().map_err(backend)
+            insert_access_key(conn, &first_access_key, false)?;
+            Ok(())
         })
         .await
     }
@@ -564,7 +612,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| insert_access_key(conn, &key, true))
+        self.write(move |conn| insert_access_key(conn, &key, true))
             .await
     }
 
@@ -596,7 +644,7 @@ impl Store for SqliteStore {
 
     async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
         let id = access_key_id.to_owned();
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let n = conn
                 .execute(
                     "DELETE FROM access_keys WHERE access_key_id = ?1",
@@ -613,7 +661,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: UserRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             conn.execute(
                 &format!("INSERT INTO iam_users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
                 params![
@@ -632,7 +680,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_user(&self, user: UserRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let n = conn
                 .execute(
                     "UPDATE iam_users SET path = ?3, tags = ?4 \
@@ -652,12 +700,9 @@ impl Store for SqliteStore {
 
     async fn delete_user(&self, account: &AccountId, user_name: &str) -> Result<(), StoreError> {
         let (account, name) = (account.clone(), user_name.to_owned());
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+        self.write(move |conn| {
             let user = query_opt(
-                &tx,
+                conn,
                 &format!(
                     "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = ?1 AND user_name = ?2"
                 ),
@@ -665,7 +710,7 @@ impl Store for SqliteStore {
                 user_from_row,
             )?
             .ok_or(StoreError::NotFound)?;
-            let keys: i64 = tx
+            let keys: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM access_keys WHERE principal_arn = ?1",
                     params![user.arn()],
@@ -675,15 +720,15 @@ impl Store for SqliteStore {
             if keys > 0 {
                 return Err(StoreError::Conflict("access keys"));
             }
-            if has_inline_policies(&tx, &account, PrincipalKind::User, &name)? {
+            if has_inline_policies(conn, &account, PrincipalKind::User, &name)? {
                 return Err(StoreError::Conflict("policies"));
             }
-            tx.execute(
+            conn.execute(
                 "DELETE FROM iam_users WHERE account_id = ?1 AND user_name = ?2",
                 params![account.as_str(), name],
             )
             .map_err(backend)?;
-            tx.commit().map_err(backend)
+            Ok(())
         })
         .await
     }
@@ -701,7 +746,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_role(&self, role: RoleRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             conn.execute(
                 &format!(
                     "INSERT INTO iam_roles ({ROLE_COLUMNS}) \
@@ -726,7 +771,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_role(&self, role: RoleRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let n = conn
                 .execute(
                     "UPDATE iam_roles SET path = ?3, assume_role_policy_document = ?4, \
@@ -750,11 +795,8 @@ impl Store for SqliteStore {
 
     async fn delete_role(&self, account: &AccountId, role_name: &str) -> Result<(), StoreError> {
         let (account, name) = (account.clone(), role_name.to_owned());
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let exists: i64 = tx
+        self.write(move |conn| {
+            let exists: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM iam_roles WHERE account_id = ?1 AND role_name = ?2",
                     params![account.as_str(), name],
@@ -764,15 +806,15 @@ impl Store for SqliteStore {
             if exists == 0 {
                 return Err(StoreError::NotFound);
             }
-            if has_inline_policies(&tx, &account, PrincipalKind::Role, &name)? {
+            if has_inline_policies(conn, &account, PrincipalKind::Role, &name)? {
                 return Err(StoreError::Conflict("policies"));
             }
-            tx.execute(
+            conn.execute(
                 "DELETE FROM iam_roles WHERE account_id = ?1 AND role_name = ?2",
                 params![account.as_str(), name],
             )
             .map_err(backend)?;
-            tx.commit().map_err(backend)
+            Ok(())
         })
         .await
     }
@@ -790,10 +832,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_inline_policy(&self, policy: InlinePolicyRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+        self.write(move |conn| {
             let owner = match policy.principal_kind {
                 PrincipalKind::User => {
                     "SELECT user_name FROM iam_users WHERE account_id = ?1 AND user_name = ?2"
@@ -804,13 +843,13 @@ impl Store for SqliteStore {
             };
             // The owner's name as stored, so every policy row spells it alike.
             let stored_name: String = query_opt(
-                &tx,
+                conn,
                 owner,
                 params![policy.account_id.as_str(), policy.principal_name],
                 |r| r.get(0).map_err(backend),
             )?
             .ok_or(StoreError::NotFound)?;
-            tx.execute(
+            conn.execute(
                 &format!(
                     "INSERT INTO iam_inline_policies ({INLINE_POLICY_COLUMNS}) \
                      VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -826,7 +865,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(backend)?;
-            tx.commit().map_err(backend)
+            Ok(())
         })
         .await
     }
@@ -843,7 +882,7 @@ impl Store for SqliteStore {
             principal_name.to_owned(),
             policy_name.to_owned(),
         );
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let n = conn
                 .execute(
                     "DELETE FROM iam_inline_policies WHERE account_id = ?1 \
@@ -881,13 +920,10 @@ impl Store for SqliteStore {
                 "sqlite: first key material belongs to another key".into(),
             ));
         }
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            insert_key(&tx, &key)?;
-            insert_material(&tx, &material)?;
-            tx.commit().map_err(backend)
+        self.write(move |conn| {
+            insert_key(conn, &key)?;
+            insert_material(conn, &material)?;
+            Ok(())
         })
         .await
     }
@@ -925,20 +961,16 @@ impl Store for SqliteStore {
     }
 
     async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+        self.write(move |conn| {
             // On refusal the transaction is dropped, which rolls it back.
-            let next = apply_key_update(&tx, key_id, update)?;
-            tx.commit().map_err(backend)?;
+            let next = apply_key_update(conn, key_id, update)?;
             key_as_stored(next)
         })
         .await
     }
 
     async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| insert_material(conn, &material))
+        self.write(move |conn| insert_material(conn, &material))
             .await
     }
 
@@ -968,39 +1000,34 @@ impl Store for SqliteStore {
                 "sqlite: rotated key material belongs to another key".into(),
             ));
         }
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+        self.write(move |conn| {
             // Any failure drops the transaction, which rolls back the key update too.
-            let next = apply_key_update(&tx, key_id, update)?;
-            insert_material(&tx, &material)?;
-            tx.commit().map_err(backend)?;
+            let next = apply_key_update(conn, key_id, update)?;
+            insert_material(conn, &material)?;
             key_as_stored(next)
         })
         .await
     }
 
     async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
-        self.write(move |inner, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let next = apply_key_update(&tx, key_id, update)?;
-            let id = key_id.to_string();
-            // secure_delete (set on the writer) overwrites the freed cells and pages with zeros.
-            tx.execute("DELETE FROM key_materials WHERE key_id = ?1", params![id])
-                .map_err(backend)?;
-            tx.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
-                .map_err(backend)?;
-            tx.execute("DELETE FROM grants WHERE key_id = ?1", params![id])
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            // The log still holds the pages as they were before; truncate it.
-            inner.shred_wal(conn)?;
-            key_as_stored(next)
-        })
-        .await
+        let destroyed = self
+            .write(move |conn| {
+                let next = apply_key_update(conn, key_id, update)?;
+                let id = key_id.to_string();
+                // secure_delete (set on the writer) overwrites the freed cells and pages with zeros.
+                conn.execute("DELETE FROM key_materials WHERE key_id = ?1", params![id])
+                    .map_err(backend)?;
+                conn.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
+                    .map_err(backend)?;
+                conn.execute("DELETE FROM grants WHERE key_id = ?1", params![id])
+                    .map_err(backend)?;
+                key_as_stored(next)
+            })
+            .await?;
+        // The log still holds the pages as they were before; truncate it.
+        self.with_writer(|inner, conn| inner.shred_wal(conn))
+            .await?;
+        Ok(destroyed)
     }
 
     async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError> {
@@ -1019,13 +1046,10 @@ impl Store for SqliteStore {
         if usages.is_empty() {
             return Ok(());
         }
-        self.write(move |_, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+        self.write(move |conn| {
             {
                 // An equal timestamp replaces (the later call wins); an older one never does.
-                let mut stmt = tx
+                let mut stmt = conn
                     .prepare_cached(&format!(
                         "INSERT INTO key_last_usage ({LAST_USAGE_COLUMNS}) \
                          VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -1047,7 +1071,7 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                 }
             }
-            tx.commit().map_err(backend)
+            Ok(())
         })
         .await
     }
@@ -1065,7 +1089,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_alias(&self, alias: AliasRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let created = to_ms(alias.creation_date)?;
             let updated = to_ms(alias.last_updated_date)?;
             conn.prepare_cached(&format!(
@@ -1098,7 +1122,7 @@ impl Store for SqliteStore {
         let account = account.clone();
         let region = region.to_string();
         let alias_name = alias_name.to_string();
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let now_ms = to_ms(now)?;
             let created_ms: Option<i64> = conn
                 .prepare_cached(
@@ -1142,7 +1166,7 @@ impl Store for SqliteStore {
         let account = account.as_str().to_string();
         let region = region.to_string();
         let alias_name = alias_name.to_string();
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let deleted = conn
                 .prepare_cached(
                     "DELETE FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
@@ -1203,7 +1227,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_grant(&self, grant: GrantRecord) -> Result<(), StoreError> {
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let created = to_ms(grant.creation_date)?;
             let operations = operations_to_json(&grant.operations)?;
             let constraints = constraints_to_json(&grant.constraints)?;
@@ -1279,7 +1303,7 @@ impl Store for SqliteStore {
 
     async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError> {
         let grant_id = grant_id.to_string();
-        self.write(move |_, conn| {
+        self.write(move |conn| {
             let deleted = conn
                 .prepare_cached("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2")
                 .and_then(|mut stmt| stmt.execute(params![key_id.to_string(), grant_id]))
@@ -1289,6 +1313,60 @@ impl Store for SqliteStore {
             } else {
                 Ok(())
             }
+        })
+        .await
+    }
+
+    async fn audit_intents(&self) -> Result<Vec<StoredIntent>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT event_id, record, complete, created_ms FROM audit_intents \
+                 ORDER BY created_ms, event_id",
+                [],
+                |row| {
+                    Ok(StoredIntent {
+                        event_id: row.get(0).map_err(backend)?,
+                        record: row.get(1).map_err(backend)?,
+                        complete: row.get::<_, i64>(2).map_err(backend)? != 0,
+                        created: from_ms(row.get(3).map_err(backend)?)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn complete_audit_intent(
+        &self,
+        event_id: &str,
+        record: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let event_id = event_id.to_string();
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE audit_intents SET record = ?2, complete = 1 WHERE event_id = ?1",
+                    params![event_id, record],
+                )
+                .map_err(backend)?;
+            one_row(n)
+        })
+        .await
+    }
+
+    async fn forget_audit_intents(&self, event_ids: Vec<String>) -> Result<(), StoreError> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        self.write(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("DELETE FROM audit_intents WHERE event_id = ?1")
+                .map_err(backend)?;
+            for id in &event_ids {
+                stmt.execute(params![id]).map_err(backend)?;
+            }
+            Ok(())
         })
         .await
     }
