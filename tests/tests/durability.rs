@@ -390,21 +390,14 @@ async fn unwritable_audit_log_answers_kms_internal_exception_500() {
         }
     };
     let kms = server.kms_client().await;
-    let e = kms
-        .create_key()
-        .description("must not exist")
-        .send()
-        .await
-        .aws_error();
+    // Read-only requests and failures fail closed: their records cannot be written anywhere.
+    let e = kms.list_keys().send().await.aws_error();
     assert_eq!(e.code, "KMSInternalException", "{e:?}");
     assert_eq!(e.status, Some(500));
     assert!(
         !e.message.contains("/dev/full") && !e.message.contains("audit"),
         "no detail leaks: {e:?}"
     );
-    // Read-only requests and failures fail closed too.
-    let e = kms.list_keys().send().await.aws_error();
-    assert_eq!(e.code, "KMSInternalException", "{e:?}");
     let e = kms
         .generate_random()
         .number_of_bytes(8)
@@ -418,6 +411,65 @@ async fn unwritable_audit_log_answers_kms_internal_exception_500() {
         .unwrap();
     raw.assert_error(500, "KMSInternalException");
     assert!(raw.request_id().is_some());
+}
+
+/// The audit disk fills up between a CreateKey's commit and its record: the key exists, so the
+/// request is answered (a retry would create a second key) and its full record, kept in the
+/// store, reaches the log once the log works again. Until then, changes are refused up front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_key_whose_audit_write_fails_after_commit_is_answered_and_recorded_later() {
+    let Ok(mut server) = TestServer::start_with(audit_log_to_dev_full).await else {
+        // The server refused to start on the unwritable log (see the test above).
+        return;
+    };
+    let kms = server.kms_client().await;
+    let created = kms
+        .create_key()
+        .description("committed while the audit disk is full")
+        .send()
+        .await
+        .expect("a committed CreateKey whose record is durable in the store is answered");
+    let key_id = created.key_metadata().unwrap().key_id().to_string();
+    // The log is known to fail now: the next change is refused before it executes.
+    let e = kms.create_key().send().await.aws_error();
+    assert_eq!(e.code, "KMSInternalException", "{e:?}");
+    drop(kms);
+
+    // Restart with a working audit log: the stranded record is written at start.
+    server.stop().await.unwrap();
+    std::fs::remove_file(server.audit_dir().join(trent_audit::LOG_FILE)).unwrap();
+    server.open().await.unwrap();
+    let keys: Vec<String> = server
+        .kms_client()
+        .await
+        .list_keys()
+        .send()
+        .await
+        .unwrap()
+        .keys
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|k| k.key_id)
+        .collect();
+    assert_eq!(keys, [key_id.clone()], "exactly the answered key exists");
+    let records = server.audit_records().unwrap();
+    let create_keys: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["eventName"] == "CreateKey")
+        .collect();
+    assert_eq!(create_keys.len(), 1, "{create_keys:#?}");
+    let record = create_keys[0];
+    assert!(record.get("errorCode").is_none(), "{record:#}");
+    assert_eq!(
+        record["responseElements"]["keyMetadata"]["keyId"], key_id,
+        "the full record, with the answer: {record:#}"
+    );
+    assert!(record.get("additionalEventData").is_none(), "{record:#}");
+    assert_eq!(
+        server.app().kms.store().audit_intents().await.unwrap(),
+        [],
+        "recovered intents are forgotten"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -129,6 +129,8 @@ struct Inner {
     shut: AtomicBool,
     /// Requests between [`AuditLog::request_started`] and the drop of its guard.
     in_flight: AtomicUsize,
+    /// The audit directory (set by [`AuditLog::open`]).
+    dir: std::sync::OnceLock<PathBuf>,
 }
 
 /// A request in flight, counted while this lives ([`AuditLog::request_started`]).
@@ -221,7 +223,42 @@ impl AuditLog {
             // Make the files' directory entries durable; not every platform can.
             let _ = d.sync_all();
         }
-        spawn(file, head_file, state, options).map_err(open_err)
+        let log = spawn(file, head_file, state, options).map_err(open_err)?;
+        let _ = log.inner.dir.set(dir.to_owned());
+        Ok(log)
+    }
+
+    /// Blocks until every record written so far is fsynced, so a caller may forget a durable
+    /// copy kept elsewhere.
+    pub fn sync(&self) -> Result<(), AuditError> {
+        let Some(dir) = self.inner.dir.get() else {
+            return Ok(());
+        };
+        let _core = lock(&self.inner.core);
+        File::open(dir.join(LOG_FILE))
+            .and_then(|f| f.sync_data())
+            .map_err(|e| AuditError::Write(Arc::new(e)))
+    }
+
+    /// Which of these `eventID`s occur in the log (blocking; for crash recovery at start).
+    pub fn find_event_ids(
+        &self,
+        ids: &std::collections::HashSet<String>,
+    ) -> Result<std::collections::HashSet<String>, AuditError> {
+        let mut found = std::collections::HashSet::new();
+        let Some(dir) = self.inner.dir.get() else {
+            return Ok(found);
+        };
+        let file = File::open(dir.join(LOG_FILE)).map_err(|e| AuditError::Write(Arc::new(e)))?;
+        for line in io::BufRead::lines(BufReader::new(file)) {
+            let line = line.map_err(|e| AuditError::Write(Arc::new(e)))?;
+            if let Some(rest) = line.split("\"eventID\":\"").nth(1) {
+                if let Some(id) = rest.split('"').next().filter(|id| ids.contains(*id)) {
+                    found.insert(id.to_string());
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Appends one record. Resolves once its line is written to the log file (and, with
@@ -613,6 +650,7 @@ pub(crate) fn spawn<S: Sink>(
             syncer,
             shut: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            dir: std::sync::OnceLock::new(),
         }),
     })
 }

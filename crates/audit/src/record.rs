@@ -82,6 +82,10 @@ pub struct AuditRecord {
     /// `tlsDetails`: for a request that arrived over TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_details: Option<TlsDetails>,
+    /// `additionalEventData`: facts outside CloudTrail's fixed members; Trent uses it to mark a
+    /// record written at start for a change committed before a crash (`trentRecovery`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<serde_json::Value>,
 }
 
 /// CloudTrail's `tlsDetails` element: how a request over TLS was protected.
@@ -123,6 +127,7 @@ impl Default for AuditRecord {
             recipient_account_id: None,
             event_category: EVENT_CATEGORY.to_owned(),
             tls_details: None,
+            additional_event_data: None,
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct App {
     pub tls: Option<Tls>,
     /// Request counts and latencies (served by [`crate::metrics::serve`] when enabled).
     pub metrics: Metrics,
+    /// Audit intents whose records are written but not yet known durable.
+    pub recorder: crate::recorder::Recorder,
 }
 
 impl App {
@@ -57,7 +59,7 @@ impl App {
             CacheSizes::default(),
         );
         let credentials = Arc::new(Credentials::load(&kms).await?);
-        Ok(Arc::new(App {
+        let app = App {
             config,
             kms,
             verifier: Verifier::new(4096),
@@ -65,6 +67,10 @@ impl App {
             audit,
             tls,
             metrics: Metrics::default(),
-        }))
+            recorder: Default::default(),
+        };
+        // Changes committed before the last stop get their records before anything is served.
+        crate::recorder::recover(&app).await?;
+        Ok(Arc::new(app))
     }
 }

@@ -1,7 +1,8 @@
 //! Background jobs: the KMS maintenance job (rotation, deletion, key-usage flush) runs at
 //! start-up and then every minute until shutdown; the principal directory is reloaded within
 //! a second of another process (`trent admin`) changing it, and the TLS certificate within a
-//! second of its files changing.
+//! second of its files changing. Every second, too, audit intents whose records the log now
+//! holds durably are forgotten (see [`crate::recorder`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>)
                     Err(e) => tracing::error!(error = %e, "cannot reload the principal directory"),
                 }
                 reload_tls(&app).await;
+                crate::recorder::forget_durable(&app).await;
+                crate::recorder::drain_stranded(&app).await;
                 continue;
             }
             _ = ticker.tick() => {}
@@ -70,4 +73,5 @@ pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>)
     if let Err(e) = app.kms.flush_usage().await {
         tracing::warn!(error = %e, "could not flush key usage at shutdown");
     }
+    crate::recorder::forget_durable(&app).await;
 }

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod listener;
 pub mod metrics;
 pub mod pipeline;
+pub mod recorder;
 pub mod session;
 pub mod tls;
 

@@ -18,6 +18,7 @@ use trent_audit::{
     format_event_time, new_event_id, redact_request_parameters, redact_response_elements,
     AuditRecord, Resource, TlsDetails, UserIdentity,
 };
+use trent_core::audit_intent::{self, AuditIntent};
 use trent_core::authorize::is_keyless;
 use trent_core::model::AccountId;
 use trent_core::{Action, Caller, RequestConditions};
@@ -31,6 +32,7 @@ use crate::api::errors::ApiError;
 use crate::app::App;
 use crate::conditions::{check_grant_tokens, request_conditions, RequestSource};
 use crate::credentials::{KeyOwner, OwnerKind};
+use crate::recorder;
 
 /// The JSON protocol's content type.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -67,6 +69,7 @@ pub(crate) fn tls_details(parts: &http::request::Parts) -> Option<TlsDetails> {
 }
 
 /// What the audit record needs to know, filled in as the request goes down the path.
+#[derive(Clone)]
 struct Facts {
     request_id: String,
     event_id: String,
@@ -79,6 +82,8 @@ struct Facts {
     owner: Option<(OwnerKind, String)>,
     request_parameters: Option<Value>,
     tls_details: Option<TlsDetails>,
+    /// The audit intent of a request that may change state (committed with its change).
+    intent: Option<AuditIntent>,
 }
 
 /// Handles one HTTP request end to end.
@@ -107,13 +112,15 @@ pub async fn handle(
         owner: None,
         request_parameters: None,
         tls_details: tls_details(&parts),
+        intent: None,
     };
 
     let result = run(&app, &parts, body, peer, &mut facts).await;
 
     // ⑥ audit — before anything is sent.
-    let record = audit_record(&app, &mut facts, peer, &result);
-    let result = match app.audit.append(record).await {
+    let intent = facts.intent.take();
+    let record = audit_record(&app, &mut facts, peer, Some(&result));
+    let result = match recorder::record(&app, record, intent.as_ref()).await {
         Ok(()) => result,
         Err(e) => Err(ApiError::Audit(e.to_string())),
     };
@@ -178,8 +185,20 @@ async fn run(
         return Err(ApiError::Audit("the audit log is not writable".into()));
     }
 
-    // ④⑤ convert and execute
-    execute(&app.kms, caller, op, value).await
+    // ④⑤ convert and execute; a change commits with the request's audit intent.
+    if op.is_read_only() {
+        return execute(&app.kms, caller, op, value).await;
+    }
+    let intent = recorder::intent(
+        &audit_record(app, &mut facts.clone(), peer, None),
+        app.kms.now(),
+    );
+    facts.intent = intent.clone();
+    let caller = facts
+        .caller
+        .as_ref()
+        .ok_or_else(|| ApiError::Core(trent_core::CoreError::Internal("caller missing".into())))?;
+    audit_intent::scope(intent, execute(&app.kms, caller, op, value)).await
 }
 
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -362,12 +381,13 @@ fn identity(caller: Caller, owner: Option<(OwnerKind, String)>) -> UserIdentity 
 }
 
 /// The request's audit record, taking what it needs out of `facts` (only the request id is
-/// used afterwards, for the response).
+/// used afterwards, for the response). Without a `result`, the record as known before the
+/// request executes (its audit intent).
 fn audit_record(
     app: &App,
     facts: &mut Facts,
     peer: SocketAddr,
-    result: &Result<Outcome, ApiError>,
+    result: Option<&Result<Outcome, ApiError>>,
 ) -> AuditRecord {
     let event_name = match facts.operation {
         Some(op) => op.name().to_string(),
@@ -405,7 +425,8 @@ fn audit_record(
         ..Default::default()
     };
     match result {
-        Ok(outcome) => {
+        None => {}
+        Some(Ok(outcome)) => {
             if let (Some(arn), Some(acct)) = (&outcome.key_arn, &account) {
                 record
                     .resources
@@ -416,7 +437,7 @@ fn audit_record(
                 .as_ref()
                 .and_then(|v| redact_response_elements(&record.event_name, v));
         }
-        Err(e) => {
+        Some(Err(e)) => {
             let (code, message) = e.to_aws();
             record.error_code = Some(code.name().to_string());
             record.error_message = Some(message);

@@ -178,6 +178,8 @@ struct Facts {
     user_agent: Option<String>,
     request_parameters: Option<Value>,
     tls_details: Option<trent_audit::TlsDetails>,
+    /// The audit intent of a request that may change state (committed with its change).
+    intent: Option<trent_core::audit_intent::AuditIntent>,
 }
 
 /// Handles one IAM or STS request end to end.
@@ -200,12 +202,14 @@ pub async fn handle(
         user_agent: header(&parts.headers, "user-agent").map(str::to_string),
         request_parameters: None,
         tls_details: crate::pipeline::tls_details(&parts),
+        intent: None,
     };
-    let result = run(&app, &parts, body, peer, &mut facts).await;
+    let ids = (request_id.as_str(), event_id.as_str());
+    let result = run(&app, &parts, body, peer, ids, &mut facts).await;
 
     // ⑥ audit — before anything is sent.
-    let record = audit_record(&app, &facts, peer, &request_id, &event_id, &result);
-    let result = match app.audit.append(record).await {
+    let record = audit_record(&app, &facts, peer, ids, Some(&result));
+    let result = match crate::recorder::record(&app, record, facts.intent.as_ref()).await {
         Ok(()) => result,
         Err(e) => Err(IamError::Audit(e.to_string())),
     };
@@ -245,6 +249,7 @@ async fn run(
     parts: &http::request::Parts,
     body: Incoming,
     peer: SocketAddr,
+    ids: (&str, &str),
     facts: &mut Facts,
 ) -> Result<Reply, IamError> {
     // ① frame
@@ -298,16 +303,26 @@ async fn run(
         secure: crate::pipeline::is_secure(parts),
     };
 
-    // ⑤ authorize and execute
+    // ⑤ authorize and execute; a change commits with the request's audit intent.
+    if facts.service == Service::Iam && !is_read_only(&facts.action) {
+        facts.intent =
+            crate::recorder::intent(&audit_record(app, facts, peer, ids, None), app.kms.now());
+    }
+    let intent = facts.intent.clone();
+    trent_core::audit_intent::scope(intent, execute(&ctx, facts, version)).await
+}
+
+/// ⑤ Dispatches to the action's handler.
+async fn execute(ctx: &Ctx<'_>, facts: &Facts, version: Option<&str>) -> Result<Reply, IamError> {
     match facts.service {
         Service::Iam => {
             if version.is_some_and(|v| v != "2010-05-08") {
                 return Err(invalid_action(&facts.action, version));
             }
-            if let Some(reply) = users::dispatch(&ctx, &facts.action).await? {
+            if let Some(reply) = users::dispatch(ctx, &facts.action).await? {
                 return Ok(reply);
             }
-            if let Some(reply) = roles::dispatch(&ctx, &facts.action).await? {
+            if let Some(reply) = roles::dispatch(ctx, &facts.action).await? {
                 return Ok(reply);
             }
             Err(invalid_action(&facts.action, version))
@@ -316,7 +331,7 @@ async fn run(
             if version.is_some_and(|v| v != "2011-06-15") {
                 return Err(invalid_action(&facts.action, version));
             }
-            sts::dispatch(&ctx, &facts.action)
+            sts::dispatch(ctx, &facts.action)
                 .await?
                 .ok_or_else(|| invalid_action(&facts.action, version))
         }
@@ -330,13 +345,18 @@ fn invalid_action(action: &str, version: Option<&str>) -> IamError {
     ))
 }
 
+/// IAM actions that change nothing (`Get*`, `List*`).
+fn is_read_only(action: &str) -> bool {
+    ["Get", "List"].iter().any(|p| action.starts_with(p))
+}
+
+/// The request's audit record; without a `result`, as known before it executes (its intent).
 fn audit_record(
     app: &App,
     facts: &Facts,
     peer: SocketAddr,
-    request_id: &str,
-    event_id: &str,
-    result: &Result<Reply, IamError>,
+    (request_id, event_id): (&str, &str),
+    result: Option<&Result<Reply, IamError>>,
 ) -> AuditRecord {
     let user_identity = match &facts.caller {
         Some(c) => Some(UserIdentity {
@@ -352,7 +372,7 @@ fn audit_record(
             ..Default::default()
         }),
     };
-    let read_only = ["Get", "List"].iter().any(|p| facts.action.starts_with(p));
+    let read_only = is_read_only(&facts.action);
     let mut record = AuditRecord {
         user_identity,
         event_time: format_event_time(app.kms.now()),
@@ -373,8 +393,9 @@ fn audit_record(
         ..Default::default()
     };
     match result {
-        Ok(reply) => record.response_elements = reply.response_elements.clone(),
-        Err(e) => {
+        None => {}
+        Some(Ok(reply)) => record.response_elements = reply.response_elements.clone(),
+        Some(Err(e)) => {
             record.error_code = Some(e.code().0.to_string());
             record.error_message = Some(e.message());
         }
