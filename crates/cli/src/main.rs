@@ -46,8 +46,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Offline administration of a data dir (a running server sees the changes when it
-    /// restarts).
+    /// Offline administration of a data dir (a running server picks the changes up within a
+    /// second).
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -134,6 +134,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Every file Trent creates is private to its user, whatever the caller's umask.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -203,7 +205,7 @@ async fn admin(command: AdminCommand) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!(e))
                 .context("trent admin create-account failed")?;
             println!(
-                "Created account {account}.\nAdministrator access key {} written as profile 'trent-{account}' to {}.\nA running server accepts it after a restart.",
+                "Created account {account}.\nAdministrator access key {} written as profile 'trent-{account}' to {}.\nA running server accepts it within a second.",
                 key.access_key_id,
                 dir.credentials_path().display()
             );
@@ -233,7 +235,7 @@ async fn admin(command: AdminCommand) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?;
             println!(
-                "Access key {} of {} is now Inactive (a running server refuses it after a restart).",
+                "Access key {} of {} is now Inactive (a running server refuses it within a second).",
                 key.access_key_id, key.principal_arn
             );
         }

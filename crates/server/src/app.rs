@@ -46,9 +46,16 @@ impl App {
             None => None,
         };
         let dir = DataDir::new(&config.data_dir);
+        for warning in dir.secure_permissions() {
+            tracing::warn!("data dir permissions: {warning}");
+        }
         let root_key =
             Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
         let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
+        // Created private here (the audit crate would create it with the process umask).
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(dir.audit_dir())
+            .map_err(|e| format!("cannot create {}: {e}", dir.audit_dir().display()))?;
         let audit = AuditLog::open(&dir.audit_dir(), AuditOptions::default())
             .map_err(|e| format!("cannot open the audit log: {e}"))?;
         let kms = Kms::new(

@@ -69,7 +69,34 @@ impl DataDir {
         self.root.join("config")
     }
 
-    /// Whether `trent init` has run here.
+    /// Makes every file in the data dir mode 0600 and every directory 0700 (a copied, restored
+    /// or migrated dir may come with looser modes; the 0700 dir alone protects nothing once a
+    /// file is copied out). Returns one warning per path it had to tighten. `root.key` is left
+    /// to [`RootKey::load_file`], which refuses a key others can read rather than fixing it.
+    pub fn secure_permissions(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut pending = vec![self.root.clone()];
+        while let Some(dir) = pending.pop() {
+            tighten(&dir, 0o700, &mut warnings);
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                // symlink_metadata: a link is not followed (nor tightened).
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    pending.push(path);
+                } else if meta.is_file() && path != self.root_key_path() {
+                    tighten(&path, 0o600, &mut warnings);
+                }
+            }
+        }
+        warnings
+    }
+
     pub fn is_initialised(&self) -> bool {
         self.settings_path().exists()
     }
@@ -160,7 +187,7 @@ impl DataDir {
 
     /// `trent admin create-account`: a new account with an administrator (root) access key,
     /// appended to `DIR/credentials` and `DIR/config` as profile `trent-ACCOUNT`. A running
-    /// server learns of the account and key when it restarts.
+    /// server learns of the account and key within a second (`directory_version`).
     pub async fn create_account(&self, account_id: &AccountId) -> Result<NewAccessKey, String> {
         let settings = self.settings()?;
         let (root_key, store) = self.open_store()?;
@@ -235,7 +262,7 @@ impl DataDir {
     }
 
     /// `trent admin revoke-key`: sets an access key Inactive. A running server stops
-    /// accepting it when it restarts (or at once through IAM's UpdateAccessKey).
+    /// accepting it within a second (or at once through IAM's UpdateAccessKey).
     pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, String> {
         let (_, store) = self.open_store()?;
         let mut key = store
@@ -255,6 +282,27 @@ impl DataDir {
 }
 
 /// Appends to a private file (creating it with mode 0600 if needed) and syncs it.
+/// Sets `path`'s mode to `mode` if it grants more, noting it in `warnings`.
+fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let current = meta.permissions().mode() & 0o7777;
+    if current & !mode == 0 {
+        return;
+    }
+    match fs::set_permissions(path, fs::Permissions::from_mode(mode)) {
+        Ok(()) => warnings.push(format!(
+            "{} had mode {current:04o}; set to {mode:04o}",
+            path.display()
+        )),
+        Err(e) => warnings.push(format!(
+            "{} has mode {current:04o} and cannot be set to {mode:04o}: {e}",
+            path.display()
+        )),
+    }
+}
+
 fn append_private(path: &Path, text: &str) -> Result<(), String> {
     let mut f = fs::OpenOptions::new()
         .append(true)

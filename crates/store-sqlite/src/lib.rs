@@ -112,6 +112,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, switches it to WAL, and
     /// migrates its schema. Blocks: call it at start-up, not on an async worker mid-flight.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        create_private(path)?;
         let mut writer = Connection::open(path).map_err(backend)?;
         migrate::configure(&writer)?;
         migrate::enable_secure_delete(&writer)?;
@@ -313,6 +314,26 @@ fn checkpoint_truncate(conn: &Connection, attempts: u32, wait: Duration) -> Resu
     }
     let restored = conn.busy_timeout(migrate::BUSY_TIMEOUT).map_err(backend);
     result.and(restored)
+}
+
+/// Creates the database file with mode 0600 if it does not exist yet. SQLite gives its `-wal`
+/// and `-shm` files the database file's mode, so none of the three is readable by others
+/// whatever the process umask.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Backend(format!(
+            "sqlite: cannot create {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn join_error(e: tokio::task::JoinError) -> StoreError {
