@@ -137,9 +137,7 @@ impl TestServer {
     /// Runs the KMS maintenance job (rotation, deletion) once, as the server's background job
     /// does every minute.
     pub async fn run_maintenance(&self) -> trent_core::ops::lifecycle::MaintenanceReport {
-        self.app()
-            .kms
-            .run_maintenance()
+        trent_server::jobs::maintenance(self.app())
             .await
             .expect("maintenance failed")
     }

@@ -505,3 +505,57 @@ async fn every_operation_in_every_reachable_key_state_answers_as_the_key_state_t
         Rule::Allowed
     );
 }
+
+/// Automatic rotation and the deletion at the end of a waiting period are changes nobody
+/// requested: each gets CloudTrail's `AwsServiceEvent` record (AWS KMS Developer Guide,
+/// CloudTrail examples "RotateKey" and "DeleteKey"), written when the change commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_and_deletion_by_the_maintenance_job_are_audited_as_service_events() {
+    let (server, clock) = TestServer::start_with_manual_clock().await.unwrap();
+    let kms = server.kms_client().await;
+    let rotated = create_key(&kms).await;
+    kms.enable_key_rotation()
+        .key_id(&rotated)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    let deleted = create_key(&kms).await;
+    kms.schedule_key_deletion()
+        .key_id(&deleted)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    clock.advance(Duration::days(91));
+    let report = server.run_maintenance().await;
+    assert_eq!((report.rotated, report.deleted), (1, 1));
+
+    let records = server.audit_records().unwrap();
+    let events: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["eventType"] == "AwsServiceEvent")
+        .collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let rotate = events
+        .iter()
+        .find(|r| r["eventName"] == "RotateKey")
+        .unwrap();
+    assert_eq!(rotate["resources"][0]["ARN"], key_arn(&rotated));
+    assert_eq!(rotate["serviceEventDetails"]["rotationType"], "AUTOMATIC");
+    assert_eq!(rotate["serviceEventDetails"]["keyId"], rotated);
+    assert_eq!(rotate["userIdentity"]["invokedBy"], "AWS Internal");
+    assert_eq!(
+        rotate["userIdentity"]["accountId"],
+        rotate["recipientAccountId"]
+    );
+    assert!(rotate["userIdentity"].get("type").is_none(), "{rotate:#}");
+    assert_eq!(rotate["readOnly"], false);
+    let delete = events
+        .iter()
+        .find(|r| r["eventName"] == "DeleteKey")
+        .unwrap();
+    assert_eq!(delete["resources"][0]["ARN"], key_arn(&deleted));
+    assert!(delete.get("serviceEventDetails").is_none());
+    assert_eq!(delete["sourceIPAddress"], "AWS Internal");
+}

@@ -86,6 +86,10 @@ pub struct AuditRecord {
     /// record written at start for a change committed before a crash (`trentRecovery`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_event_data: Option<serde_json::Value>,
+    /// `serviceEventDetails`: what a change Trent made by itself (`eventType: AwsServiceEvent`,
+    /// e.g. an automatic rotation) did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_event_details: Option<serde_json::Value>,
 }
 
 /// CloudTrail's `tlsDetails` element: how a request over TLS was protected.
@@ -128,6 +132,7 @@ impl Default for AuditRecord {
             event_category: EVENT_CATEGORY.to_owned(),
             tls_details: None,
             additional_event_data: None,
+            service_event_details: None,
         }
     }
 }
@@ -136,8 +141,9 @@ impl Default for AuditRecord {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
-    /// `type`: `IAMUser`, `AssumedRole`, `Root`, `AWSAccount`, `AWSService`, …
-    #[serde(rename = "type")]
+    /// `type`: `IAMUser`, `AssumedRole`, `Root`, `AWSAccount`, `AWSService`, …; empty (and
+    /// left out) for a service event, which names only `accountId` and `invokedBy`.
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
     pub type_: String,
     /// `principalId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,6 +157,9 @@ pub struct UserIdentity {
     /// `accessKeyId`: the access key that signed the request (never its secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// `invokedBy`: `AWS Internal` for a service event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoked_by: Option<String>,
 }
 
 /// One entry of CloudTrail's `resources` list.
@@ -254,6 +263,7 @@ mod tests {
                 arn: Some("arn:aws:iam::111122223333:user/Alice".into()),
                 account_id: Some("111122223333".into()),
                 access_key_id: Some("AKIAEXAMPLE".into()),
+                invoked_by: None,
             }),
             event_time: "2026-11-29T08:00:00Z".into(),
             event_name: "Encrypt".into(),

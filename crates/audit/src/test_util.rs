@@ -14,6 +14,7 @@ pub(crate) fn record(i: u64) -> AuditRecord {
             arn: Some("arn:aws:iam::111122223333:user/Alice".into()),
             account_id: Some("111122223333".into()),
             access_key_id: Some("AKIAEXAMPLE".into()),
+            invoked_by: None,
         }),
         event_time: "2026-11-29T08:00:00Z".into(),
         event_name: "Encrypt".into(),

@@ -33,6 +33,16 @@ async fn reload_tls(app: &Arc<App>) {
     }
 }
 
+/// Runs the KMS maintenance job once (rotation, deletion, key-usage flush), each change with
+/// its audit record.
+pub async fn maintenance(
+    app: &App,
+) -> Result<trent_core::ops::lifecycle::MaintenanceReport, trent_core::CoreError> {
+    app.kms
+        .run_maintenance(&crate::recorder::ServiceEvents(app))
+        .await
+}
+
 /// Runs maintenance now and then every [`MAINTENANCE_INTERVAL`], and every
 /// [`DIRECTORY_SYNC_INTERVAL`] compares the directory version and the TLS files, until
 /// `shutdown` resolves.
@@ -58,7 +68,7 @@ pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>)
             }
             _ = ticker.tick() => {}
         }
-        match app.kms.run_maintenance().await {
+        match maintenance(&app).await {
             Ok(report) if report.rotated + report.deleted > 0 => {
                 tracing::info!(
                     rotated = report.rotated,

@@ -377,6 +377,7 @@ fn identity(caller: Caller, owner: Option<(OwnerKind, String)>) -> UserIdentity 
         arn: Some(caller.principal_arn),
         account_id: Some(caller.account_id.to_string()),
         access_key_id: Some(caller.access_key_id),
+        invoked_by: None,
     }
 }
 

@@ -21,8 +21,9 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
-use trent_audit::{AuditError, AuditRecord};
+use trent_audit::{AuditError, AuditRecord, Resource, UserIdentity};
 use trent_core::audit_intent::AuditIntent;
+use trent_core::ops::lifecycle::{ServiceEvent, ServiceEventAudit, ServiceEventKind};
 
 use crate::app::App;
 
@@ -203,6 +204,63 @@ fn parse(json: &[u8]) -> Option<AuditRecord> {
         Err(e) => {
             tracing::error!(error = %e, "a stored audit intent does not parse; skipped");
             None
+        }
+    }
+}
+
+/// `invokedBy`, `sourceIPAddress` and `userAgent` of CloudTrail's KMS service events, kept as AWS
+/// writes them so tools that read CloudTrail recognise them.
+const AWS_INTERNAL: &str = "AWS Internal";
+
+/// The maintenance job's changes, recorded as CloudTrail records them: `eventType`
+/// `AwsServiceEvent`, `invokedBy: AWS Internal` (AWS KMS Developer Guide, "RotateKey" and
+/// "DeleteKey" CloudTrail examples).
+pub struct ServiceEvents<'a>(pub &'a App);
+
+impl ServiceEvents<'_> {
+    fn record_of(&self, event: &ServiceEvent) -> AuditRecord {
+        let account = event.account_id.to_string();
+        AuditRecord {
+            user_identity: Some(UserIdentity {
+                account_id: Some(account.clone()),
+                invoked_by: Some(AWS_INTERNAL.into()),
+                ..Default::default()
+            }),
+            event_time: trent_audit::format_event_time(self.0.kms.now()),
+            event_name: event.kind.name().into(),
+            aws_region: event.region.clone(),
+            source_ip_address: AWS_INTERNAL.into(),
+            user_agent: Some(AWS_INTERNAL.into()),
+            request_id: trent_audit::new_request_id(),
+            event_id: trent_audit::new_event_id(),
+            resources: vec![Resource::kms_key(account.clone(), event.key_arn.clone())],
+            event_type: "AwsServiceEvent".into(),
+            recipient_account_id: Some(account),
+            service_event_details: match event.kind {
+                ServiceEventKind::RotateKey => Some(serde_json::json!({
+                    "rotationType": "AUTOMATIC",
+                    "keyId": event.key_id.to_string(),
+                })),
+                ServiceEventKind::DeleteKey => None,
+            },
+            ..Default::default()
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ServiceEventAudit for ServiceEvents<'_> {
+    fn intent(&self, event: &ServiceEvent) -> Option<AuditIntent> {
+        intent(&self.record_of(event), self.0.kms.now())
+    }
+
+    async fn committed(&self, _event: &ServiceEvent, intent: AuditIntent) {
+        // A service event has no answer: its intent is its whole record.
+        let Some(record) = parse(intent.record()) else {
+            return;
+        };
+        if let Err(e) = self::record(self.0, record, Some(&intent)).await {
+            tracing::error!(error = %e, "cannot record a maintenance change");
         }
     }
 }

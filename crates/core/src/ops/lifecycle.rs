@@ -7,14 +7,15 @@ use time::{Duration, OffsetDateTime};
 use trent_crypto::symmetric::SymmetricKeyMaterial;
 
 use crate::action::Action;
+use crate::audit_intent::{self, AuditIntent};
 use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::key_state;
 use crate::kms::Kms;
 use crate::material::KeyMaterial;
 use crate::model::{
-    KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, Origin,
-    RotationType,
+    AccountId, KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState,
+    Origin, RotationType,
 };
 use crate::ops::keys::new_material_id;
 use crate::ops::{page_by_index, page_limit, Page};
@@ -382,7 +383,10 @@ impl Kms {
     /// rotation is due, and flushes key usage. Idempotent: each change re-checks, inside its
     /// store transaction, that it is still due, so a job that crashed or runs twice never
     /// rotates twice or deletes early.
-    pub async fn run_maintenance(&self) -> Result<MaintenanceReport, CoreError> {
+    pub async fn run_maintenance(
+        &self,
+        audit: &dyn ServiceEventAudit,
+    ) -> Result<MaintenanceReport, CoreError> {
         let now = self.now();
         let mut report = MaintenanceReport::default();
         for key_id in self.store.due_keys(now).await? {
@@ -393,8 +397,15 @@ impl Kms {
                 continue;
             }
             if key.key_state == KeyState::PendingDeletion {
-                if key.deletion_date.is_some_and(|d| d <= now) && self.destroy(key_id, now).await? {
-                    report.deleted += 1;
+                if key.deletion_date.is_some_and(|d| d <= now) {
+                    let event = ServiceEvent::new(ServiceEventKind::DeleteKey, &key);
+                    let intent = audit.intent(&event);
+                    let result =
+                        audit_intent::scope(intent.clone(), self.destroy(key_id, now)).await;
+                    recorded(audit, &event, intent).await;
+                    if result? {
+                        report.deleted += 1;
+                    }
                 }
                 continue;
             }
@@ -403,19 +414,18 @@ impl Kms {
                 let period = key
                     .rotation_period_days
                     .unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
-                let result = self
-                    .add_material(&key, RotationType::Automatic, move |k| {
-                        let still_due = k.next_rotation_date.is_some_and(|d| d <= now);
-                        if !still_due
-                            || k.key_state != KeyState::Enabled
-                            || k.deleted_date.is_some()
-                        {
-                            return Err(CoreError::Conflict("rotation no longer due".into()));
-                        }
-                        k.next_rotation_date = Some(now + days(period));
-                        Ok(())
-                    })
-                    .await;
+                let event = ServiceEvent::new(ServiceEventKind::RotateKey, &key);
+                let intent = audit.intent(&event);
+                let rotation = self.add_material(&key, RotationType::Automatic, move |k| {
+                    let still_due = k.next_rotation_date.is_some_and(|d| d <= now);
+                    if !still_due || k.key_state != KeyState::Enabled || k.deleted_date.is_some() {
+                        return Err(CoreError::Conflict("rotation no longer due".into()));
+                    }
+                    k.next_rotation_date = Some(now + days(period));
+                    Ok(())
+                });
+                let result = audit_intent::scope(intent.clone(), rotation).await;
+                recorded(audit, &event, intent).await;
                 match result {
                     Ok(()) => report.rotated += 1,
                     Err(CoreError::Conflict(_)) => {}
@@ -472,4 +482,74 @@ pub struct MaintenanceReport {
     pub rotated: usize,
     /// Keys destroyed.
     pub deleted: usize,
+}
+
+/// What the maintenance job changes by itself, not at a caller's request: CloudTrail's
+/// `AwsServiceEvent`s of KMS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceEventKind {
+    /// Automatic rotation of a key's material.
+    RotateKey,
+    /// Deletion of a key at the end of its waiting period.
+    DeleteKey,
+}
+
+impl ServiceEventKind {
+    /// CloudTrail's `eventName`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceEventKind::RotateKey => "RotateKey",
+            ServiceEventKind::DeleteKey => "DeleteKey",
+        }
+    }
+}
+
+/// One change the maintenance job is about to make, for its audit record.
+#[derive(Clone, Debug)]
+pub struct ServiceEvent {
+    /// What it does.
+    pub kind: ServiceEventKind,
+    /// The key it changes.
+    pub key_id: KeyId,
+    /// The key's account.
+    pub account_id: AccountId,
+    /// The key's Region.
+    pub region: String,
+    /// The key's ARN.
+    pub key_arn: String,
+}
+
+impl ServiceEvent {
+    fn new(kind: ServiceEventKind, key: &KeyRecord) -> ServiceEvent {
+        ServiceEvent {
+            kind,
+            key_id: key.key_id,
+            account_id: key.account_id.clone(),
+            region: key.region.clone(),
+            key_arn: crate::model::key_arn(&key.region, &key.account_id, &key.key_id),
+        }
+    }
+}
+
+/// How the maintenance job records its changes (no change without its record,
+/// ARCHITECTURE.md §7.2): each change commits with the intent [`ServiceEventAudit::intent`]
+/// gives, and [`ServiceEventAudit::committed`] is told once it committed.
+#[async_trait::async_trait]
+pub trait ServiceEventAudit: Send + Sync {
+    /// The audit intent of `event` (its whole record: a service event has no answer).
+    fn intent(&self, event: &ServiceEvent) -> Option<AuditIntent>;
+    /// `event` committed with `intent`: write its record.
+    async fn committed(&self, event: &ServiceEvent, intent: AuditIntent);
+}
+
+/// Tells `audit` of a change whose intent committed, whatever the operation then returned (a
+/// destruction may commit and then fail to scrub its files).
+async fn recorded(
+    audit: &dyn ServiceEventAudit,
+    event: &ServiceEvent,
+    intent: Option<AuditIntent>,
+) {
+    if let Some(intent) = intent.filter(|i| i.is_committed()) {
+        audit.committed(event, intent).await;
+    }
 }

@@ -365,6 +365,7 @@ fn audit_record(
             arn: Some(c.principal_arn.clone()),
             account_id: Some(c.account_id.to_string()),
             access_key_id: facts.access_key_id.clone(),
+            invoked_by: None,
         }),
         None => facts.access_key_id.as_ref().map(|akid| UserIdentity {
             type_: "Unknown".into(),
