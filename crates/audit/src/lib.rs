@@ -28,12 +28,19 @@
 //! *unless the whole chain and the head were rewritten*. Copying `audit.head` (or
 //! [`VerifyReport::last_hash`]) somewhere else from time to time anchors it.
 
+mod ack;
 mod chain;
+mod checkpoint;
+mod keys;
 mod log;
 mod record;
 mod redact;
+mod segment;
 mod verify;
 
+pub use ack::{acknowledge_break, AckReport};
+pub use checkpoint::CHECKPOINT_FILE;
+pub use keys::{AuditKeys, CheckpointPublicKey, KeyError};
 pub use log::{AuditError, AuditLog, AuditOptions, FsyncPolicy, InFlight};
 pub use record::{
     format_event_time, new_event_id, new_request_id, AuditRecord, Resource, TlsDetails,
@@ -43,12 +50,16 @@ pub use redact::{
     camel_case_keys, records_response_elements, redact_request_parameters,
     redact_response_elements, REDACTED_MEMBERS, SAFE_SUFFIX_WORDS, SECRET_WORDS,
 };
-pub use verify::{verify, VerifyError, VerifyReport};
+pub use verify::{verify, verify_with, Anchor, VerifyError, VerifyOptions, VerifyReport};
 
 /// File name of the log inside the audit directory.
 pub const LOG_FILE: &str = "audit.jsonl";
 /// File name of the head (last sequence and hash) inside the audit directory.
 pub const HEAD_FILE: &str = "audit.head";
+/// File name of the lock a writer holds inside the audit directory.
+pub const LOCK_FILE: &str = "audit.lock";
 
+#[cfg(test)]
+mod chain_tests;
 #[cfg(test)]
 mod test_util;
