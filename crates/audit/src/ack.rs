@@ -122,7 +122,6 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
     let value = keys.mac(&line);
 
     let mut file = private_options()
-        .write(true)
         .append(true)
         .create_new(true)
         .open(&live_path)

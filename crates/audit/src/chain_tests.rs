@@ -53,7 +53,7 @@ fn rewrite_without_key(dir: &Path, index: usize, keep_version_2: bool) {
     };
     for (i, line) in l.iter_mut().enumerate().skip(index) {
         let cut = line.find(",\"trentChain\"").unwrap();
-        let mut buf = line[..cut].as_bytes().to_vec();
+        let mut buf = line.as_bytes()[..cut].to_vec();
         if keep_version_2 {
             push_keyed_member(&mut buf, i as u64 + 1, &prev);
         } else {

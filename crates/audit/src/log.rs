@@ -604,14 +604,29 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, AuditError> {
             path: dir.to_owned(),
             source: Arc::new(e),
         })?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::Locked(dir.to_owned())),
-        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::Open {
-            path: dir.to_owned(),
-            source: Arc::new(e),
-        }),
-    }
+    try_lock(&f).map_err(|e| {
+        if e.kind() == io::ErrorKind::WouldBlock {
+            AuditError::Locked(dir.to_owned())
+        } else {
+            AuditError::Open {
+                path: dir.to_owned(),
+                source: Arc::new(e),
+            }
+        }
+    })?;
+    Ok(f)
+}
+
+/// A non-blocking exclusive `flock(2)`, released when the file closes.
+#[cfg(unix)]
+fn try_lock(f: &File) -> io::Result<()> {
+    rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn try_lock(_: &File) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
