@@ -111,7 +111,15 @@ async fn keys_ciphertexts_and_aliases_survive_a_restart() {
 
     // The audit log was reopened and its chain continues.
     server.stop().await.unwrap();
-    trent_audit::verify(&server.audit_dir()).expect("the audit log verifies after a restart");
+    trent_audit::verify(&server.audit_dir(), &audit_keys(&server))
+        .expect("the audit log verifies after a restart");
+}
+
+/// The data dir's audit keys (derived from its root key).
+fn audit_keys(server: &TestServer) -> trent_audit::AuditKeys {
+    let dir = trent_server::DataDir::new(server.data_dir());
+    let root = trent_crypto::root::RootKey::load_file(dir.root_key_path()).unwrap();
+    trent_server::app::audit_keys(&root).unwrap()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -320,7 +328,8 @@ async fn no_plaintext_data_key_or_secret_reaches_the_disk_and_the_audit_log_is_w
         }
     }
 
-    let report = trent_audit::verify(&server.audit_dir()).expect("the audit log verifies");
+    let report = trent_audit::verify(&server.audit_dir(), &audit_keys(&server))
+        .expect("the audit log verifies");
     assert_eq!(
         report.records as usize, sent,
         "one audit record per request"

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use trent_audit::{AuditLog, AuditOptions};
+use trent_audit::{AuditKeys, AuditLog, AuditOptions};
 use trent_core::clock::{SharedClock, SystemClock};
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
@@ -47,8 +47,12 @@ impl App {
         let root_key =
             Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
         let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
-        let audit = AuditLog::open(&dir.audit_dir(), AuditOptions::default())
-            .map_err(|e| format!("cannot open the audit log: {e}"))?;
+        let audit = AuditLog::open(
+            &dir.audit_dir(),
+            audit_keys(&root_key)?,
+            AuditOptions::default(),
+        )
+        .map_err(|e| format!("cannot open the audit log: {e}"))?;
         let kms = Kms::new(
             Arc::new(store),
             root_key,
@@ -67,4 +71,14 @@ impl App {
             metrics: Metrics::default(),
         }))
     }
+}
+
+/// The audit log's keys, derived from the root key (HKDF): the HMAC key that chains records
+/// and the Ed25519 key pair that signs checkpoints.
+pub fn audit_keys(root_key: &RootKey) -> Result<AuditKeys, String> {
+    let mac = root_key.derive_audit_mac_key().map_err(|e| e.to_string())?;
+    let seed = root_key
+        .derive_audit_signing_seed()
+        .map_err(|e| e.to_string())?;
+    AuditKeys::new(mac.as_bytes(), seed.as_bytes()).map_err(|e| e.to_string())
 }
