@@ -518,3 +518,62 @@ async fn sync_makes_the_head_name_every_written_record_under_every_policy() {
         log.close();
     }
 }
+
+#[tokio::test]
+async fn checkpoints_verify_with_the_public_key_alone_and_catch_removed_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AuditOptions {
+        checkpoint_records: 3,
+        rotate_bytes: 3000,
+        ..fast()
+    };
+    let log = AuditLog::open(dir.path(), keys(), options).unwrap();
+    for i in 1..=12 {
+        log.append(record(i)).await.unwrap();
+    }
+    log.close();
+    let public = keys().public_key();
+    let report = crate::verify_checkpoints(dir.path(), &public).unwrap();
+    assert!(report.checkpoints >= 4, "{report:?}");
+    assert_eq!(report.last.as_ref().unwrap().0, 12);
+
+    // Another key does not verify them.
+    let other = AuditKeys::new(&[0x11; 32], &[0x33; 32])
+        .unwrap()
+        .public_key();
+    assert!(crate::verify_checkpoints(dir.path(), &other).is_err());
+
+    // The last records removed and the head set back: the last checkpoint gives it away.
+    let mut l = lines(dir.path());
+    let kept = l.len() - 1;
+    let v: serde_json::Value = serde_json::from_str(&l[kept]).unwrap();
+    let mut mac = [0u8; 32];
+    hex::decode_to_slice(v["trentChain"]["previousMac"].as_str().unwrap(), &mut mac).unwrap();
+    l.truncate(kept);
+    write_lines(dir.path(), &l);
+    std::fs::write(
+        dir.path().join(HEAD_FILE),
+        Head {
+            sequence: 11,
+            hash: mac,
+        }
+        .encode(),
+    )
+    .unwrap();
+    let e = crate::verify_checkpoints(dir.path(), &public).unwrap_err();
+    assert!(e.to_string().contains("missing"), "{e}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_audit_directory_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("audit");
+    write_log(&dir, 2).await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for f in [LOG_FILE, HEAD_FILE, CHECKPOINT_FILE, crate::LOCK_FILE] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+}

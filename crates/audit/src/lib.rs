@@ -97,7 +97,10 @@ pub use redact::{
     camel_case_keys, records_response_elements, redact_request_parameters,
     redact_response_elements, REDACTED_MEMBERS, SAFE_SUFFIX_WORDS, SECRET_WORDS,
 };
-pub use verify::{verify, verify_with, Anchor, VerifyError, VerifyOptions, VerifyReport};
+pub use verify::{
+    verify, verify_checkpoints, verify_with, Anchor, CheckpointReport, VerifyError, VerifyOptions,
+    VerifyReport,
+};
 
 /// File name of the log inside the audit directory.
 pub const LOG_FILE: &str = "audit.jsonl";

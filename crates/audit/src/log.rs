@@ -239,7 +239,7 @@ impl AuditLog {
             path: dir.to_owned(),
             source: Arc::new(e),
         };
-        std::fs::create_dir_all(dir).map_err(open_err)?;
+        create_private_dir(dir).map_err(open_err)?;
         let lock = lock_dir(dir)?;
         let segs = segment::list(dir).map_err(open_err)?;
         let live = segs[segs.len() - 1].clone();
@@ -627,6 +627,15 @@ fn try_lock(f: &File) -> io::Result<()> {
 #[cfg(not(unix))]
 fn try_lock(_: &File) -> io::Result<()> {
     Ok(())
+}
+
+/// Creates `dir` (and missing parents) with mode 0700 on Unix.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 #[cfg(unix)]
