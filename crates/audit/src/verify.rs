@@ -293,12 +293,12 @@ pub fn verify_checkpoints(
             .or_else(|| segs.get(idx + 1).and_then(|s| first_line_from(&s.path, 0)));
         match next {
             Some(ch) => {
-                if ch.sequence != c.sequence + 1 || ch.previous() != Some(c.value) {
-                    if ch.acknowledged_break.is_none() {
-                        return Err(bad(
-                            "altered: the record after the checkpoint's does not record its value",
-                        ));
-                    }
+                if (ch.sequence != c.sequence + 1 || ch.previous() != Some(c.value))
+                    && ch.acknowledged_break.is_none()
+                {
+                    return Err(bad(
+                        "altered: the record after the checkpoint's does not record its value",
+                    ));
                 }
             }
             None => {
