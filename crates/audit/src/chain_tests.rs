@@ -577,3 +577,23 @@ async fn the_audit_directory_and_its_files_are_private() {
         assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_failed_rotation_keeps_appending_to_the_live_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AuditOptions {
+        rotate_bytes: 1,
+        ..fast()
+    };
+    let log = AuditLog::open(dir.path(), keys(), options).unwrap();
+    log.append(record(1)).await.unwrap();
+    // The next rotation's target name is taken (as by a stray file).
+    std::fs::create_dir(dir.path().join(rotated_name(1))).unwrap();
+    log.append(record(2)).await.unwrap();
+    log.append(record(3)).await.unwrap();
+    log.close();
+    assert_eq!(lines(dir.path()).len(), 3);
+    std::fs::remove_dir(dir.path().join(rotated_name(1))).unwrap();
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 3);
+}

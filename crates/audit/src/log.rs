@@ -906,6 +906,7 @@ pub(crate) fn spawn<S: Sink>(
         segment_since: parts.segment_since,
         last_checkpoint: parts.last_checkpoint,
         last_checkpoint_at: Instant::now(),
+        rotate_retry_at: None,
     };
     if checkpoint_now {
         // The records read at open are on disk but maybe not durable (a process crash leaves
@@ -973,11 +974,18 @@ struct Writer<S: Sink> {
     segment_since: Instant,
     last_checkpoint: u64,
     last_checkpoint_at: Instant,
+    /// After a failed rotation, the next attempt waits until then (records keep going to the
+    /// live segment meanwhile).
+    rotate_retry_at: Option<Instant>,
 }
+
+/// How long a failed rotation waits before the next attempt.
+const ROTATE_RETRY: Duration = Duration::from_secs(60);
 
 impl<S: Sink> Writer<S> {
     fn rotation_due(&self) -> bool {
         self.state.len > 0
+            && self.rotate_retry_at.is_none_or(|t| Instant::now() >= t)
             && (self.state.len >= self.options.rotate_bytes
                 || self.segment_since.elapsed() >= self.options.rotate_after)
     }
@@ -1018,6 +1026,7 @@ impl<S: Sink> Writer<S> {
             let _ = d.sync_all();
         }
         self.sink.replace(file);
+        self.rotate_retry_at = None;
         self.state.segment += 1;
         self.state.len = 0;
         self.segment_since = Instant::now();
@@ -1088,7 +1097,14 @@ impl<S: Sink> WriteCore for Writer<S> {
             self.needs_repair = false;
         }
         if self.rotation_due() {
-            self.rotate()?;
+            if let Err(e) = self.rotate() {
+                if self.poisoned.is_some() {
+                    return Err(e);
+                }
+                // The live segment is intact: keep appending to it, and try again later.
+                tracing::warn!(error = %e, "cannot rotate the audit log; retrying in a minute");
+                self.rotate_retry_at = Some(Instant::now() + ROTATE_RETRY);
+            }
         }
         self.buf.clear();
         let mut seq = self.state.sequence;
