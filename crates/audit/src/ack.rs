@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::chain::{self, AckedFile, BreakAck, Cursor, Head, HeadState};
+use crate::chain::{self, AckedCheckpoints, AckedFile, BreakAck, Cursor, Head, HeadState};
 use crate::checkpoint::{self, Checkpoint, CHECKPOINT_FILE};
 use crate::keys::AuditKeys;
 use crate::log::{lock_dir, private_options};
@@ -54,12 +54,31 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
         HeadState::Present(h) => Some(h),
         _ => None,
     };
-    let checkpoints = checkpoint::read_all(&dir.join(CHECKPOINT_FILE), &keys.public_key())
-        .map_err(|e| {
-            refuse(format!(
-                "{CHECKPOINT_FILE}: {e}; only breaks in the records can be acknowledged (move the checkpoints file aside to start without it)"
-            ))
-        })?;
+    // A broken checkpoints file (forged, altered) is renamed aside; the acknowledgement
+    // records its name and digest.
+    let ck_path = dir.join(CHECKPOINT_FILE);
+    let (checkpoints, ck_aside, ck_finding) =
+        match checkpoint::read_all(&ck_path, &keys.public_key()) {
+            Ok(c) => (c, None, None),
+            Err(e) => {
+                let name = format!(
+                    "{CHECKPOINT_FILE}.broken-{}",
+                    time::OffsetDateTime::now_utc().unix_timestamp()
+                );
+                if dir.join(&name).exists() {
+                    return Err(refuse(format!("{name} already exists")));
+                }
+                std::fs::rename(&ck_path, dir.join(&name)).map_err(io_err)?;
+                let (bytes, sha) = file_digest(&dir.join(&name)).map_err(io_err)?;
+                let finding = format!("{CHECKPOINT_FILE}: {e}");
+                let aside = AckedCheckpoints {
+                    file: name,
+                    bytes,
+                    sha256: hex::encode(sha),
+                };
+                (Vec::new(), Some(aside), Some(finding))
+            }
+        };
     let segs = segment::list(dir).map_err(io_err)?;
     let ctx = WalkCtx {
         keys,
@@ -68,12 +87,49 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
         checkpoints: &checkpoints,
         anchor: None,
     };
+    let live = &segs[segs.len() - 1];
     let broken = match verify::walk(&segs, Start::BEGINNING, &ctx) {
-        Ok(_) => return Ok(None),
+        Ok(end) => {
+            let (Some(aside), Some(finding)) = (ck_aside, ck_finding) else {
+                return Ok(None);
+            };
+            // The chain itself is intact: the acknowledgement continues it in the live
+            // segment.
+            let ack = BreakAck {
+                first_segment: 0,
+                last_segment: 0,
+                finding,
+                files: Vec::new(),
+                checkpoints: Some(aside),
+            };
+            let sequence = end.cursor.sequence + 1;
+            let line = ack_line(&ack, sequence, &end.cursor).map_err(refuse)?;
+            let value = keys.mac(&line);
+            let mut file = private_options()
+                .read(true)
+                .append(true)
+                .create(true)
+                .open(&live.path)
+                .map_err(io_err)?;
+            // Cut a torn final record (never acknowledged) first.
+            file.set_len(end.live_complete_len).map_err(io_err)?;
+            let mut bytes = line;
+            bytes.push(b'\n');
+            std::io::Write::write_all(&mut file, &bytes).map_err(io_err)?;
+            file.sync_data().map_err(io_err)?;
+            let offset = end.live_complete_len + bytes.len() as u64;
+            finish(dir, keys, live.number, offset, sequence, value).map_err(io_err)?;
+            return Ok(Some(AckReport {
+                finding: ack.finding,
+                first_segment: 0,
+                last_segment: 0,
+                sequence,
+                head: hex::encode(value),
+            }));
+        }
         Err(e) => e,
     };
     let first = broken.seg_idx.unwrap_or(segs.len() - 1);
-    let live = &segs[segs.len() - 1];
 
     // Set the live segment aside too: the new chain starts in a fresh one.
     let live_path = dir.join(LOG_FILE);
@@ -111,11 +167,16 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
             sha256: hex::encode(sha),
         });
     }
+    let finding = match ck_finding {
+        Some(f) => format!("{f}; {}", broken.error),
+        None => broken.error.to_string(),
+    };
     let ack = BreakAck {
         first_segment: segs[first].number,
         last_segment: live.number,
-        finding: broken.error.to_string(),
+        finding,
         files,
+        checkpoints: ck_aside,
     };
     let sequence = max_seq + 1;
     let line = ack_line(&ack, sequence, &broken.last_good).map_err(refuse)?;
@@ -131,39 +192,15 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
     std::io::Write::write_all(&mut file, &bytes).map_err(io_err)?;
     file.sync_data().map_err(io_err)?;
 
-    let mut head_file = private_options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(dir.join(HEAD_FILE))
-        .map_err(io_err)?;
-    chain::write_head(
-        &mut head_file,
-        &Head {
-            sequence,
-            hash: value,
-        },
-    )
-    .map_err(io_err)?;
-    head_file.sync_data().map_err(io_err)?;
-
-    let c = Checkpoint {
-        segment: live.number + 1,
-        offset: bytes.len() as u64,
+    finish(
+        dir,
+        keys,
+        live.number + 1,
+        bytes.len() as u64,
         sequence,
         value,
-        time: format_event_time(time::OffsetDateTime::now_utc()),
-    };
-    let mut ck = private_options()
-        .append(true)
-        .create(true)
-        .open(dir.join(CHECKPOINT_FILE))
-        .map_err(io_err)?;
-    checkpoint::append(&mut ck, &c.to_line(keys)).map_err(io_err)?;
-    ck.sync_data().map_err(io_err)?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    )
+    .map_err(io_err)?;
     tracing::warn!(
         first_segment = ack.first_segment,
         last_segment = ack.last_segment,
@@ -177,6 +214,47 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
         sequence,
         head: hex::encode(value),
     }))
+}
+
+/// Points the head and a new checkpoint at the acknowledgement, and makes it all durable.
+fn finish(
+    dir: &Path,
+    keys: &AuditKeys,
+    segment: u64,
+    offset: u64,
+    sequence: u64,
+    value: [u8; 32],
+) -> std::io::Result<()> {
+    let mut head_file = private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(HEAD_FILE))?;
+    chain::write_head(
+        &mut head_file,
+        &Head {
+            sequence,
+            hash: value,
+        },
+    )?;
+    head_file.sync_data()?;
+    let c = Checkpoint {
+        segment,
+        offset,
+        sequence,
+        value,
+        time: format_event_time(time::OffsetDateTime::now_utc()),
+    };
+    let mut ck = private_options()
+        .append(true)
+        .create(true)
+        .open(dir.join(CHECKPOINT_FILE))?;
+    checkpoint::append(&mut ck, &c.to_line(keys))?;
+    ck.sync_data()?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// The acknowledgement's line (without newline): a CloudTrail-shaped record whose

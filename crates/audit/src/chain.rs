@@ -170,8 +170,22 @@ pub(crate) struct BreakAck {
     /// What verification reported.
     pub finding: String,
     /// Each covered segment's size and SHA-256 at acknowledgement, so a later change to them
-    /// is still detected.
+    /// is still detected. First and last segment are 0 and this is empty when only the
+    /// checkpoints were set aside.
     pub files: Vec<AckedFile>,
+    /// The checkpoints file, when it was broken and set aside (renamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<AckedCheckpoints>,
+}
+
+/// A checkpoints file set aside by an acknowledgement.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AckedCheckpoints {
+    /// Its new name in the audit directory.
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// A segment set aside by an acknowledgement.

@@ -597,3 +597,44 @@ async fn a_failed_rotation_keeps_appending_to_the_live_segment() {
     std::fs::remove_dir(dir.path().join(rotated_name(1))).unwrap();
     assert_eq!(verify(dir.path(), &keys()).unwrap().records, 3);
 }
+
+#[tokio::test]
+async fn a_forged_checkpoint_can_be_acknowledged_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), 4).await;
+    let attacker = AuditKeys::new(&[0x11; 32], &[0x99; 32]).unwrap();
+    let c = crate::checkpoint::Checkpoint {
+        segment: 1,
+        offset: 0,
+        sequence: 0,
+        value: [0; 32],
+        time: "2026-12-07T00:00:00Z".into(),
+    };
+    let path = dir.path().join(CHECKPOINT_FILE);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(std::str::from_utf8(&c.to_line(&attacker)).unwrap());
+    std::fs::write(&path, &text).unwrap();
+    open_fails(dir.path());
+
+    let ack = acknowledge_break(dir.path(), &keys()).unwrap().unwrap();
+    assert!(ack.finding.contains("signature"), "{ack:?}");
+    assert_eq!(ack.sequence, 5);
+    let report = verify(dir.path(), &keys()).unwrap();
+    assert_eq!(report.records, 5);
+    assert_eq!(report.acknowledged_breaks.len(), 1, "{report:?}");
+    assert!(report.acknowledged_breaks[0].contains(CHECKPOINT_FILE));
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
+    assert_eq!(log.records_read_at_open(), 0);
+    log.append(record(6)).await.unwrap();
+    log.close();
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 6);
+
+    // The set-aside file may not change afterwards.
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(".broken-"))
+        .unwrap();
+    std::fs::write(&aside, b"").unwrap();
+    assert!(verify_fails(dir.path()).contains("changed after"));
+}

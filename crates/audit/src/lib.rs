@@ -65,8 +65,12 @@
 //! the live segment aside like a rotation and starts a new one whose first record (eventName
 //! `AcknowledgeAuditChainBreak`, keyed) carries `trentChain.acknowledgedBreak`: the first and
 //! last segments set aside, what verification found, and each set-aside file's size and
-//! SHA-256. Its sequence is above every sequence claimed before. [`verify`] reports such a
-//! break instead of failing, and fails if a set-aside file changes later; a forged
+//! SHA-256. Its sequence is above every sequence claimed before. A checkpoints file that
+//! fails (a forged or altered checkpoint) is renamed to `audit.checkpoints.broken-<unix
+//! time>` and named in `acknowledgedBreak.checkpoints` with its SHA-256; if the records
+//! themselves are intact, the acknowledgement simply continues the chain in the live segment.
+//! [`verify`] reports such a break instead of failing, and fails if a set-aside file changes
+//! later; a forged
 //! acknowledgement does not verify, because its HMAC (recorded by the next record, the head
 //! and its checkpoint) needs the key.
 //!

@@ -468,7 +468,13 @@ pub(crate) fn walk(
                 if let Err(r) = check_acked_files(&covered, ack) {
                     ack_error.get_or_insert(r);
                 }
+                if let Some(ck) = &ack.checkpoints {
+                    if let Err(r) = check_acked_checkpoints(seg, ck) {
+                        ack_error.get_or_insert(r);
+                    }
+                }
                 acked_in_flow.push((ack.first_segment, ack.last_segment));
+                out.acknowledged.push(describe_ack(ack));
             }
             last_good = l.cursor;
             if let Some(c) = by_place.get(&(seg.number, l.end)) {
@@ -523,10 +529,6 @@ pub(crate) fn walk(
                         last_good,
                     )
                 })?;
-                out.acknowledged.push(format!(
-                    "segments {}–{} set aside by an acknowledged break: {}",
-                    ack.first_segment, ack.last_segment, ack.finding
-                ));
                 for s in &covered {
                     skipped.insert(s.number);
                 }
@@ -702,8 +704,50 @@ fn find_ack(segs: &[Segment], i: usize) -> Option<(usize, BreakAck, Cursor)> {
     None
 }
 
+/// One line for the report.
+fn describe_ack(ack: &BreakAck) -> String {
+    let mut what = Vec::new();
+    if ack.first_segment > 0 {
+        what.push(format!(
+            "segments {}–{}",
+            ack.first_segment, ack.last_segment
+        ));
+    }
+    if let Some(ck) = &ack.checkpoints {
+        what.push(ck.file.clone());
+    }
+    format!(
+        "{} set aside by an acknowledged break: {}",
+        what.join(" and "),
+        ack.finding
+    )
+}
+
+/// A set-aside checkpoints file, if still there, must be as acknowledged.
+fn check_acked_checkpoints(seg: &Segment, ck: &chain::AckedCheckpoints) -> Result<(), String> {
+    let Some(dir) = seg.path.parent() else {
+        return Ok(());
+    };
+    let path = dir.join(&ck.file);
+    if !path.exists() {
+        return Ok(());
+    }
+    let (bytes, sha) = file_digest(&path).map_err(|e| format!("{}: {e}", ck.file))?;
+    if bytes != ck.bytes || hex::encode(sha) != ck.sha256 {
+        return Err(format!(
+            "{} changed after its break was acknowledged",
+            ck.file
+        ));
+    }
+    Ok(())
+}
+
 /// The set-aside segments must be exactly the acknowledged ones, unchanged.
 fn check_acked_files(covered: &[Segment], ack: &BreakAck) -> Result<(), String> {
+    if ack.first_segment == 0 && ack.last_segment == 0 && ack.files.is_empty() {
+        // Only the checkpoints were set aside.
+        return Ok(());
+    }
     let (Some(first), Some(last)) = (covered.first(), covered.last()) else {
         return Err("the acknowledgement covers no segment".into());
     };
