@@ -50,7 +50,7 @@ impl App {
         let audit = AuditLog::open(
             &dir.audit_dir(),
             audit_keys(&root_key)?,
-            AuditOptions::default(),
+            audit_options_from(|name| std::env::var(name).ok())?,
         )
         .map_err(|e| format!("cannot open the audit log: {e}"))?;
         let kms = Kms::new(
@@ -81,4 +81,51 @@ pub fn audit_keys(root_key: &RootKey) -> Result<AuditKeys, String> {
         .derive_audit_signing_seed()
         .map_err(|e| e.to_string())?;
     AuditKeys::new(mac.as_bytes(), seed.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// The audit log's options: the defaults, with rotation set by `TRENT_AUDIT_ROTATE_BYTES`
+/// (segment size) and `TRENT_AUDIT_ROTATE_SECONDS` (segment age) when given.
+pub fn audit_options_from(var: impl Fn(&str) -> Option<String>) -> Result<AuditOptions, String> {
+    let mut options = AuditOptions::default();
+    let positive = |name: &str| -> Result<Option<u64>, String> {
+        match var(name) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name} must be a positive whole number, not {v:?}")),
+            },
+        }
+    };
+    if let Some(n) = positive("TRENT_AUDIT_ROTATE_BYTES")? {
+        options.rotate_bytes = n;
+    }
+    if let Some(n) = positive("TRENT_AUDIT_ROTATE_SECONDS")? {
+        options.rotate_after = std::time::Duration::from_secs(n);
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod audit_option_tests {
+    use super::*;
+
+    #[test]
+    fn rotation_is_configured_from_the_environment_with_sane_defaults() {
+        let none = audit_options_from(|_| None).unwrap();
+        assert_eq!(none, AuditOptions::default());
+        assert_eq!(none.rotate_bytes, 64 * 1024 * 1024);
+        let set = audit_options_from(|n| match n {
+            "TRENT_AUDIT_ROTATE_BYTES" => Some("1048576".into()),
+            "TRENT_AUDIT_ROTATE_SECONDS" => Some("3600".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(set.rotate_bytes, 1 << 20);
+        assert_eq!(set.rotate_after, std::time::Duration::from_secs(3600));
+        for bad in ["0", "-1", "1MiB", ""] {
+            let e = audit_options_from(|n| (n == "TRENT_AUDIT_ROTATE_BYTES").then(|| bad.into()))
+                .unwrap_err();
+            assert!(e.contains("TRENT_AUDIT_ROTATE_BYTES"), "{e}");
+        }
+    }
 }
