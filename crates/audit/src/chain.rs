@@ -6,8 +6,9 @@ use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use aws_lc_rs::digest;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::keys::AuditKeys;
 use crate::record::AuditRecord;
 use crate::verify::VerifyError;
 
@@ -16,6 +17,9 @@ pub(crate) type Hash = [u8; 32];
 
 /// `previousHash` of the first record.
 pub(crate) const GENESIS: Hash = [0u8; 32];
+
+/// `trentChain.version` of keyed records.
+pub(crate) const KEYED_VERSION: u32 = 2;
 
 /// Length of the head file's content: 20-digit sequence, space, 64 hex digits, newline.
 pub(crate) const HEAD_LEN: usize = 20 + 1 + 64 + 1;
@@ -27,8 +31,23 @@ pub(crate) fn sha256(bytes: &[u8]) -> Hash {
     h
 }
 
-/// Appends the chain member and the closing brace to `buf`, which holds a record's JSON object
-/// without its final `}`.
+/// Appends the keyed (version 2) chain member and the closing brace to `buf`, which holds a
+/// record's JSON object without its final `}`.
+pub(crate) fn push_keyed_member(buf: &mut Vec<u8>, sequence: u64, previous: &Hash) {
+    let mut hex_buf = [0u8; 64];
+    // Cannot fail: the output is exactly twice the input's length.
+    let _ = hex::encode_to_slice(previous, &mut hex_buf);
+    buf.extend_from_slice(b",\"trentChain\":{\"version\":2,\"sequence\":");
+    // `write!` to a Vec cannot fail.
+    let _ = write!(buf, "{sequence}");
+    buf.extend_from_slice(b",\"previousMac\":\"");
+    buf.extend_from_slice(&hex_buf);
+    buf.extend_from_slice(b"\"}}");
+}
+
+/// Appends the legacy (version 1, unkeyed) chain member: what Trent wrote before keyed
+/// chains. Only tests write it now, to make old logs.
+#[cfg(test)]
 pub(crate) fn push_chain_member(buf: &mut Vec<u8>, sequence: u64, previous: &Hash) {
     let mut hex_buf = [0u8; 64];
     // Cannot fail: the output is exactly twice the input's length.
@@ -49,11 +68,6 @@ pub(crate) struct Head {
 }
 
 impl Head {
-    pub(crate) const EMPTY: Head = Head {
-        sequence: 0,
-        hash: GENESIS,
-    };
-
     pub(crate) fn encode(&self) -> [u8; HEAD_LEN] {
         let mut out = [0u8; HEAD_LEN];
         let seq = format!("{:020}", self.sequence);
@@ -103,11 +117,84 @@ pub(crate) fn write_head(file: &mut File, head: &Head) -> io::Result<()> {
     file.write_all(&head.encode())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A line's `trentChain` member: version 1 (unkeyed, `previousHash`) or 2 (keyed,
+/// `previousMac`, and on a break acknowledgement `acknowledgedBreak`).
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Chain {
+    #[serde(default)]
+    pub version: Option<u32>,
     pub sequence: u64,
-    pub previous_hash: String,
+    #[serde(default)]
+    pub previous_hash: Option<String>,
+    #[serde(default)]
+    pub previous_mac: Option<String>,
+    #[serde(default)]
+    pub acknowledged_break: Option<BreakAck>,
+}
+
+impl Chain {
+    /// Whether the line is keyed (version 2); `Err` for a member that is neither version.
+    pub(crate) fn keyed(&self) -> Result<bool, &'static str> {
+        match (
+            self.version,
+            &self.previous_hash,
+            &self.previous_mac,
+            &self.acknowledged_break,
+        ) {
+            (None, Some(_), None, None) => Ok(false),
+            (Some(KEYED_VERSION), None, Some(_), _) => Ok(true),
+            _ => Err("its trentChain member is neither version 1 nor version 2"),
+        }
+    }
+
+    /// The chain value of the record before, as this line records it.
+    pub(crate) fn previous(&self) -> Option<Hash> {
+        decode_hash(
+            self.previous_mac
+                .as_deref()
+                .or(self.previous_hash.as_deref())?,
+        )
+    }
+}
+
+/// What `trent audit acknowledge-break` found and set aside: the first record of the segment
+/// after the covered ones, MACed like every keyed record.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct BreakAck {
+    /// First segment of the broken part.
+    pub first_segment: u64,
+    /// Last segment of the broken part (the segment before the acknowledgement's).
+    pub last_segment: u64,
+    /// What verification reported.
+    pub finding: String,
+    /// Each covered segment's size and SHA-256 at acknowledgement, so a later change to them
+    /// is still detected. First and last segment are 0 and this is empty when only the
+    /// checkpoints were set aside.
+    pub files: Vec<AckedFile>,
+    /// The checkpoints file, when it was broken and set aside (renamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<AckedCheckpoints>,
+}
+
+/// A checkpoints file set aside by an acknowledgement.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AckedCheckpoints {
+    /// Its new name in the audit directory.
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// A segment set aside by an acknowledgement.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AckedFile {
+    pub segment: u64,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 #[derive(Deserialize)]
@@ -133,20 +220,67 @@ pub(crate) fn parse_chain(line: &[u8], full: bool) -> Result<Chain, serde_json::
     }
 }
 
+/// A line's chain value: HMAC-SHA256 under the audit key when keyed, SHA-256 otherwise.
+pub(crate) fn line_value(keys: &AuditKeys, line: &[u8], keyed: bool) -> Hash {
+    if keyed {
+        keys.mac(line)
+    } else {
+        sha256(line)
+    }
+}
+
 fn decode_hash(hex_str: &str) -> Option<Hash> {
     let mut h = [0u8; 32];
     hex::decode_to_slice(hex_str, &mut h).ok()?;
     Some(h)
 }
 
+/// Where the chain stands after a record: its sequence and chain value, and whether a keyed
+/// record has been seen (after which an unkeyed one is a downgrade).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub sequence: u64,
+    pub value: Hash,
+    pub keyed: bool,
+}
+
+impl Cursor {
+    pub(crate) const START: Cursor = Cursor {
+        sequence: 0,
+        value: GENESIS,
+        keyed: false,
+    };
+}
+
+/// How one segment is scanned.
+pub(crate) struct ScanCtx<'a> {
+    pub keys: &'a AuditKeys,
+    /// The head, checked when its record is reached.
+    pub head: Option<Head>,
+    /// Also check that each line is a whole [`AuditRecord`].
+    pub full: bool,
+    /// A torn final line is allowed (the live segment, beyond the head).
+    pub torn_tail_ok: bool,
+}
+
+/// A record that passed the chain checks, for the caller's own checks.
+pub(crate) struct LineSeen<'a> {
+    /// Byte offset just past its newline.
+    pub end: u64,
+    pub cursor: Cursor,
+    pub chain: &'a Chain,
+}
+
 /// How a scan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ScanEnd {
-    /// Complete, valid records.
+    /// The last complete, valid record (the start cursor when none).
+    pub cursor: Cursor,
+    /// Complete, valid records read.
     pub records: u64,
-    /// Hash of the last complete line (GENESIS when none).
-    pub last_hash: Hash,
-    /// Bytes of complete lines (where a torn tail starts).
+    /// Of which keyed.
+    pub keyed_records: u64,
+    /// Offset just past the last complete line (where a torn tail starts).
     pub complete_len: u64,
     /// Bytes after the last newline: a torn final record beyond the head, if not zero.
     pub torn_len: u64,
@@ -155,35 +289,54 @@ pub(crate) struct ScanEnd {
 /// A chain break found while the line after the suspect is still unknown.
 #[derive(Clone, Copy)]
 struct Suspect {
-    /// The line whose `previousHash` did not match the line before it.
+    /// The line whose previous value did not match the line before it.
     line: u64,
-    /// That line's own hash.
+    /// That line's own chain value.
     hash: Hash,
 }
 
-fn err(line: u64, reason: impl Into<String>) -> VerifyError {
+pub(crate) fn err(line: u64, reason: impl Into<String>) -> VerifyError {
     VerifyError {
         line,
+        file: None,
         reason: reason.into(),
     }
 }
 
-/// Reads the lines of a log and checks the chain: every line parses, sequences run 1, 2, 3…,
-/// each `previousHash` is the previous line's hash, and the head's record is there with the
-/// head's hash. Lines after the head's record (written after the head was last updated) are
-/// checked the same way. A torn final line (no newline) is tolerated only beyond the head:
-/// it belongs to a record that was never acknowledged.
+/// Reads the lines of one segment from `offset` (where `reader` stands) and checks the chain
+/// from `start`: every line parses, sequences continue without gaps, each line records the
+/// chain value of the one before (SHA-256 of the line for version 1, HMAC-SHA256 under the
+/// audit key for version 2), no unkeyed line follows a keyed one, and the head's record, if
+/// reached, has the head's value. `on_line` sees every record that passed. A torn final line
+/// (no newline) is tolerated only with `torn_tail_ok` and beyond the head: it belongs to a
+/// record that was never acknowledged.
 pub(crate) fn scan<R: BufRead>(
     mut reader: R,
-    head: Option<Head>,
-    full: bool,
+    start: Cursor,
+    offset: u64,
+    ctx: &ScanCtx<'_>,
+    on_line: &mut dyn FnMut(&LineSeen<'_>) -> Result<(), VerifyError>,
 ) -> Result<ScanEnd, VerifyError> {
     let mut line = Vec::with_capacity(4096);
-    let mut n: u64 = 0;
-    let mut prev = GENESIS;
-    let mut complete_len: u64 = 0;
+    let mut n = start.sequence;
+    let mut prev = start.value;
+    let mut keyed = start.keyed;
+    let mut records = 0u64;
+    let mut keyed_records = 0u64;
+    let mut complete_len = offset;
     let mut suspect: Option<Suspect> = None;
-    let head_seq = head.map_or(0, |h| h.sequence);
+    let head_seq = ctx.head.map_or(0, |h| h.sequence);
+    let end = |n, prev, keyed, records, keyed_records, complete_len, torn_len| ScanEnd {
+        cursor: Cursor {
+            sequence: n,
+            value: prev,
+            keyed,
+        },
+        records,
+        keyed_records,
+        complete_len,
+        torn_len,
+    };
 
     loop {
         line.clear();
@@ -199,24 +352,27 @@ pub(crate) fn scan<R: BufRead>(
             if let Some(s) = suspect.take() {
                 return Err(resolve_suspect(s, None));
             }
-            if this <= head_seq {
+            if this <= head_seq || !ctx.torn_tail_ok {
                 return Err(err(
                     this,
                     "truncated: the last line is incomplete (the record was cut short)",
                 ));
             }
-            return Ok(ScanEnd {
-                records: n,
-                last_hash: prev,
+            return Ok(end(
+                n,
+                prev,
+                keyed,
+                records,
+                keyed_records,
                 complete_len,
-                torn_len: read as u64,
-            });
+                read as u64,
+            ));
         }
         line.pop();
         n = this;
         complete_len += read as u64;
 
-        let chain = match parse_chain(&line, full) {
+        let chain = match parse_chain(&line, ctx.full) {
             Ok(c) => c,
             Err(e) => {
                 if let Some(s) = suspect.take() {
@@ -228,11 +384,20 @@ pub(crate) fn scan<R: BufRead>(
                 ));
             }
         };
-        let hash = sha256(&line);
-        let chained = decode_hash(&chain.previous_hash);
+        let this_keyed = match chain.keyed() {
+            Ok(k) => k,
+            Err(reason) => {
+                if let Some(s) = suspect.take() {
+                    return Err(resolve_suspect(s, None));
+                }
+                return Err(err(n, format!("altered: {reason}")));
+            }
+        };
+        let hash = line_value(ctx.keys, &line, this_keyed);
+        let chained = chain.previous();
 
         if let Some(s) = suspect.take() {
-            // The suspect's previousHash broke the chain. If this line links to the suspect,
+            // The suspect's previous value broke the chain. If this line links to the suspect,
             // the suspect is intact and the line before it was altered; otherwise the suspect
             // itself was altered.
             return Err(resolve_suspect(s, Some(chained == Some(s.hash))));
@@ -241,48 +406,57 @@ pub(crate) fn scan<R: BufRead>(
         if chain.sequence != n {
             return Err(sequence_error(&mut reader, n, chain.sequence));
         }
+        if keyed && !this_keyed {
+            return Err(err(
+                n,
+                "downgraded: an unkeyed (version 1) record after keyed records (the chain was rewritten without the audit key)",
+            ));
+        }
         if chained != Some(prev) {
             if n == 1 {
                 return Err(err(
                     1,
-                    "altered: its previousHash is not the genesis value (64 zeros)",
+                    "altered: its previous value is not the genesis value (64 zeros)",
                 ));
             }
             suspect = Some(Suspect { line: n, hash });
         }
         if n == head_seq {
-            if let Some(h) = head {
+            if let Some(h) = ctx.head {
                 if let Some(s) = suspect.take() {
                     return Err(resolve_suspect(s, Some(h.hash == s.hash)));
                 }
                 if h.hash != hash {
                     return Err(err(
                         n,
-                        "altered: its SHA-256 does not match the head file (the last record was changed)",
+                        "altered: its chain value does not match the head file (the last record was changed)",
                     ));
                 }
             }
         }
         prev = hash;
+        keyed |= this_keyed;
+        records += 1;
+        if this_keyed {
+            keyed_records += 1;
+        }
+        if suspect.is_none() {
+            on_line(&LineSeen {
+                end: complete_len,
+                cursor: Cursor {
+                    sequence: n,
+                    value: hash,
+                    keyed,
+                },
+                chain: &chain,
+            })?;
+        }
     }
 
     if let Some(s) = suspect.take() {
         return Err(resolve_suspect(s, None));
     }
-    if n < head_seq {
-        return Err(err(
-            n + 1,
-            format!(
-                "missing: the head says the log ends at record {head_seq} but the file ends at record {n} (records removed from the end)"
-            ),
-        ));
-    }
-    Ok(ScanEnd {
-        records: n,
-        last_hash: prev,
-        complete_len,
-        torn_len: 0,
-    })
+    Ok(end(n, prev, keyed, records, keyed_records, complete_len, 0))
 }
 
 /// `next_links_to_suspect`: whether the following line (or the head) names the suspect's hash;
@@ -293,20 +467,20 @@ fn resolve_suspect(s: Suspect, next_links_to_suspect: Option<bool>) -> VerifyErr
         Some(true) => err(
             before,
             format!(
-                "altered: its SHA-256 does not match the previousHash recorded by record {}",
+                "altered: its chain value does not match the one recorded by record {}",
                 s.line
             ),
         ),
         Some(false) => err(
             s.line,
             format!(
-                "altered: its previousHash does not match record {before}, and the record after it does not link to it"
+                "altered: its previous value does not match record {before}, and the record after it does not link to it"
             ),
         ),
         None => err(
             before,
             format!(
-                "altered: its SHA-256 does not match the previousHash recorded by record {} (or record {} was altered)",
+                "altered: its chain value does not match the one recorded by record {} (or record {} was altered)",
                 s.line, s.line
             ),
         ),

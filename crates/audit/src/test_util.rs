@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::record::{new_event_id, AuditRecord, Resource, UserIdentity};
-use crate::{AuditLog, AuditOptions, FsyncPolicy, LOG_FILE};
+use crate::{AuditKeys, AuditLog, AuditOptions, FsyncPolicy, LOG_FILE};
 
 /// A plausible Encrypt record whose `requestID` is `req-<i>`.
 pub(crate) fn record(i: u64) -> AuditRecord {
@@ -41,12 +41,18 @@ pub(crate) fn record(i: u64) -> AuditRecord {
 pub(crate) fn fast() -> AuditOptions {
     AuditOptions {
         fsync: FsyncPolicy::Never,
+        ..AuditOptions::default()
     }
+}
+
+/// The test keys (fixed, so every open of a test log uses the same ones).
+pub(crate) fn keys() -> AuditKeys {
+    AuditKeys::new(&[0x11; 32], &[0x22; 32]).unwrap()
 }
 
 /// Opens a log in `dir`, appends `n` records one by one, and closes it.
 pub(crate) async fn write_log(dir: &Path, n: u64) {
-    let log = AuditLog::open(dir, AuditOptions::default()).unwrap();
+    let log = AuditLog::open(dir, keys(), AuditOptions::default()).unwrap();
     for i in 1..=n {
         log.append(record(i)).await.unwrap();
     }

@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
-//! `trent`: the only binary. `trent serve | init | admin … | audit verify`.
+//! `trent`: the only binary. `trent serve | init | admin … | audit verify | public-key |
+//! acknowledge-break`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use trent_core::model::AccountId;
+use trent_crypto::root::RootKey;
 use trent_server::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
 use trent_server::tls::{Tls, TlsFiles};
 use trent_server::{App, DataDir, ServerConfig};
@@ -117,8 +119,33 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check that the audit log is whole and unaltered; prints the record count.
+    /// Check that the audit log is whole and unaltered (every segment, the HMAC chain, the
+    /// signed checkpoints, the head); prints the head to anchor elsewhere. Needs the root key.
     Verify {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// A head printed earlier (`SEQUENCE:HASH`, or just `HASH`): fail unless that record
+        /// is still in the log with that MAC.
+        #[arg(long, conflicts_with = "public_key")]
+        expect_head: Option<String>,
+        /// Without the root key: check only the checkpoints, with this public key (from
+        /// `trent audit public-key`): their signatures, and that each names a record still
+        /// where it says (records removed or files replaced). Contents need the root key.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Print the Ed25519 public key that checks the audit checkpoints' signatures, to keep
+    /// outside the data dir.
+    PublicKey {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Set a broken part of the audit log aside so the server can start again: it stays on
+    /// disk, and a new segment starts with a keyed record of what was found. Run with the
+    /// server stopped; `verify` then reports the acknowledged break.
+    AcknowledgeBreak {
         /// The data directory.
         #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
         data_dir: PathBuf,
@@ -173,18 +200,121 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             admin(command).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { data_dir },
+        Command::Audit { command } => audit(command),
+    }
+}
+
+/// The audit keys of a data dir (derived from its root key).
+fn audit_keys(dir: &DataDir) -> Result<trent_audit::AuditKeys> {
+    let root = RootKey::load_file(dir.root_key_path())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("the audit keys are derived from the root key")?;
+    trent_server::app::audit_keys(&root).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn audit(command: AuditCommand) -> Result<ExitCode> {
+    match command {
+        AuditCommand::Verify {
+            data_dir,
+            expect_head: _,
+            public_key: Some(public_key),
         } => {
             let dir = DataDir::new(&data_dir);
-            match trent_audit::verify(&dir.audit_dir()) {
+            let public = trent_audit::CheckpointPublicKey::from_hex(&public_key)
+                .ok_or_else(|| anyhow::anyhow!("--public-key: expected 64 hex digits"))?;
+            match trent_audit::verify_checkpoints(&dir.audit_dir(), &public) {
                 Ok(report) => {
-                    println!("audit log OK: {} records", report.records);
+                    println!(
+                        "audit checkpoints OK: {} signed checkpoint(s) match the log (record contents not checked: that needs the root key)",
+                        report.checkpoints
+                    );
+                    if let Some((seq, mac, file, time)) = report.last {
+                        println!("last checkpoint: sequence {seq} in {file} at {time}, HMAC {mac}");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("audit checkpoints BROKEN: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Verify {
+            data_dir,
+            expect_head,
+            public_key: None,
+        } => {
+            let dir = DataDir::new(&data_dir);
+            let options = trent_audit::VerifyOptions {
+                expect_head: expect_head
+                    .map(|a| a.parse::<trent_audit::Anchor>())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--expect-head: {e}"))?,
+            };
+            let keys = audit_keys(&dir)?;
+            match trent_audit::verify_with(&dir.audit_dir(), &keys, &options) {
+                Ok(report) => {
+                    println!(
+                        "audit log OK: {} records in {} segment file(s), {} signed checkpoint(s)",
+                        report.records, report.segments, report.checkpoints
+                    );
+                    println!(
+                        "head: sequence {} in {}, HMAC {}",
+                        report.last_sequence, report.last_file, report.last_hash
+                    );
+                    println!(
+                        "anchor (keep it elsewhere; check with --expect-head): {}:{}",
+                        report.last_sequence, report.last_hash
+                    );
+                    if options.expect_head.is_some() {
+                        println!("expected head: present");
+                    }
+                    let legacy = report.records - report.keyed_records;
+                    if legacy > 0 {
+                        println!(
+                            "note: {legacy} record(s) are in the legacy unkeyed format (plain SHA-256 chain, written before keyed chains); only records after them, checkpoints and outside anchors protect them"
+                        );
+                    }
+                    for b in &report.acknowledged_breaks {
+                        println!("acknowledged break: {b}");
+                    }
+                    if report.torn_tail_bytes > 0 {
+                        println!(
+                            "note: the live segment ends with a torn record of {} bytes (never acknowledged; cut off at the next start)",
+                            report.torn_tail_bytes
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
                     println!("audit log BROKEN: {e}");
                     Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::PublicKey { data_dir } => {
+            let keys = audit_keys(&DataDir::new(&data_dir))?;
+            println!("{}", keys.public_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::AcknowledgeBreak { data_dir } => {
+            let dir = DataDir::new(&data_dir);
+            let keys = audit_keys(&dir)?;
+            match trent_audit::acknowledge_break(&dir.audit_dir(), &keys)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                None => {
+                    println!("audit log OK: there is no break to acknowledge");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(ack) => {
+                    println!("acknowledged: {}", ack.finding);
+                    println!(
+                        "segments {}–{} are set aside (kept, with their SHA-256 in the acknowledgement); the server can start",
+                        ack.first_segment, ack.last_segment
+                    );
+                    println!("new head (anchor): {}:{}", ack.sequence, ack.head);
+                    Ok(ExitCode::SUCCESS)
                 }
             }
         }

@@ -14,6 +14,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use aws_lc_rs::aead::LessSafeKey;
+use aws_lc_rs::hkdf;
 use zeroize::Zeroizing;
 
 use crate::aes_gcm::{self, IV_LEN, KEY_LEN, TAG_LEN};
@@ -37,10 +38,32 @@ const MATERIAL_PURPOSE: &[u8] = b"trent/v1/key-material";
 /// Purpose label of [`access_key_secret_wrapping_aad`].
 const ACCESS_KEY_PURPOSE: &[u8] = b"trent/v1/access-key-secret";
 
+/// HKDF-SHA256 salt of the keys derived from the root key ([`RootKey::derive_audit_mac_key`]).
+const DERIVATION_SALT: &[u8] = b"trent/v1/root-key-derivation";
+/// HKDF info of the audit chain's HMAC-SHA256 key.
+const AUDIT_MAC_INFO: &[u8] = b"trent/v1/audit-chain-hmac-sha256";
+/// HKDF info of the audit checkpoints' Ed25519 seed.
+const AUDIT_SIGNING_INFO: &[u8] = b"trent/v1/audit-checkpoint-ed25519-seed";
+
+/// Length of each derived secret (HMAC-SHA256 key, Ed25519 seed).
+pub const DERIVED_KEY_LEN: usize = 32;
+
 /// The root key. Only the aws-lc key schedule is kept, which aws-lc cleanses when freed;
 /// every intermediate copy of the raw key is zeroized. `Debug` is redacted.
 pub struct RootKey {
     aead: LessSafeKey,
+    /// HKDF-SHA256 PRK of the root key, for keys derived for other purposes, so the root key
+    /// itself only ever wraps.
+    derive: hkdf::Prk,
+}
+
+/// HKDF output length for [`RootKey::derive`].
+struct Len32;
+
+impl hkdf::KeyType for Len32 {
+    fn len(&self) -> usize {
+        DERIVED_KEY_LEN
+    }
 }
 
 impl RootKey {
@@ -63,7 +86,31 @@ impl RootKey {
     fn from_array(bytes: &[u8; ROOT_KEY_LEN]) -> Result<Self, CryptoError> {
         Ok(Self {
             aead: aes_gcm::key(bytes)?,
+            derive: hkdf::Salt::new(hkdf::HKDF_SHA256, DERIVATION_SALT).extract(&bytes[..]),
         })
+    }
+
+    /// The audit chain's HMAC-SHA256 key: HKDF-SHA256 (RFC 5869) of the root key, with a
+    /// fixed salt and info `trent/v1/audit-chain-hmac-sha256`. The same root key always gives
+    /// the same key, so a restarted server and `trent audit verify` check the same chain.
+    pub fn derive_audit_mac_key(&self) -> Result<SecretBytes, CryptoError> {
+        self.derive(AUDIT_MAC_INFO)
+    }
+
+    /// The 32-byte seed of the Ed25519 key pair that signs audit checkpoints: HKDF-SHA256 of
+    /// the root key with info `trent/v1/audit-checkpoint-ed25519-seed`. Its public key can be
+    /// kept elsewhere to check checkpoints without the root key.
+    pub fn derive_audit_signing_seed(&self) -> Result<SecretBytes, CryptoError> {
+        self.derive(AUDIT_SIGNING_INFO)
+    }
+
+    fn derive(&self, info: &[u8]) -> Result<SecretBytes, CryptoError> {
+        let mut out = Zeroizing::new(vec![0u8; DERIVED_KEY_LEN]);
+        self.derive
+            .expand(&[info], Len32)
+            .and_then(|okm| okm.fill(&mut out[..]))
+            .map_err(|_| CryptoError::Internal("HKDF-SHA256 failed"))?;
+        Ok(SecretBytes::from(out))
     }
 
     /// Generates a root key and writes it to a new file at `path` (`trent init`).
@@ -276,6 +323,36 @@ mod tests {
 
     fn key() -> RootKey {
         RootKey::generate().unwrap()
+    }
+
+    #[test]
+    fn audit_keys_are_deterministic_distinct_and_not_the_root_key() {
+        let raw = [7u8; ROOT_KEY_LEN];
+        let a = RootKey::from_secret(SecretBytes::copy_from_slice(&raw)).unwrap();
+        let b = RootKey::from_secret(SecretBytes::copy_from_slice(&raw)).unwrap();
+        let mac = a.derive_audit_mac_key().unwrap();
+        let seed = a.derive_audit_signing_seed().unwrap();
+        assert_eq!(mac.len(), DERIVED_KEY_LEN);
+        assert_eq!(mac.as_bytes(), b.derive_audit_mac_key().unwrap().as_bytes());
+        assert_eq!(
+            seed.as_bytes(),
+            b.derive_audit_signing_seed().unwrap().as_bytes()
+        );
+        assert_ne!(mac.as_bytes(), seed.as_bytes());
+        assert_ne!(mac.as_bytes(), &raw[..]);
+        // HKDF-SHA256 (RFC 5869) with the documented salt and info, so the derivation is pinned.
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"trent/v1/root-key-derivation").extract(&raw);
+        let mut expected = [0u8; 32];
+        prk.expand(&[b"trent/v1/audit-chain-hmac-sha256"], Len32)
+            .unwrap()
+            .fill(&mut expected)
+            .unwrap();
+        assert_eq!(mac.as_bytes(), &expected[..]);
+        let other = key();
+        assert_ne!(
+            mac.as_bytes(),
+            other.derive_audit_mac_key().unwrap().as_bytes()
+        );
     }
 
     #[test]

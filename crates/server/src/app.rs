@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use trent_audit::{AuditLog, AuditOptions};
+use trent_audit::{AuditKeys, AuditLog, AuditOptions};
 use trent_core::clock::{SharedClock, SystemClock};
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
@@ -52,12 +52,12 @@ impl App {
         let root_key =
             Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
         let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
-        // Created private here (the audit crate would create it with the process umask).
-        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-            .create(dir.audit_dir())
-            .map_err(|e| format!("cannot create {}: {e}", dir.audit_dir().display()))?;
-        let audit = AuditLog::open(&dir.audit_dir(), AuditOptions::default())
-            .map_err(|e| format!("cannot open the audit log: {e}"))?;
+        let audit = AuditLog::open(
+            &dir.audit_dir(),
+            audit_keys(&root_key)?,
+            audit_options_from(|name| std::env::var(name).ok())?,
+        )
+        .map_err(|e| format!("cannot open the audit log: {e}"))?;
         let kms = Kms::new(
             Arc::new(store),
             root_key,
@@ -79,5 +79,62 @@ impl App {
         // Changes committed before the last stop get their records before anything is served.
         crate::recorder::recover(&app).await?;
         Ok(Arc::new(app))
+    }
+}
+
+/// The audit log's keys, derived from the root key (HKDF): the HMAC key that chains records
+/// and the Ed25519 key pair that signs checkpoints.
+pub fn audit_keys(root_key: &RootKey) -> Result<AuditKeys, String> {
+    let mac = root_key.derive_audit_mac_key().map_err(|e| e.to_string())?;
+    let seed = root_key
+        .derive_audit_signing_seed()
+        .map_err(|e| e.to_string())?;
+    AuditKeys::new(mac.as_bytes(), seed.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// The audit log's options: the defaults, with rotation set by `TRENT_AUDIT_ROTATE_BYTES`
+/// (segment size) and `TRENT_AUDIT_ROTATE_SECONDS` (segment age) when given.
+pub fn audit_options_from(var: impl Fn(&str) -> Option<String>) -> Result<AuditOptions, String> {
+    let mut options = AuditOptions::default();
+    let positive = |name: &str| -> Result<Option<u64>, String> {
+        match var(name) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name} must be a positive whole number, not {v:?}")),
+            },
+        }
+    };
+    if let Some(n) = positive("TRENT_AUDIT_ROTATE_BYTES")? {
+        options.rotate_bytes = n;
+    }
+    if let Some(n) = positive("TRENT_AUDIT_ROTATE_SECONDS")? {
+        options.rotate_after = std::time::Duration::from_secs(n);
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod audit_option_tests {
+    use super::*;
+
+    #[test]
+    fn rotation_is_configured_from_the_environment_with_sane_defaults() {
+        let none = audit_options_from(|_| None).unwrap();
+        assert_eq!(none, AuditOptions::default());
+        assert_eq!(none.rotate_bytes, 64 * 1024 * 1024);
+        let set = audit_options_from(|n| match n {
+            "TRENT_AUDIT_ROTATE_BYTES" => Some("1048576".into()),
+            "TRENT_AUDIT_ROTATE_SECONDS" => Some("3600".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(set.rotate_bytes, 1 << 20);
+        assert_eq!(set.rotate_after, std::time::Duration::from_secs(3600));
+        for bad in ["0", "-1", "1MiB", ""] {
+            let e = audit_options_from(|n| (n == "TRENT_AUDIT_ROTATE_BYTES").then(|| bad.into()))
+                .unwrap_err();
+            assert!(e.contains("TRENT_AUDIT_ROTATE_BYTES"), "{e}");
+        }
     }
 }

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use super::*;
 use crate::chain::{sha256, Head};
-use crate::test_util::{fast, lines, record, sequences, write_lines, write_log};
+use crate::test_util::{fast, keys, lines, record, sequences, write_lines, write_log};
 use crate::verify;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends_from_many_tasks_are_all_written_and_chained() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), AuditOptions::default()).unwrap();
     let tasks = 64u64;
     let per_task = 50u64;
     let mut handles = Vec::new();
@@ -27,7 +27,7 @@ async fn concurrent_appends_from_many_tasks_are_all_written_and_chained() {
     }
     log.close();
 
-    let report = verify(dir.path()).unwrap();
+    let report = verify(dir.path(), &keys()).unwrap();
     assert_eq!(report.records, tasks * per_task);
     let seqs = sequences(dir.path());
     for (i, (seq, _)) in seqs.iter().enumerate() {
@@ -46,11 +46,17 @@ async fn each_line_is_the_cloudtrail_record_plus_the_chain_member() {
     let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(first["eventSource"], "kms.amazonaws.com");
     assert_eq!(first["requestID"], "req-1");
+    assert_eq!(first["trentChain"]["version"], 2);
     assert_eq!(first["trentChain"]["sequence"], 1);
-    assert_eq!(first["trentChain"]["previousHash"], "0".repeat(64));
+    assert_eq!(first["trentChain"]["previousMac"], "0".repeat(64));
     let second: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    // Keyed: the HMAC-SHA256 of the line before under the audit key, not its SHA-256.
     assert_eq!(
-        second["trentChain"]["previousHash"],
+        second["trentChain"]["previousMac"],
+        hex::encode(keys().mac(lines[0].as_bytes()))
+    );
+    assert_ne!(
+        second["trentChain"]["previousMac"],
         hex::encode(sha256(lines[0].as_bytes()))
     );
     // The record itself still deserializes from the line.
@@ -62,7 +68,7 @@ async fn each_line_is_the_cloudtrail_record_plus_the_chain_member() {
         Head::decode(&head),
         Some(Head {
             sequence: 2,
-            hash: sha256(lines[1].as_bytes())
+            hash: keys().mac(lines[1].as_bytes())
         })
     );
 }
@@ -71,18 +77,18 @@ async fn each_line_is_the_cloudtrail_record_plus_the_chain_member() {
 async fn restart_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
+        let log = AuditLog::open(dir.path(), keys(), AuditOptions::default()).unwrap();
         for i in 1..=3 {
             log.append(record(i)).await.unwrap();
         }
         drop(log); // Drop closes.
     }
-    let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), AuditOptions::default()).unwrap();
     for i in 4..=5 {
         log.append(record(i)).await.unwrap();
     }
     log.close();
-    assert_eq!(verify(dir.path()).unwrap().records, 5);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 5);
     let seqs: Vec<_> = sequences(dir.path()).into_iter().map(|(s, _)| s).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
 }
@@ -92,7 +98,7 @@ async fn restart_continues_the_chain() {
 async fn a_full_disk_fails_every_append() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/dev/full", dir.path().join(LOG_FILE)).unwrap();
-    let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), AuditOptions::default()).unwrap();
     for i in 1..=3 {
         match log.append(record(i)).await {
             Err(AuditError::Write(_)) => {}
@@ -108,7 +114,7 @@ async fn open_fails_when_the_log_cannot_be_opened() {
     // A directory where the log file should be.
     std::fs::create_dir(dir.path().join(LOG_FILE)).unwrap();
     assert!(matches!(
-        AuditLog::open(dir.path(), AuditOptions::default()),
+        AuditLog::open(dir.path(), keys(), AuditOptions::default()),
         Err(AuditError::Open { .. })
     ));
 }
@@ -116,7 +122,7 @@ async fn open_fails_when_the_log_cannot_be_opened() {
 #[tokio::test]
 async fn appends_after_close_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     let other = log.clone();
     log.append(record(1)).await.unwrap();
     log.close();
@@ -125,7 +131,7 @@ async fn appends_after_close_fail() {
         other.append(record(2)).await,
         Err(AuditError::Closed)
     ));
-    assert_eq!(verify(dir.path()).unwrap().records, 1);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 1);
 }
 
 #[tokio::test]
@@ -136,12 +142,24 @@ async fn every_policy_writes_a_valid_chain() {
         FsyncPolicy::Interval(Duration::from_millis(1)),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path(), AuditOptions { fsync: policy }).unwrap();
+        let log = AuditLog::open(
+            dir.path(),
+            keys(),
+            AuditOptions {
+                fsync: policy,
+                ..AuditOptions::default()
+            },
+        )
+        .unwrap();
         for i in 1..=20 {
             log.append(record(i)).await.unwrap();
         }
         log.close();
-        assert_eq!(verify(dir.path()).unwrap().records, 20, "{policy:?}");
+        assert_eq!(
+            verify(dir.path(), &keys()).unwrap().records,
+            20,
+            "{policy:?}"
+        );
     }
 }
 
@@ -150,8 +168,10 @@ async fn the_interval_policy_brings_the_head_up_without_close() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::open(
         dir.path(),
+        keys(),
         AuditOptions {
             fsync: FsyncPolicy::Interval(Duration::from_millis(10)),
+            ..AuditOptions::default()
         },
     )
     .unwrap();
@@ -168,7 +188,7 @@ async fn the_interval_policy_brings_the_head_up_without_close() {
         waited += Duration::from_millis(10);
     }
     // A live log verifies too.
-    assert_eq!(verify(dir.path()).unwrap().records, 1);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 1);
     log.close();
 }
 
@@ -180,13 +200,13 @@ async fn a_head_behind_the_log_is_repaired_on_open() {
     let lines = lines(dir.path());
     let behind = Head {
         sequence: 2,
-        hash: sha256(lines[1].as_bytes()),
+        hash: keys().mac(lines[1].as_bytes()),
     };
     std::fs::write(dir.path().join(HEAD_FILE), behind.encode()).unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     log.append(record(6)).await.unwrap();
     log.close();
-    assert_eq!(verify(dir.path()).unwrap().records, 6);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 6);
 }
 
 #[tokio::test]
@@ -194,12 +214,12 @@ async fn a_missing_or_torn_head_is_rebuilt_from_a_valid_chain() {
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), 3).await;
     std::fs::remove_file(dir.path().join(HEAD_FILE)).unwrap();
-    AuditLog::open(dir.path(), fast()).unwrap().close();
-    assert_eq!(verify(dir.path()).unwrap().records, 3);
+    AuditLog::open(dir.path(), keys(), fast()).unwrap().close();
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 3);
 
     std::fs::write(dir.path().join(HEAD_FILE), b"00000000000000000003 ab").unwrap();
-    AuditLog::open(dir.path(), fast()).unwrap().close();
-    assert_eq!(verify(dir.path()).unwrap().records, 3);
+    AuditLog::open(dir.path(), keys(), fast()).unwrap().close();
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 3);
 }
 
 #[tokio::test]
@@ -213,14 +233,14 @@ async fn a_torn_final_record_is_reported_then_cut_off_on_open() {
         .unwrap();
     f.write_all(br#"{"eventVersion":"1.08","eventTi"#).unwrap();
     drop(f);
-    let report = verify(dir.path()).unwrap();
+    let report = verify(dir.path(), &keys()).unwrap();
     assert_eq!(report.records, 3);
     assert!(report.torn_tail_bytes > 0);
 
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     log.append(record(4)).await.unwrap();
     log.close();
-    let report = verify(dir.path()).unwrap();
+    let report = verify(dir.path(), &keys()).unwrap();
     assert_eq!((report.records, report.torn_tail_bytes), (4, 0));
 }
 
@@ -232,7 +252,7 @@ async fn a_log_behind_its_head_is_refused() {
     l.pop();
     write_lines(dir.path(), &l);
     assert!(matches!(
-        AuditLog::open(dir.path(), fast()),
+        AuditLog::open(dir.path(), keys(), fast()),
         Err(AuditError::Corrupt { .. })
     ));
 }
@@ -245,7 +265,7 @@ async fn an_altered_last_record_is_refused() {
     l[1] = l[1].replace("req-2", "req-X");
     write_lines(dir.path(), &l);
     assert!(matches!(
-        AuditLog::open(dir.path(), fast()),
+        AuditLog::open(dir.path(), keys(), fast()),
         Err(AuditError::Corrupt { .. })
     ));
 }
@@ -298,6 +318,9 @@ impl Sink for FlakySink {
         let faults = self.faults.clone();
         Ok(Box::new(move || flaky_sync(&faults, &file)))
     }
+    fn replace(&mut self, file: File) {
+        self.file = file;
+    }
 }
 
 fn flaky_sync(faults: &Mutex<Faults>, file: &File) -> io::Result<()> {
@@ -327,11 +350,30 @@ fn flaky_log(dir: &Path, policy: FsyncPolicy) -> (AuditLog, Arc<Mutex<Faults>>) 
         file,
         faults: faults.clone(),
     };
+    let checkpoints = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join(CHECKPOINT_FILE))
+        .unwrap();
+    let parts = WriterParts {
+        head_file: head,
+        checkpoints,
+        keys: Arc::new(keys()),
+        dir: dir.to_owned(),
+        segment_since: Instant::now(),
+        last_checkpoint: 0,
+        checkpoint_now: false,
+    };
     let log = spawn(
         sink,
-        head,
+        parts,
         ChainState::EMPTY,
-        AuditOptions { fsync: policy },
+        AuditOptions {
+            fsync: policy,
+            ..AuditOptions::default()
+        },
+        lock_dir(dir).unwrap(),
+        0,
     )
     .unwrap();
     (log, faults)
@@ -353,7 +395,7 @@ async fn a_failed_write_is_cut_off_and_later_records_chain_onto_the_last_good_on
     ));
     log.append(record(3)).await.unwrap();
     log.close();
-    assert_eq!(verify(dir.path()).unwrap().records, 2);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 2);
     assert_eq!(request_ids(dir.path()), ["req-1", "req-3"]);
 }
 
@@ -371,7 +413,7 @@ async fn until_a_partial_write_is_cut_off_every_append_fails() {
     assert!(log.append(record(3)).await.is_err());
     log.append(record(4)).await.unwrap();
     log.close();
-    assert_eq!(verify(dir.path()).unwrap().records, 2);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 2);
     assert_eq!(request_ids(dir.path()), ["req-1", "req-4"]);
 }
 
@@ -442,7 +484,7 @@ fn the_handle_and_its_append_future_can_cross_threads() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     send_sync(&log);
     let fut = log.append(record(1));
     send(&fut);
@@ -455,7 +497,7 @@ async fn a_record_whose_append_was_dropped_while_queued_is_still_written() {
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     log.append(record(1)).await.unwrap();
     // Pretend a leader is writing, queue record 2 behind it, and drop its append.
     lock(&log.inner.queue).leading = true;
@@ -471,13 +513,13 @@ async fn a_record_whose_append_was_dropped_while_queued_is_still_written() {
     log.append(record(3)).await.unwrap();
     log.close();
     assert_eq!(request_ids(dir.path()), ["req-1", "req-2", "req-3"]);
-    assert_eq!(verify(dir.path()).unwrap().records, 3);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_waits_for_appends_in_flight_and_later_appends_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), AuditOptions::default()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), AuditOptions::default()).unwrap();
     let mut handles = Vec::new();
     for t in 0..8u64 {
         let log = log.clone();
@@ -504,7 +546,7 @@ async fn close_waits_for_appends_in_flight_and_later_appends_fail() {
     }
     // Every acknowledged record is in the verified log (some may have been written after
     // the acknowledgement count stopped, never fewer).
-    assert!(verify(dir.path()).unwrap().records >= acknowledged);
+    assert!(verify(dir.path(), &keys()).unwrap().records >= acknowledged);
     assert!(matches!(
         log.append(record(9)).await,
         Err(AuditError::Closed)
@@ -516,7 +558,7 @@ async fn a_leader_dropped_while_yielding_still_writes_and_hands_the_lead_on() {
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     // Another request in flight makes the leader yield before it writes.
     let _a = log.request_started();
     let _b = log.request_started();
@@ -531,7 +573,7 @@ async fn a_leader_dropped_while_yielding_still_writes_and_hands_the_lead_on() {
     log.append(record(2)).await.unwrap();
     log.close();
     assert_eq!(request_ids(dir.path()), ["req-1", "req-2"]);
-    assert_eq!(verify(dir.path()).unwrap().records, 2);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 2);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -554,10 +596,10 @@ async fn with_requests_in_flight_ready_appends_join_one_write() {
     // On one thread, the first leader yields, the other seven queue behind it: two writes at
     // most (the lead handed to a record queued during the first write), never eight.
     assert!(appends <= 2, "{appends} writes for 8 records");
-    assert_eq!(verify(dir.path()).unwrap().records, 8);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 8);
     // Alone, a request writes at once and its append completes without yielding.
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path(), fast()).unwrap();
+    let log = AuditLog::open(dir.path(), keys(), fast()).unwrap();
     let _only = log.request_started();
     let mut fut = Box::pin(log.append(record(1)));
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -1,5 +1,5 @@
 use super::*;
-use crate::test_util::{lines, write_lines, write_log};
+use crate::test_util::{keys, lines, write_lines, write_log};
 use crate::{AuditLog, AuditOptions};
 
 const N: u64 = 10;
@@ -7,12 +7,12 @@ const N: u64 = 10;
 async fn log_of_ten() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), N).await;
-    assert_eq!(verify(dir.path()).unwrap().records, N);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, N);
     dir
 }
 
 fn verify_err(dir: &Path) -> VerifyError {
-    match verify(dir) {
+    match verify(dir, &keys()) {
         Ok(r) => panic!("tampering went unnoticed: {r:?}"),
         Err(e) => e,
     }
@@ -21,7 +21,7 @@ fn verify_err(dir: &Path) -> VerifyError {
 #[tokio::test]
 async fn an_intact_log_verifies() {
     let dir = log_of_ten().await;
-    let report = verify(dir.path()).unwrap();
+    let report = verify(dir.path(), &keys()).unwrap();
     assert_eq!(report.records, N);
     assert_eq!(report.torn_tail_bytes, 0);
     assert_eq!(report.last_hash.len(), 64);
@@ -30,10 +30,10 @@ async fn an_intact_log_verifies() {
 #[tokio::test]
 async fn an_empty_log_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    AuditLog::open(dir.path(), AuditOptions::default())
+    AuditLog::open(dir.path(), keys(), AuditOptions::default())
         .unwrap()
         .close();
-    assert_eq!(verify(dir.path()).unwrap().records, 0);
+    assert_eq!(verify(dir.path(), &keys()).unwrap().records, 0);
 }
 
 #[tokio::test]
@@ -45,14 +45,17 @@ async fn an_altered_byte_in_a_middle_record_names_that_record() {
     let e = verify_err(dir.path());
     assert_eq!(e.line, 5, "{e}");
     assert!(e.reason.contains("altered"), "{e}");
-    assert!(e.to_string().starts_with("record 5: "), "{e}");
+    assert!(
+        e.to_string().starts_with("record 5 in audit.jsonl: "),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn an_altered_previous_hash_names_its_own_record() {
     let dir = log_of_ten().await;
     let mut l = lines(dir.path());
-    let i = l[4].find("\"previousHash\":\"").unwrap() + "\"previousHash\":\"".len();
+    let i = l[4].find("\"previousMac\":\"").unwrap() + "\"previousMac\":\"".len();
     let flipped = if &l[4][i..i + 1] == "0" { "1" } else { "0" };
     l[4].replace_range(i..i + 1, flipped);
     write_lines(dir.path(), &l);
