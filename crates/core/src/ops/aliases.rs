@@ -24,6 +24,12 @@ impl Kms {
         target_key_id: &str,
     ) -> Result<(), CoreError> {
         check_alias_name(alias_name)?;
+        // On the alias and on its key.
+        self.authorize_alias(
+            caller,
+            Action::CreateAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let target = self
             .alias_target_key(caller, target_key_id, Action::CreateAlias)
             .await?;
@@ -43,7 +49,7 @@ impl Kms {
             }
             Err(StoreError::AlreadyExists) => Err(CoreError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
-                alias_arn(&self.region, &caller.account_id, alias_name)
+                self.alias_arn(caller, alias_name)
             ))),
             Err(e) => Err(e.into()),
         }
@@ -57,12 +63,21 @@ impl Kms {
         target_key_id: &str,
     ) -> Result<(), CoreError> {
         check_alias_name(alias_name)?;
+        // On the alias, the key it points at now and the key it is to point at.
+        self.authorize_alias(
+            caller,
+            Action::UpdateAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let current = self
             .store
             .get_alias(&caller.account_id, &self.region, alias_name)
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
         let old = self.key_by_id(current.target_key_id).await?;
+        if let Some(old) = &old {
+            self.authorize(caller, Action::UpdateAlias, old).await?;
+        }
         let target = self
             .alias_target_key(caller, target_key_id, Action::UpdateAlias)
             .await?;
@@ -95,6 +110,12 @@ impl Kms {
         if alias_name.starts_with(RESERVED_PREFIX) {
             return Err(reserved(alias_name));
         }
+        // On the alias and on its key.
+        self.authorize_alias(
+            caller,
+            Action::DeleteAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let current = self
             .store
             .get_alias(&caller.account_id, &self.region, alias_name)
@@ -164,8 +185,13 @@ impl Kms {
     fn alias_not_found(&self, caller: &Caller, alias_name: &str) -> CoreError {
         CoreError::NotFound(format!(
             "Alias {} is not found.",
-            alias_arn(&self.region, &caller.account_id, alias_name)
+            self.alias_arn(caller, alias_name)
         ))
+    }
+
+    /// The ARN of the caller's alias in this Region.
+    fn alias_arn(&self, caller: &Caller, alias_name: &str) -> String {
+        alias_arn(&self.region, &caller.account_id, alias_name)
     }
 }
 
