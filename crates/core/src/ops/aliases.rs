@@ -12,6 +12,11 @@ use crate::store::StoreError;
 /// The alias pattern AWS enforces beyond the model's.
 pub const ALIAS_PATTERN: &str = "^alias/[a-zA-Z0-9/_-]+$";
 
+/// AWS's ValidationException message for an alias name without the `alias/` prefix
+/// (recorded from AWS in LocalStack's `tests/aws/services/kms/test_kms.snapshot.json`,
+/// `test_create_alias`).
+pub const NO_PREFIX_MESSAGE: &str = "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html";
+
 /// The prefix AWS reserves for AWS managed keys.
 pub const RESERVED_PREFIX: &str = "alias/aws/";
 
@@ -197,6 +202,9 @@ impl Kms {
 
 /// AWS's rules for alias names beyond the model's pattern.
 fn check_alias_name(alias_name: &str) -> Result<(), CoreError> {
+    if !alias_name.starts_with("alias/") {
+        return Err(CoreError::Validation(NO_PREFIX_MESSAGE.into()));
+    }
     let valid = alias_name.strip_prefix("alias/").is_some_and(|rest| {
         !rest.is_empty()
             && rest

@@ -339,9 +339,10 @@ impl Kms {
 
     /// GenerateRandom: 1..=1024 random bytes.
     pub fn generate_random(&self, number_of_bytes: Option<i32>) -> Result<SecretBytes, CoreError> {
-        let n = number_of_bytes.ok_or_else(|| {
-            CoreError::Validation("Please specify either number of bytes or key spec.".into())
-        })?;
+        // AWS's message, as recorded in LocalStack's AWS-validated snapshot
+        // (`test_generate_random_invalid_number_of_bytes[None]`).
+        let n = number_of_bytes
+            .ok_or_else(|| CoreError::Validation("NumberOfBytes is required.".into()))?;
         Ok(random_bytes(n.clamp(1, 1024) as usize)?)
     }
 
@@ -396,6 +397,12 @@ impl Kms {
         };
         check_encryption_context(context)?;
         if let Some(key) = &named {
+            // A named key that cannot decrypt at all (signing, MAC, key agreement): AWS
+            // answers IncorrectKeyException for Decrypt and ReEncrypt alike (recorded in
+            // LocalStack's AWS-validated `test_error_messaging_for_invalid_keys`).
+            if key.key_usage != KeyUsage::EncryptDecrypt {
+                return Err(incorrect_key());
+            }
             let asymmetric_algorithm = algorithm.is_some_and(|a| a.asymmetric().is_some());
             if key.key_spec.is_asymmetric() && asymmetric_algorithm {
                 return self
@@ -407,9 +414,7 @@ impl Kms {
         let blob_key_id = KeyId::from_bytes(parsed.header.key_id);
         if let Some(named) = &named {
             if named.key_id != blob_key_id {
-                return Err(CoreError::IncorrectKey(
-                    "The key ID in the request does not identify a CMK that can perform this operation.".into(),
-                ));
+                return Err(incorrect_key());
             }
         }
         let key = match named {
@@ -489,6 +494,13 @@ struct Opened {
     plaintext: SecretBytes,
     key_material_id: KeyMaterialId,
     algorithm: EncryptionAlgorithm,
+}
+
+/// AWS's IncorrectKeyException: the named key is not the one that can decrypt.
+fn incorrect_key() -> CoreError {
+    CoreError::IncorrectKey(
+        "The key ID in the request does not identify a CMK that can perform this operation.".into(),
+    )
 }
 
 /// AWS sends InvalidCiphertextException without a message.

@@ -68,8 +68,12 @@ pub struct LastUsage {
 }
 
 /// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
-fn check_rotatable(key: &KeyRecord) -> Result<(), CoreError> {
+/// RotateKeyOnDemand's refusal carries no message, as AWS sends it.
+fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
     if key.key_spec != KeySpec::SymmetricDefault || key.origin != Origin::AwsKms {
+        if action == Action::RotateKeyOnDemand {
+            return Err(CoreError::UnsupportedOperation(String::new()));
+        }
         return Err(CoreError::UnsupportedOperation(format!(
             "{} does not support key rotation (KeySpec {}, Origin {}).",
             key.arn(),
@@ -94,7 +98,7 @@ impl Kms {
     ) -> Result<(), CoreError> {
         let action = Action::EnableKeyRotation;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, action)?;
         let period = match period_days {
             None => DEFAULT_ROTATION_PERIOD_DAYS,
             Some(p) if (90..=2560).contains(&p) => p as u32,
@@ -123,7 +127,7 @@ impl Kms {
     ) -> Result<(), CoreError> {
         let action = Action::DisableKeyRotation;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, action)?;
         self.update_key(key.key_id, move |k| {
             key_state::check(action, k)?;
             k.rotation_period_days = None;
@@ -144,14 +148,14 @@ impl Kms {
             .usable_key(caller, key_id, Action::GetKeyRotationStatus)
             .await?
             .record;
-        check_rotatable(&key)?;
-        let in_progress = self.rotating.lock().contains(&key.key_id);
+        check_rotatable(&key, Action::GetKeyRotationStatus)?;
+        let started = self.rotating.lock().get(&key.key_id).copied();
         Ok(RotationStatus {
             key_arn: key.arn(),
             enabled: key.rotation_period_days.is_some(),
             period_days: key.rotation_period_days,
             next_rotation_date: key.next_rotation_date,
-            on_demand_rotation_start_date: in_progress.then(|| self.now()),
+            on_demand_rotation_start_date: started,
         })
     }
 
@@ -163,12 +167,17 @@ impl Kms {
     ) -> Result<String, CoreError> {
         let action = Action::RotateKeyOnDemand;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
-        if !self.rotating.lock().insert(key.key_id) {
-            return Err(CoreError::Conflict(format!(
-                "An on-demand rotation of {} is already in progress.",
-                key.arn()
-            )));
+        check_rotatable(&key, action)?;
+        let now = self.now();
+        {
+            let mut rotating = self.rotating.lock();
+            if rotating.contains_key(&key.key_id) {
+                return Err(CoreError::Conflict(format!(
+                    "An on-demand rotation of {} is already in progress.",
+                    key.arn()
+                )));
+            }
+            rotating.insert(key.key_id, now);
         }
         let result = self.rotate_on_demand_now(&key).await;
         self.rotating.lock().remove(&key.key_id);
@@ -245,7 +254,7 @@ impl Kms {
             .usable_key(caller, key_id, Action::ListKeyRotations)
             .await?
             .record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, Action::ListKeyRotations)?;
         let entries: Vec<RotationEntry> = self
             .store
             .get_key_materials(key.key_id)
