@@ -129,8 +129,16 @@ pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
             .pending_window_days
             .filter(|_| k.key_state == trent_core::model::KeyState::PendingDeletion)
             .map(|d| d as i32),
-        current_key_material_id: Some(k.current_key_material_id.to_hex()),
+        current_key_material_id: has_key_material_id(k).then(|| k.current_key_material_id.to_hex()),
     }
+}
+
+/// Whether KeyMetadata carries CurrentKeyMaterialId: the API Reference (KeyMetadata) says it
+/// is present for symmetric encryption keys with AWS_KMS origin and single-Region symmetric
+/// encryption keys with EXTERNAL origin, the keys that rotate; not for HMAC or asymmetric.
+fn has_key_material_id(k: &KeyRecord) -> bool {
+    k.key_spec == trent_core::model::KeySpec::SymmetricDefault
+        && (k.origin == Origin::AwsKms || (k.origin == Origin::External && !k.multi_region))
 }
 
 fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
