@@ -52,7 +52,7 @@ pub struct Kms {
         parking_lot::Mutex<std::collections::HashMap<KeyId, crate::model::KeyLastUsage>>,
     /// The keys with an on-demand rotation in progress, and when each started
     /// (GetKeyRotationStatus's OnDemandRotationStartDate).
-    pub(crate) rotating: parking_lot::Mutex<std::collections::HashMap<KeyId, time::OffsetDateTime>>,
+    pub(crate) rotating: crate::ops::lifecycle::RotationsInProgress,
     /// Parsed key policies, key condition keys, grants and alias lists for authorization.
     pub(crate) access: AccessCaches,
     /// Held by CreateGrant from reading a key's grants to storing the new one, so that the

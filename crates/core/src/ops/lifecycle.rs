@@ -67,6 +67,34 @@ pub struct LastUsage {
     pub key_creation_date: OffsetDateTime,
 }
 
+/// The keys with an on-demand rotation under way, and when each started: a second one is a
+/// ConflictException, and GetKeyRotationStatus reports the start as OnDemandRotationStartDate.
+#[derive(Default)]
+pub(crate) struct RotationsInProgress(
+    parking_lot::Mutex<std::collections::HashMap<KeyId, OffsetDateTime>>,
+);
+
+impl RotationsInProgress {
+    /// Records that a rotation of `key` started at `now`; false if one is under way already.
+    fn begin(&self, key: KeyId, now: OffsetDateTime) -> bool {
+        let mut m = self.0.lock();
+        if m.contains_key(&key) {
+            return false;
+        }
+        m.insert(key, now);
+        true
+    }
+
+    /// When the rotation under way started, if one is.
+    fn started(&self, key: KeyId) -> Option<OffsetDateTime> {
+        self.0.lock().get(&key).copied()
+    }
+
+    fn end(&self, key: KeyId) {
+        self.0.lock().remove(&key);
+    }
+}
+
 /// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
 /// RotateKeyOnDemand's refusal carries no message, as AWS sends it.
 fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
@@ -149,7 +177,7 @@ impl Kms {
             .await?
             .record;
         check_rotatable(&key, Action::GetKeyRotationStatus)?;
-        let started = self.rotating.lock().get(&key.key_id).copied();
+        let started = self.rotating.started(key.key_id);
         Ok(RotationStatus {
             key_arn: key.arn(),
             enabled: key.rotation_period_days.is_some(),
@@ -168,19 +196,14 @@ impl Kms {
         let action = Action::RotateKeyOnDemand;
         let key = self.usable_key(caller, key_id, action).await?.record;
         check_rotatable(&key, action)?;
-        let now = self.now();
-        {
-            let mut rotating = self.rotating.lock();
-            if rotating.contains_key(&key.key_id) {
-                return Err(CoreError::Conflict(format!(
-                    "An on-demand rotation of {} is already in progress.",
-                    key.arn()
-                )));
-            }
-            rotating.insert(key.key_id, now);
+        if !self.rotating.begin(key.key_id, self.now()) {
+            return Err(CoreError::Conflict(format!(
+                "An on-demand rotation of {} is already in progress.",
+                key.arn()
+            )));
         }
         let result = self.rotate_on_demand_now(&key).await;
-        self.rotating.lock().remove(&key.key_id);
+        self.rotating.end(key.key_id);
         result.map(|_| key.arn())
     }
 
@@ -481,4 +504,26 @@ pub struct MaintenanceReport {
     pub rotated: usize,
     /// Keys destroyed.
     pub deleted: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_on_demand_rotation_reports_when_it_started_and_refuses_a_second() {
+        let rotating = RotationsInProgress::default();
+        let key = KeyId::generate();
+        let start = time::macros::datetime!(2026-12-01 10:00 UTC);
+        assert_eq!(rotating.started(key), None);
+        assert!(rotating.begin(key, start));
+        assert!(!rotating.begin(key, start + Duration::minutes(5)));
+        assert_eq!(
+            rotating.started(key),
+            Some(start),
+            "the start, not the time of asking"
+        );
+        rotating.end(key);
+        assert_eq!(rotating.started(key), None);
+    }
 }
