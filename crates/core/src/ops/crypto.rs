@@ -254,6 +254,83 @@ impl Kms {
         })
     }
 
+    /// Decrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: checks the named
+    /// key (that it exists, can decrypt, is usable and the caller may decrypt with it) without
+    /// reading any ciphertext, and answers DryRunOperationException if all is well (API
+    /// Reference, Decrypt: CiphertextBlob is required except with this modifier). With no
+    /// ciphertext to name the key, KeyId is required.
+    pub async fn decrypt_dry_run_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        key_id: Option<&str>,
+        context: &EncryptionContext,
+        algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<std::convert::Infallible, CoreError> {
+        self.check_source_ignoring_ciphertext(caller, Action::Decrypt, key_id, context, algorithm)
+            .await?;
+        Err(CoreError::DryRun)
+    }
+
+    /// ReEncrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: the destination
+    /// key as in a dry run, the source key (SourceKeyId, then required) without a ciphertext.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn re_encrypt_dry_run_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        source_key_id: Option<&str>,
+        source_context: &EncryptionContext,
+        source_algorithm: Option<EncryptionAlgorithm>,
+        destination_key_id: &str,
+        destination_context: &EncryptionContext,
+        destination_algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<std::convert::Infallible, CoreError> {
+        let dest = self
+            .usable_key(caller, destination_key_id, Action::ReEncryptTo)
+            .await?
+            .record;
+        check_encryption(&dest, Action::ReEncrypt, destination_algorithm)?;
+        check_encryption_context(destination_context)?;
+        self.check_source_ignoring_ciphertext(
+            caller,
+            Action::ReEncryptFrom,
+            source_key_id,
+            source_context,
+            source_algorithm,
+        )
+        .await?;
+        Err(CoreError::DryRun)
+    }
+
+    /// The checks of [`Kms::open`] that need no ciphertext, on the key the caller names.
+    async fn check_source_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        action: Action,
+        key_id: Option<&str>,
+        context: &EncryptionContext,
+        algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<(), CoreError> {
+        let member = if action == Action::Decrypt {
+            "KeyId"
+        } else {
+            "SourceKeyId"
+        };
+        let key_id = key_id.ok_or_else(|| {
+            CoreError::Validation(format!(
+                "{member} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            ))
+        })?;
+        let key = self.resolve(caller, key_id).await?;
+        check_encryption_context(context)?;
+        if key.key_usage != KeyUsage::EncryptDecrypt {
+            return Err(incorrect_key());
+        }
+        self.authorize(caller, action, &key).await?;
+        key_state::check(action.operation(), &key)?;
+        check_encryption(&key, action.operation(), algorithm)?;
+        Ok(())
+    }
+
     /// GenerateDataKey / GenerateDataKeyWithoutPlaintext.
     pub async fn generate_data_key(
         &self,

@@ -102,6 +102,21 @@ fn algorithm_names<T: std::fmt::Display>(list: &[T]) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.iter().map(|a| a.to_string()).collect())
 }
 
+/// Whether DryRunModifiers asks to skip the ciphertext (`IGNORE_CIPHERTEXT`, the model's one
+/// value; the model check has refused any other).
+fn ignores_ciphertext(modifiers: &Option<Vec<String>>) -> bool {
+    modifiers
+        .as_ref()
+        .is_some_and(|m| m.iter().any(|v| v == "IGNORE_CIPHERTEXT"))
+}
+
+/// CiphertextBlob is required unless a dry run ignores it.
+fn missing_ciphertext() -> ApiError {
+    ApiError::Wire(WireError::Validation(
+        "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
+    ))
+}
+
 /// KeyMetadata as DescribeKey returns it.
 pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
     let algorithms = k.key_spec.algorithms(k.key_usage);
@@ -287,11 +302,19 @@ pub async fn execute(
                 )
                 .into());
             }
-            let blob = r.ciphertext_blob.ok_or_else(|| {
-                ApiError::Wire(WireError::Validation(
-                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
-                ))
-            })?;
+            let dry_run = r.dry_run.unwrap_or(false);
+            if dry_run && ignores_ciphertext(&r.dry_run_modifiers) {
+                let Err(e) = kms
+                    .decrypt_dry_run_ignoring_ciphertext(
+                        caller,
+                        r.key_id.as_deref(),
+                        &r.encryption_context.unwrap_or_default(),
+                        algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
+                    )
+                    .await;
+                return Err(e.into());
+            }
+            let blob = r.ciphertext_blob.ok_or_else(missing_ciphertext)?;
             let out = kms
                 .decrypt(
                     caller,
@@ -299,7 +322,7 @@ pub async fn execute(
                     &blob.0,
                     &r.encryption_context.unwrap_or_default(),
                     algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
-                    r.dry_run.unwrap_or(false),
+                    dry_run,
                 )
                 .await?;
             Outcome::json(
@@ -314,11 +337,24 @@ pub async fn execute(
         }
         O::ReEncrypt => {
             let r: ReEncryptRequest = decode(v)?;
-            let blob = r.ciphertext_blob.ok_or_else(|| {
-                ApiError::Wire(WireError::Validation(
-                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
-                ))
-            })?;
+            if r.dry_run.unwrap_or(false) && ignores_ciphertext(&r.dry_run_modifiers) {
+                let Err(e) = kms
+                    .re_encrypt_dry_run_ignoring_ciphertext(
+                        caller,
+                        r.source_key_id.as_deref(),
+                        &r.source_encryption_context.unwrap_or_default(),
+                        algorithm("sourceEncryptionAlgorithm", r.source_encryption_algorithm)?,
+                        &r.destination_key_id,
+                        &r.destination_encryption_context.unwrap_or_default(),
+                        algorithm(
+                            "destinationEncryptionAlgorithm",
+                            r.destination_encryption_algorithm,
+                        )?,
+                    )
+                    .await;
+                return Err(e.into());
+            }
+            let blob = r.ciphertext_blob.ok_or_else(missing_ciphertext)?;
             let out = kms
                 .re_encrypt(
                     caller,
@@ -917,6 +953,7 @@ pub async fn execute(
                         marker: r.marker,
                         grant_id: r.grant_id,
                         grantee_principal: r.grantee_principal,
+                        grantee_service_principal: r.grantee_service_principal,
                     },
                 )
                 .await?;
