@@ -221,7 +221,17 @@ async fn alias_name_without_prefix_is_validation() {
     let server = TestServer::start().await.unwrap();
     let kms = server.kms_client().await;
     let k = create_key(&kms).await;
-    for bad in ["app", "alias/", "alias/has space", "alias/bad!char"] {
+    // Without the prefix, AWS's own words (LocalStack's AWS-validated test_create_alias).
+    let e = assert_aws_error!(
+        kms.create_alias()
+            .alias_name("app")
+            .target_key_id(&k)
+            .send()
+            .await,
+        "ValidationException"
+    );
+    assert_eq!(e.message, trent_core::ops::aliases::NO_PREFIX_MESSAGE);
+    for bad in ["alias/", "alias/has space", "alias/bad!char"] {
         let e = assert_aws_error!(
             kms.create_alias()
                 .alias_name(bad)

@@ -918,7 +918,7 @@ async fn dry_run_answers_dry_run_only_when_allowed() {
             .await,
         "DryRunOperationException"
     );
-    assert_eq!(e.status, Some(412));
+    assert_eq!(e.status, Some(400));
     assert_aws_error!(
         b.encrypt()
             .key_id(key_arn(&key_id))

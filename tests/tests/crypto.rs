@@ -500,7 +500,7 @@ async fn generate_random_gives_1_to_1024_bytes_and_refuses_0_and_1025() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_is_dry_run_operation_exception_with_status_412() {
+async fn dry_run_is_dry_run_operation_exception_with_status_400() {
     let server = TestServer::start().await.unwrap();
     let kms = server.kms_client().await;
     let k1 = create_key(&kms).await;
@@ -544,7 +544,7 @@ async fn dry_run_is_dry_run_operation_exception_with_status_412() {
     ];
     for (i, e) in errors.iter().enumerate() {
         assert_eq!(e.code, "DryRunOperationException", "call {i}: {e:?}");
-        assert_eq!(e.status, Some(412), "call {i}: {e:?}");
+        assert_eq!(e.status, Some(400), "call {i}: {e:?}");
     }
     // DryRun false is an ordinary call.
     kms.encrypt()

@@ -261,7 +261,7 @@ async fn no_plaintext_data_key_or_secret_reaches_the_disk_and_the_audit_log_is_w
         )
         .await
         .unwrap();
-    raw.assert_error(412, "DryRunOperationException");
+    raw.assert_error(400, "DryRunOperationException");
     sent += 1;
     secrets.push((
         "plaintext of a failed call".into(),

@@ -159,6 +159,44 @@ pub fn access_denied(caller: &Caller, action: Action, resource_arn: &str) -> Cor
     )
 }
 
+/// Identity policies alone decide `action` on `resource`: an explicit deny wins; else one
+/// must allow it; an account root needs none (it holds every permission of its account).
+fn authorize_by_identity(caller: &Caller, action: Action, resource: &str) -> Result<(), CoreError> {
+    let principal = &caller.identity.principal;
+    let action_name = action.policy_name();
+    let ctx = RequestContext {
+        principal,
+        action: action_name,
+        resource,
+        keys: &caller.request.keys,
+    };
+    let mut allowed = principal.is_root();
+    for p in &caller.identity.policies {
+        match p.evaluate(&ctx) {
+            trent_policy::Evaluation::ExplicitDeny => {
+                return Err(denied(
+                    caller,
+                    Decision::ExplicitDeny(PolicyType::IdentityBased),
+                    action_name,
+                    resource,
+                ))
+            }
+            trent_policy::Evaluation::Allow { .. } => allowed = true,
+            trent_policy::Evaluation::NotApplicable => {}
+        }
+    }
+    if allowed {
+        Ok(())
+    } else {
+        Err(denied(
+            caller,
+            Decision::ImplicitDeny(PolicyType::IdentityBased),
+            action_name,
+            resource,
+        ))
+    }
+}
+
 impl Kms {
     /// Decides whether `caller` may perform `action` on `key`: the key policy, the caller's
     /// identity policies and the key's grants, with the request's and the key's condition keys.
@@ -240,39 +278,21 @@ impl Kms {
     /// Authorizes an action that acts on no key ([`is_keyless`]): the caller's identity
     /// policies must allow it on resource `*`; an account root needs none.
     pub fn authorize_keyless(&self, caller: &Caller, action: Action) -> Result<(), CoreError> {
-        let principal = &caller.identity.principal;
-        let action_name = action.policy_name();
-        let ctx = RequestContext {
-            principal,
-            action: action_name,
-            resource: "*",
-            keys: &caller.request.keys,
-        };
-        let mut allowed = principal.is_root();
-        for p in &caller.identity.policies {
-            match p.evaluate(&ctx) {
-                trent_policy::Evaluation::ExplicitDeny => {
-                    return Err(denied(
-                        caller,
-                        Decision::ExplicitDeny(PolicyType::IdentityBased),
-                        action_name,
-                        "*",
-                    ))
-                }
-                trent_policy::Evaluation::Allow { .. } => allowed = true,
-                trent_policy::Evaluation::NotApplicable => {}
-            }
-        }
-        if allowed {
-            Ok(())
-        } else {
-            Err(denied(
-                caller,
-                Decision::ImplicitDeny(PolicyType::IdentityBased),
-                action_name,
-                "*",
-            ))
-        }
+        authorize_by_identity(caller, action, "*")
+    }
+
+    /// Authorizes an alias operation on the alias itself (`arn:aws:kms:…:alias/NAME`). As in
+    /// AWS, only identity policies apply to an alias: key policies and grants are about keys
+    /// ("Controlling access to aliases", AWS KMS Developer Guide). The operation must also be
+    /// authorized on every key it affects; the alias operations do that with
+    /// [`Kms::authorize`].
+    pub(crate) fn authorize_alias(
+        &self,
+        caller: &Caller,
+        action: Action,
+        alias_arn: &str,
+    ) -> Result<(), CoreError> {
+        authorize_by_identity(caller, action, alias_arn)
     }
 
     /// The lockout safety check: `policy` (about to become `key`'s policy) must allow the

@@ -50,8 +50,9 @@ pub struct Kms {
     /// Latest successful use of each key since the last flush to the store.
     pub(crate) usage:
         parking_lot::Mutex<std::collections::HashMap<KeyId, crate::model::KeyLastUsage>>,
-    /// Keys with an on-demand rotation under way (a second one is a ConflictException).
-    pub(crate) rotating: parking_lot::Mutex<std::collections::HashSet<KeyId>>,
+    /// The keys with an on-demand rotation in progress, and when each started
+    /// (GetKeyRotationStatus's OnDemandRotationStartDate).
+    pub(crate) rotating: crate::ops::lifecycle::RotationsInProgress,
     /// Parsed key policies, key condition keys, grants and alias lists for authorization.
     pub(crate) access: AccessCaches,
     /// Held by CreateGrant from reading a key's grants to storing the new one, so that the
@@ -224,6 +225,13 @@ impl Kms {
                     )));
                 };
                 (account, id)
+            }
+            KeyRef::MultiRegion { account, key_id } => {
+                let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
+                return Err(CoreError::NotFound(format!(
+                    "Key 'arn:aws:kms:{}:{}:key/{key_id}' does not exist",
+                    self.region, account
+                )));
             }
         };
         match self.key_by_id(key_id).await? {

@@ -17,6 +17,20 @@ pub enum KeyRef {
         account: Option<AccountId>,
         alias_name: String,
     },
+    /// A well-formed multi-Region key id (`mrk-` and 32 hex digits). Trent makes no
+    /// multi-Region keys, so it names no key: NotFoundException `Key '<arn>' does not
+    /// exist`, as AWS answers for any missing key id.
+    MultiRegion {
+        account: Option<AccountId>,
+        key_id: String,
+    },
+}
+
+/// Whether `id` is a well-formed multi-Region key id: `mrk-` and 32 lowercase hex digits.
+fn is_multi_region_key_id(id: &str) -> bool {
+    id.strip_prefix("mrk-").is_some_and(|hex| {
+        hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 impl KeyRef {
@@ -37,6 +51,12 @@ impl KeyRef {
                 return Err(CoreError::NotFound(format!("Invalid arn {arn_region}")));
             }
             if let Some(id) = resource.strip_prefix("key/") {
+                if is_multi_region_key_id(id) {
+                    return Ok(KeyRef::MultiRegion {
+                        account: Some(account),
+                        key_id: id.to_string(),
+                    });
+                }
                 let key_id = KeyId::parse(id)
                     .ok_or_else(|| CoreError::NotFound(format!("Invalid keyId '{id}'")))?;
                 return Ok(KeyRef::Key {
@@ -56,6 +76,12 @@ impl KeyRef {
             return Ok(KeyRef::Alias {
                 account: None,
                 alias_name: text.to_string(),
+            });
+        }
+        if is_multi_region_key_id(text) {
+            return Ok(KeyRef::MultiRegion {
+                account: None,
+                key_id: text.to_string(),
             });
         }
         KeyId::parse(text)
@@ -114,6 +140,38 @@ mod tests {
                 alias_name: "alias/app".into()
             }
         );
+    }
+
+    #[test]
+    fn well_formed_multi_region_ids_parse_and_others_are_invalid() {
+        let mrk = "mrk-d3b95762d3b95762d3b95762d3b95762";
+        assert_eq!(
+            KeyRef::parse(mrk, "us-east-1").unwrap(),
+            KeyRef::MultiRegion {
+                account: None,
+                key_id: mrk.into()
+            }
+        );
+        assert!(matches!(
+            KeyRef::parse(
+                &format!("arn:aws:kms:us-east-1:111122223333:key/{mrk}"),
+                "us-east-1"
+            ),
+            Ok(KeyRef::MultiRegion {
+                account: Some(_),
+                ..
+            })
+        ));
+        for bad in [
+            "mrk-fake-key-id",
+            "mrk-D3B95762D3B95762D3B95762D3B95762",
+            "mrk-",
+        ] {
+            assert!(
+                matches!(KeyRef::parse(bad, "us-east-1"), Err(CoreError::NotFound(m)) if m == format!("Invalid keyId '{bad}'")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -121,10 +121,27 @@ fn encryption_contexts(obj: &Map<String, Value>) -> Vec<BTreeMap<String, String>
     .collect()
 }
 
-/// Builds the condition keys of a request from its members.
-fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut ContextKeys) {
-    // Who, where, when.
-    keys.insert("kms:CallerAccount", src.caller_account.as_str());
+/// What the global condition keys of any request (KMS, IAM or STS) are built from.
+pub struct GlobalSource<'a> {
+    /// The Region the request is for (`aws:RequestedRegion`).
+    pub region: &'a str,
+    pub source_ip: Option<IpAddr>,
+    /// The request arrived over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    pub now: OffsetDateTime,
+}
+
+/// The global condition keys every protocol sets alike: `aws:SourceIp`, `aws:CurrentTime`,
+/// `aws:EpochTime`, `aws:SecureTransport`, `aws:RequestedRegion`. The one place they are
+/// built, so that no protocol can miss one (a "deny unless TLS" statement must fire for
+/// AssumeRole as it does for Encrypt).
+pub fn global_keys(src: &GlobalSource<'_>) -> ContextKeys {
+    let mut keys = ContextKeys::new();
+    fill_global(&mut keys, src);
+    keys
+}
+
+fn fill_global(keys: &mut ContextKeys, src: &GlobalSource<'_>) {
     if let Some(ip) = src.source_ip {
         keys.insert("aws:SourceIp", ip.to_string());
     }
@@ -141,7 +158,22 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
             "false"
         },
     );
-    keys.insert("aws:RequestedRegion", src.region.as_str());
+    keys.insert("aws:RequestedRegion", src.region);
+}
+
+/// Builds the condition keys of a request from its members.
+fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut ContextKeys) {
+    // Who, where, when.
+    keys.insert("kms:CallerAccount", src.caller_account.as_str());
+    fill_global(
+        keys,
+        &GlobalSource {
+            region: &src.region,
+            source_ip: src.source_ip,
+            secure_transport: src.secure_transport,
+            now: src.now,
+        },
+    );
 
     // Encryption contexts: one for most operations, source and destination for ReEncrypt;
     // CreateGrant's constraints are tested by the same keys.

@@ -55,7 +55,8 @@ error_codes!(
     ConflictException = 400,
     DependencyTimeoutException = 503,
     DisabledException = 400,
-    DryRunOperationException = 412,
+    // 400, as AWS answers (the API Reference gives no status; recorded answers are 400).
+    DryRunOperationException = 400,
     ExpiredImportTokenException = 400,
     IncorrectKeyException = 400,
     IncorrectKeyMaterialException = 400,
@@ -86,15 +87,40 @@ pub struct ErrorBody<'a> {
     /// The error name.
     #[serde(rename = "__type")]
     pub error_type: &'a str,
-    /// What went wrong, for a person.
+    /// What went wrong, for a person. Absent when empty: AWS sends no `message` member for
+    /// KMSInvalidSignatureException, KMSInvalidMacException, InvalidCiphertextException and
+    /// a few others, and clients can tell `""` from no member.
+    #[serde(skip_serializing_if = "str::is_empty")]
     pub message: &'a str,
 }
 
-/// Serializes an error body.
+/// Serializes an error body; an empty `message` is left out (see [`ErrorBody::message`]).
 pub fn error_body(code: ErrorCode, message: &str) -> Vec<u8> {
     serde_json::to_vec(&ErrorBody {
         error_type: code.name(),
         message,
     })
     .unwrap_or_else(|_| br#"{"__type":"KMSInternalException","message":"internal error"}"#.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_message_is_left_out_and_others_are_kept() {
+        assert_eq!(
+            error_body(ErrorCode::KMSInvalidSignatureException, ""),
+            br#"{"__type":"KMSInvalidSignatureException"}"#
+        );
+        assert_eq!(
+            error_body(ErrorCode::NotFoundException, "gone"),
+            br#"{"__type":"NotFoundException","message":"gone"}"#
+        );
+    }
+
+    #[test]
+    fn dry_run_is_400_as_in_aws() {
+        assert_eq!(ErrorCode::DryRunOperationException.http_status(), 400);
+    }
 }

@@ -166,6 +166,8 @@ pub struct DecryptRequest {
     pub encryption_algorithm: Option<String>,
     pub recipient: Option<serde_json::Value>,
     pub dry_run: Option<bool>,
+    /// `IGNORE_CIPHERTEXT`: with DryRun, check the key without a ciphertext.
+    pub dry_run_modifiers: Option<Vec<String>>,
 }
 
 /// Decrypt response.
@@ -191,6 +193,8 @@ pub struct ReEncryptRequest {
     pub destination_encryption_algorithm: Option<String>,
     pub grant_tokens: Option<Vec<String>>,
     pub dry_run: Option<bool>,
+    /// `IGNORE_CIPHERTEXT`: with DryRun, check the source key without a ciphertext.
+    pub dry_run_modifiers: Option<Vec<String>>,
 }
 
 /// ReEncrypt response.
@@ -919,6 +923,7 @@ pub struct ListGrantsRequest {
     pub marker: Option<String>,
     pub grant_id: Option<String>,
     pub grantee_principal: Option<String>,
+    pub grantee_service_principal: Option<String>,
 }
 
 /// GrantListEntry.

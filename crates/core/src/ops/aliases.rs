@@ -12,6 +12,11 @@ use crate::store::StoreError;
 /// The alias pattern AWS enforces beyond the model's.
 pub const ALIAS_PATTERN: &str = "^alias/[a-zA-Z0-9/_-]+$";
 
+/// AWS's ValidationException message for an alias name without the `alias/` prefix
+/// (recorded from AWS in LocalStack's `tests/aws/services/kms/test_kms.snapshot.json`,
+/// `test_create_alias`).
+pub const NO_PREFIX_MESSAGE: &str = "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html";
+
 /// The prefix AWS reserves for AWS managed keys.
 pub const RESERVED_PREFIX: &str = "alias/aws/";
 
@@ -24,6 +29,12 @@ impl Kms {
         target_key_id: &str,
     ) -> Result<(), CoreError> {
         check_alias_name(alias_name)?;
+        // On the alias and on its key.
+        self.authorize_alias(
+            caller,
+            Action::CreateAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let target = self
             .alias_target_key(caller, target_key_id, Action::CreateAlias)
             .await?;
@@ -43,7 +54,7 @@ impl Kms {
             }
             Err(StoreError::AlreadyExists) => Err(CoreError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
-                alias_arn(&self.region, &caller.account_id, alias_name)
+                self.alias_arn(caller, alias_name)
             ))),
             Err(e) => Err(e.into()),
         }
@@ -57,12 +68,21 @@ impl Kms {
         target_key_id: &str,
     ) -> Result<(), CoreError> {
         check_alias_name(alias_name)?;
+        // On the alias, the key it points at now and the key it is to point at.
+        self.authorize_alias(
+            caller,
+            Action::UpdateAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let current = self
             .store
             .get_alias(&caller.account_id, &self.region, alias_name)
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
         let old = self.key_by_id(current.target_key_id).await?;
+        if let Some(old) = &old {
+            self.authorize(caller, Action::UpdateAlias, old).await?;
+        }
         let target = self
             .alias_target_key(caller, target_key_id, Action::UpdateAlias)
             .await?;
@@ -95,6 +115,12 @@ impl Kms {
         if alias_name.starts_with(RESERVED_PREFIX) {
             return Err(reserved(alias_name));
         }
+        // On the alias and on its key.
+        self.authorize_alias(
+            caller,
+            Action::DeleteAlias,
+            &self.alias_arn(caller, alias_name),
+        )?;
         let current = self
             .store
             .get_alias(&caller.account_id, &self.region, alias_name)
@@ -164,13 +190,21 @@ impl Kms {
     fn alias_not_found(&self, caller: &Caller, alias_name: &str) -> CoreError {
         CoreError::NotFound(format!(
             "Alias {} is not found.",
-            alias_arn(&self.region, &caller.account_id, alias_name)
+            self.alias_arn(caller, alias_name)
         ))
+    }
+
+    /// The ARN of the caller's alias in this Region.
+    fn alias_arn(&self, caller: &Caller, alias_name: &str) -> String {
+        alias_arn(&self.region, &caller.account_id, alias_name)
     }
 }
 
 /// AWS's rules for alias names beyond the model's pattern.
 fn check_alias_name(alias_name: &str) -> Result<(), CoreError> {
+    if !alias_name.starts_with("alias/") {
+        return Err(CoreError::Validation(NO_PREFIX_MESSAGE.into()));
+    }
     let valid = alias_name.strip_prefix("alias/").is_some_and(|rest| {
         !rest.is_empty()
             && rest

@@ -203,10 +203,8 @@ impl Kms {
         let shared_secret = private
             .derive_shared_secret(peer_public_key)
             .map_err(|e| match e {
-                CryptoError::InvalidPublicKey => CoreError::Validation(format!(
-                    "PublicKey must be a DER-encoded SubjectPublicKeyInfo of a point on the curve of key spec {}.",
-                    key.key_spec
-                )),
+                // AWS sends this ValidationException without a message.
+                CryptoError::InvalidPublicKey => CoreError::Validation(String::new()),
                 other => other.into(),
             })?;
         self.record_usage(caller, &key, action);

@@ -254,6 +254,83 @@ impl Kms {
         })
     }
 
+    /// Decrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: checks the named
+    /// key (that it exists, can decrypt, is usable and the caller may decrypt with it) without
+    /// reading any ciphertext, and answers DryRunOperationException if all is well (API
+    /// Reference, Decrypt: CiphertextBlob is required except with this modifier). With no
+    /// ciphertext to name the key, KeyId is required.
+    pub async fn decrypt_dry_run_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        key_id: Option<&str>,
+        context: &EncryptionContext,
+        algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<std::convert::Infallible, CoreError> {
+        self.check_source_ignoring_ciphertext(caller, Action::Decrypt, key_id, context, algorithm)
+            .await?;
+        Err(CoreError::DryRun)
+    }
+
+    /// ReEncrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: the destination
+    /// key as in a dry run, the source key (SourceKeyId, then required) without a ciphertext.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn re_encrypt_dry_run_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        source_key_id: Option<&str>,
+        source_context: &EncryptionContext,
+        source_algorithm: Option<EncryptionAlgorithm>,
+        destination_key_id: &str,
+        destination_context: &EncryptionContext,
+        destination_algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<std::convert::Infallible, CoreError> {
+        let dest = self
+            .usable_key(caller, destination_key_id, Action::ReEncryptTo)
+            .await?
+            .record;
+        check_encryption(&dest, Action::ReEncrypt, destination_algorithm)?;
+        check_encryption_context(destination_context)?;
+        self.check_source_ignoring_ciphertext(
+            caller,
+            Action::ReEncryptFrom,
+            source_key_id,
+            source_context,
+            source_algorithm,
+        )
+        .await?;
+        Err(CoreError::DryRun)
+    }
+
+    /// The checks of [`Kms::open`] that need no ciphertext, on the key the caller names.
+    async fn check_source_ignoring_ciphertext(
+        &self,
+        caller: &Caller,
+        action: Action,
+        key_id: Option<&str>,
+        context: &EncryptionContext,
+        algorithm: Option<EncryptionAlgorithm>,
+    ) -> Result<(), CoreError> {
+        let member = if action == Action::Decrypt {
+            "KeyId"
+        } else {
+            "SourceKeyId"
+        };
+        let key_id = key_id.ok_or_else(|| {
+            CoreError::Validation(format!(
+                "{member} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            ))
+        })?;
+        let key = self.resolve(caller, key_id).await?;
+        check_encryption_context(context)?;
+        if key.key_usage != KeyUsage::EncryptDecrypt {
+            return Err(incorrect_key());
+        }
+        self.authorize(caller, action, &key).await?;
+        key_state::check(action.operation(), &key)?;
+        check_encryption(&key, action.operation(), algorithm)?;
+        Ok(())
+    }
+
     /// GenerateDataKey / GenerateDataKeyWithoutPlaintext.
     pub async fn generate_data_key(
         &self,
@@ -339,9 +416,10 @@ impl Kms {
 
     /// GenerateRandom: 1..=1024 random bytes.
     pub fn generate_random(&self, number_of_bytes: Option<i32>) -> Result<SecretBytes, CoreError> {
-        let n = number_of_bytes.ok_or_else(|| {
-            CoreError::Validation("Please specify either number of bytes or key spec.".into())
-        })?;
+        // AWS's message, as recorded in LocalStack's AWS-validated snapshot
+        // (`test_generate_random_invalid_number_of_bytes[None]`).
+        let n = number_of_bytes
+            .ok_or_else(|| CoreError::Validation("NumberOfBytes is required.".into()))?;
         Ok(random_bytes(n.clamp(1, 1024) as usize)?)
     }
 
@@ -396,6 +474,12 @@ impl Kms {
         };
         check_encryption_context(context)?;
         if let Some(key) = &named {
+            // A named key that cannot decrypt at all (signing, MAC, key agreement): AWS
+            // answers IncorrectKeyException for Decrypt and ReEncrypt alike (recorded in
+            // LocalStack's AWS-validated `test_error_messaging_for_invalid_keys`).
+            if key.key_usage != KeyUsage::EncryptDecrypt {
+                return Err(incorrect_key());
+            }
             let asymmetric_algorithm = algorithm.is_some_and(|a| a.asymmetric().is_some());
             if key.key_spec.is_asymmetric() && asymmetric_algorithm {
                 return self
@@ -407,9 +491,7 @@ impl Kms {
         let blob_key_id = KeyId::from_bytes(parsed.header.key_id);
         if let Some(named) = &named {
             if named.key_id != blob_key_id {
-                return Err(CoreError::IncorrectKey(
-                    "The key ID in the request does not identify a CMK that can perform this operation.".into(),
-                ));
+                return Err(incorrect_key());
             }
         }
         let key = match named {
@@ -489,6 +571,13 @@ struct Opened {
     plaintext: SecretBytes,
     key_material_id: KeyMaterialId,
     algorithm: EncryptionAlgorithm,
+}
+
+/// AWS's IncorrectKeyException: the named key is not the one that can decrypt.
+fn incorrect_key() -> CoreError {
+    CoreError::IncorrectKey(
+        "The key ID in the request does not identify a CMK that can perform this operation.".into(),
+    )
 }
 
 /// AWS sends InvalidCiphertextException without a message.

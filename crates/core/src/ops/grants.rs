@@ -52,6 +52,8 @@ pub struct ListGrantsInput {
     pub marker: Option<String>,
     pub grant_id: Option<String>,
     pub grantee_principal: Option<String>,
+    /// Only grants for this AWS service principal (stored as the grantee principal).
+    pub grantee_service_principal: Option<String>,
 }
 
 /// How RetireGrant names its grant: by token, or by key and grant id.
@@ -223,6 +225,12 @@ impl Kms {
             .filter(|g| {
                 input
                     .grantee_principal
+                    .as_ref()
+                    .is_none_or(|p| *p == g.grantee_principal)
+            })
+            .filter(|g| {
+                input
+                    .grantee_service_principal
                     .as_ref()
                     .is_none_or(|p| *p == g.grantee_principal)
             })

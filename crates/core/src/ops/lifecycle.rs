@@ -68,9 +68,41 @@ pub struct LastUsage {
     pub key_creation_date: OffsetDateTime,
 }
 
+/// The keys with an on-demand rotation under way, and when each started: a second one is a
+/// ConflictException, and GetKeyRotationStatus reports the start as OnDemandRotationStartDate.
+#[derive(Default)]
+pub(crate) struct RotationsInProgress(
+    parking_lot::Mutex<std::collections::HashMap<KeyId, OffsetDateTime>>,
+);
+
+impl RotationsInProgress {
+    /// Records that a rotation of `key` started at `now`; false if one is under way already.
+    fn begin(&self, key: KeyId, now: OffsetDateTime) -> bool {
+        let mut m = self.0.lock();
+        if m.contains_key(&key) {
+            return false;
+        }
+        m.insert(key, now);
+        true
+    }
+
+    /// When the rotation under way started, if one is.
+    fn started(&self, key: KeyId) -> Option<OffsetDateTime> {
+        self.0.lock().get(&key).copied()
+    }
+
+    fn end(&self, key: KeyId) {
+        self.0.lock().remove(&key);
+    }
+}
+
 /// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
-fn check_rotatable(key: &KeyRecord) -> Result<(), CoreError> {
+/// RotateKeyOnDemand's refusal carries no message, as AWS sends it.
+fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
     if key.key_spec != KeySpec::SymmetricDefault || key.origin != Origin::AwsKms {
+        if action == Action::RotateKeyOnDemand {
+            return Err(CoreError::UnsupportedOperation(String::new()));
+        }
         return Err(CoreError::UnsupportedOperation(format!(
             "{} does not support key rotation (KeySpec {}, Origin {}).",
             key.arn(),
@@ -95,7 +127,7 @@ impl Kms {
     ) -> Result<(), CoreError> {
         let action = Action::EnableKeyRotation;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, action)?;
         let period = match period_days {
             None => DEFAULT_ROTATION_PERIOD_DAYS,
             Some(p) if (90..=2560).contains(&p) => p as u32,
@@ -124,7 +156,7 @@ impl Kms {
     ) -> Result<(), CoreError> {
         let action = Action::DisableKeyRotation;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, action)?;
         self.update_key(key.key_id, move |k| {
             key_state::check(action, k)?;
             k.rotation_period_days = None;
@@ -145,14 +177,14 @@ impl Kms {
             .usable_key(caller, key_id, Action::GetKeyRotationStatus)
             .await?
             .record;
-        check_rotatable(&key)?;
-        let in_progress = self.rotating.lock().contains(&key.key_id);
+        check_rotatable(&key, Action::GetKeyRotationStatus)?;
+        let started = self.rotating.started(key.key_id);
         Ok(RotationStatus {
             key_arn: key.arn(),
             enabled: key.rotation_period_days.is_some(),
             period_days: key.rotation_period_days,
             next_rotation_date: key.next_rotation_date,
-            on_demand_rotation_start_date: in_progress.then(|| self.now()),
+            on_demand_rotation_start_date: started,
         })
     }
 
@@ -164,15 +196,15 @@ impl Kms {
     ) -> Result<String, CoreError> {
         let action = Action::RotateKeyOnDemand;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        check_rotatable(&key)?;
-        if !self.rotating.lock().insert(key.key_id) {
+        check_rotatable(&key, action)?;
+        if !self.rotating.begin(key.key_id, self.now()) {
             return Err(CoreError::Conflict(format!(
                 "An on-demand rotation of {} is already in progress.",
                 key.arn()
             )));
         }
         let result = self.rotate_on_demand_now(&key).await;
-        self.rotating.lock().remove(&key.key_id);
+        self.rotating.end(key.key_id);
         result.map(|_| key.arn())
     }
 
@@ -246,7 +278,7 @@ impl Kms {
             .usable_key(caller, key_id, Action::ListKeyRotations)
             .await?
             .record;
-        check_rotatable(&key)?;
+        check_rotatable(&key, Action::ListKeyRotations)?;
         let entries: Vec<RotationEntry> = self
             .store
             .get_key_materials(key.key_id)
@@ -551,5 +583,27 @@ async fn recorded(
 ) {
     if let Some(intent) = intent.filter(|i| i.is_committed()) {
         audit.committed(event, intent).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_on_demand_rotation_reports_when_it_started_and_refuses_a_second() {
+        let rotating = RotationsInProgress::default();
+        let key = KeyId::generate();
+        let start = time::macros::datetime!(2026-12-01 10:00 UTC);
+        assert_eq!(rotating.started(key), None);
+        assert!(rotating.begin(key, start));
+        assert!(!rotating.begin(key, start + Duration::minutes(5)));
+        assert_eq!(
+            rotating.started(key),
+            Some(start),
+            "the start, not the time of asking"
+        );
+        rotating.end(key);
+        assert_eq!(rotating.started(key), None);
     }
 }

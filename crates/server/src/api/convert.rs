@@ -102,6 +102,21 @@ fn algorithm_names<T: std::fmt::Display>(list: &[T]) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.iter().map(|a| a.to_string()).collect())
 }
 
+/// Whether DryRunModifiers asks to skip the ciphertext (`IGNORE_CIPHERTEXT`, the model's one
+/// value; the model check has refused any other).
+fn ignores_ciphertext(modifiers: &Option<Vec<String>>) -> bool {
+    modifiers
+        .as_ref()
+        .is_some_and(|m| m.iter().any(|v| v == "IGNORE_CIPHERTEXT"))
+}
+
+/// CiphertextBlob is required unless a dry run ignores it.
+fn missing_ciphertext() -> ApiError {
+    ApiError::Wire(WireError::Validation(
+        "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
+    ))
+}
+
 /// KeyMetadata as DescribeKey returns it.
 pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
     let algorithms = k.key_spec.algorithms(k.key_usage);
@@ -129,8 +144,16 @@ pub fn key_metadata(k: &KeyRecord) -> KeyMetadata {
             .pending_window_days
             .filter(|_| k.key_state == trent_core::model::KeyState::PendingDeletion)
             .map(|d| d as i32),
-        current_key_material_id: Some(k.current_key_material_id.to_hex()),
+        current_key_material_id: has_key_material_id(k).then(|| k.current_key_material_id.to_hex()),
     }
+}
+
+/// Whether KeyMetadata carries CurrentKeyMaterialId: the API Reference (KeyMetadata) says it
+/// is present for symmetric encryption keys with AWS_KMS origin and single-Region symmetric
+/// encryption keys with EXTERNAL origin, the keys that rotate; not for HMAC or asymmetric.
+fn has_key_material_id(k: &KeyRecord) -> bool {
+    k.key_spec == trent_core::model::KeySpec::SymmetricDefault
+        && (k.origin == Origin::AwsKms || (k.origin == Origin::External && !k.multi_region))
 }
 
 fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
@@ -279,11 +302,19 @@ pub async fn execute(
                 )
                 .into());
             }
-            let blob = r.ciphertext_blob.ok_or_else(|| {
-                ApiError::Wire(WireError::Validation(
-                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
-                ))
-            })?;
+            let dry_run = r.dry_run.unwrap_or(false);
+            if dry_run && ignores_ciphertext(&r.dry_run_modifiers) {
+                let Err(e) = kms
+                    .decrypt_dry_run_ignoring_ciphertext(
+                        caller,
+                        r.key_id.as_deref(),
+                        &r.encryption_context.unwrap_or_default(),
+                        algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
+                    )
+                    .await;
+                return Err(e.into());
+            }
+            let blob = r.ciphertext_blob.ok_or_else(missing_ciphertext)?;
             let out = kms
                 .decrypt(
                     caller,
@@ -291,7 +322,7 @@ pub async fn execute(
                     &blob.0,
                     &r.encryption_context.unwrap_or_default(),
                     algorithm("encryptionAlgorithm", r.encryption_algorithm)?,
-                    r.dry_run.unwrap_or(false),
+                    dry_run,
                 )
                 .await?;
             Outcome::json(
@@ -306,11 +337,24 @@ pub async fn execute(
         }
         O::ReEncrypt => {
             let r: ReEncryptRequest = decode(v)?;
-            let blob = r.ciphertext_blob.ok_or_else(|| {
-                ApiError::Wire(WireError::Validation(
-                    "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
-                ))
-            })?;
+            if r.dry_run.unwrap_or(false) && ignores_ciphertext(&r.dry_run_modifiers) {
+                let Err(e) = kms
+                    .re_encrypt_dry_run_ignoring_ciphertext(
+                        caller,
+                        r.source_key_id.as_deref(),
+                        &r.source_encryption_context.unwrap_or_default(),
+                        algorithm("sourceEncryptionAlgorithm", r.source_encryption_algorithm)?,
+                        &r.destination_key_id,
+                        &r.destination_encryption_context.unwrap_or_default(),
+                        algorithm(
+                            "destinationEncryptionAlgorithm",
+                            r.destination_encryption_algorithm,
+                        )?,
+                    )
+                    .await;
+                return Err(e.into());
+            }
+            let blob = r.ciphertext_blob.ok_or_else(missing_ciphertext)?;
             let out = kms
                 .re_encrypt(
                     caller,
@@ -909,6 +953,7 @@ pub async fn execute(
                         marker: r.marker,
                         grant_id: r.grant_id,
                         grantee_principal: r.grantee_principal,
+                        grantee_service_principal: r.grantee_service_principal,
                     },
                 )
                 .await?;

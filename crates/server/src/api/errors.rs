@@ -165,8 +165,8 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_is_412() {
+    fn dry_run_is_400() {
         let (code, _) = ApiError::Core(CoreError::DryRun).to_aws();
-        assert_eq!(code.http_status(), 412);
+        assert_eq!(code.http_status(), 400);
     }
 }

@@ -105,6 +105,9 @@ pub struct Ctx<'a> {
     pub peer: SocketAddr,
     /// The request arrived over TLS (`aws:SecureTransport`).
     pub secure: bool,
+    /// The Region the request is for (`aws:RequestedRegion`): IAM's signing Region for IAM,
+    /// Trent's for STS.
+    pub region: &'a str,
 }
 
 impl Ctx<'_> {
@@ -127,13 +130,7 @@ impl Ctx<'_> {
         if self.caller.kind == OwnerKind::Root {
             return Ok(());
         }
-        let mut keys = ContextKeys::new();
-        keys.insert("aws:SourceIp", self.peer.ip().to_string());
-        keys.insert("aws:CurrentTime", format_event_time(self.app.kms.now()));
-        keys.insert(
-            "aws:SecureTransport",
-            if self.secure { "true" } else { "false" },
-        );
+        let keys = self.condition_keys();
         let ctx = RequestContext {
             principal,
             action,
@@ -157,6 +154,17 @@ impl Ctx<'_> {
                 "because no identity-based policy allows the {action} action"
             )))
         }
+    }
+
+    /// The request's global condition keys (`aws:SecureTransport`, `aws:SourceIp`, …), built
+    /// by the same function as a KMS request's.
+    pub fn condition_keys(&self) -> ContextKeys {
+        crate::conditions::global_keys(&crate::conditions::GlobalSource {
+            region: self.region,
+            source_ip: Some(self.peer.ip()),
+            secure_transport: self.secure,
+            now: self.app.kms.now(),
+        })
     }
 
     /// Refuses a mutation while the audit log is known to be unwritable.
@@ -301,6 +309,10 @@ async fn run(
         params: &params,
         peer,
         secure: crate::pipeline::is_secure(parts),
+        region: match facts.service {
+            Service::Iam => IAM_SIGNING_REGION,
+            Service::Sts => &app.config.region,
+        },
     };
 
     // ⑤ authorize and execute; a change commits with the request's audit intent.

@@ -3,7 +3,7 @@
 use serde_json::json;
 use trent_audit::format_event_time;
 use trent_core::model::AccountId;
-use trent_policy::{ContextKeys, Evaluation, RequestContext};
+use trent_policy::{Evaluation, RequestContext};
 
 use super::query::{check_name, IamError, Xml};
 use super::{Ctx, Reply};
@@ -87,9 +87,7 @@ fn assume_role(ctx: &Ctx<'_>) -> Result<Reply, IamError> {
         .filter(|r| r.record.arn() == role_arn)
         .ok_or_else(denied)?;
 
-    let mut keys = ContextKeys::new();
-    keys.insert("aws:SourceIp", ctx.peer.ip().to_string());
-    keys.insert("aws:CurrentTime", format_event_time(ctx.app.kms.now()));
+    let mut keys = ctx.condition_keys();
     keys.insert("sts:RoleSessionName", session_name);
     let request = RequestContext {
         principal: &ctx.caller.identity.principal,

@@ -1,0 +1,286 @@
+//! The evidence table (`tests/aws-answers.json`, rendered as `tests/aws-answers.md`): each
+//! row is an error case with the answer AWS gives (`__type`, HTTP status, exact message or
+//! none) and where that answer comes from. This test sends every row's request to a running
+//! Trent and checks that Trent answers the same.
+//!
+//! Inputs name fixtures by placeholder (`{sym}`, `{hmac}`, `{ct_ctx}`, …), made once before
+//! the rows run; a string that is exactly a placeholder of a JSON value (`{tags51}`) becomes
+//! that value.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use trent_tests::{b64, TestServer, ACCOUNT, REGION};
+
+/// One row of the table.
+struct Row {
+    operation: String,
+    case: String,
+    input: Value,
+    error_type: String,
+    status: u16,
+    /// The exact message; `None` (JSON null) when AWS sends no message member.
+    message: Option<String>,
+    /// No recording of AWS's message was found: only the type and status are checked.
+    message_unknown: bool,
+    source: String,
+}
+
+/// The rows of `tests/aws-answers.json`.
+fn rows() -> Vec<Row> {
+    let table: Value = serde_json::from_str(TABLE).expect("tests/aws-answers.json is JSON");
+    let text = |r: &Value, k: &str| {
+        r[k].as_str()
+            .unwrap_or_else(|| panic!("row member {k} is a string: {r}"))
+            .to_string()
+    };
+    table["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| Row {
+            operation: text(r, "operation"),
+            case: text(r, "case"),
+            input: r["input"].clone(),
+            error_type: text(r, "type"),
+            status: r["status"].as_u64().expect("status") as u16,
+            message: r["message"].as_str().map(str::to_string),
+            message_unknown: r["message_unknown"].as_bool().unwrap_or(false),
+            source: text(r, "source"),
+        })
+        .collect()
+}
+
+const TABLE: &str = include_str!("../aws-answers.json");
+const RENDERED: &str = include_str!("../aws-answers.md");
+
+/// A missing key id (never created).
+const MISSING: &str = "0d4d8c73-3f5b-4b8d-9d7b-1d2b3c4d5e6f";
+
+/// Fixtures: string placeholders and whole-value placeholders.
+struct Fixtures {
+    strings: BTreeMap<&'static str, String>,
+    values: BTreeMap<&'static str, Value>,
+}
+
+async fn ok(server: &TestServer, op: &str, body: Value) -> Value {
+    server.call(op, &body).await.unwrap().assert_ok()
+}
+
+async fn key(server: &TestServer, body: Value) -> String {
+    ok(server, "CreateKey", body).await["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn fixtures(server: &TestServer) -> Fixtures {
+    let sym = key(server, json!({})).await;
+    let sym2 = key(server, json!({})).await;
+    let hmac = key(
+        server,
+        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+    )
+    .await;
+    let sign = key(
+        server,
+        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await;
+    let rsa_enc = key(
+        server,
+        json!({"KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT"}),
+    )
+    .await;
+    let agree = key(
+        server,
+        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}),
+    )
+    .await;
+    let p384 = key(
+        server,
+        json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}),
+    )
+    .await;
+    let p384_pub = ok(server, "GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ct = ok(
+        server,
+        "Encrypt",
+        json!({"KeyId": sym, "Plaintext": b64(b"x")}),
+    )
+    .await["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let context = json!({"purpose": "test"});
+    let ct_ctx = ok(
+        server,
+        "Encrypt",
+        json!({"KeyId": sym, "Plaintext": b64(b"x"), "EncryptionContext": context}),
+    )
+    .await["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dk_ctx = ok(
+        server,
+        "GenerateDataKey",
+        json!({"KeyId": sym, "KeySpec": "AES_256", "EncryptionContext": context}),
+    )
+    .await["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let disabled = key(server, json!({})).await;
+    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
+    let pending = key(server, json!({})).await;
+    ok(
+        server,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": pending, "PendingWindowInDays": 7}),
+    )
+    .await;
+    ok(
+        server,
+        "CreateAlias",
+        json!({"AliasName": "alias/taken", "TargetKeyId": sym}),
+    )
+    .await;
+    let lockout_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "kms:*", "Resource": "*"}]})
+    .to_string();
+    let huge_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "a".repeat(33_000), "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+        "Action": "kms:*", "Resource": "*"}]})
+    .to_string();
+    let tags51: Vec<Value> = (0..51)
+        .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"}))
+        .collect();
+
+    let strings = BTreeMap::from([
+        ("{sym}", sym),
+        ("{sym2}", sym2),
+        ("{hmac}", hmac),
+        ("{sign}", sign),
+        ("{rsa_enc}", rsa_enc),
+        ("{agree}", agree),
+        ("{p384_pub}", p384_pub),
+        ("{ct}", ct),
+        ("{ct_ctx}", ct_ctx),
+        ("{dk_ctx}", dk_ctx),
+        ("{disabled}", disabled),
+        ("{pending}", pending),
+        ("{missing}", MISSING.to_string()),
+        ("{big_plaintext}", b64(&[7u8; 4097])),
+        ("{p191}", b64(&[7u8; 191])),
+        ("{p215}", b64(&[7u8; 215])),
+        ("{lockout_policy}", lockout_policy),
+        ("{huge_policy}", huge_policy),
+        ("{region}", REGION.to_string()),
+        ("{account}", ACCOUNT.to_string()),
+    ]);
+    let values = BTreeMap::from([("{tags51}", Value::Array(tags51))]);
+    Fixtures { strings, values }
+}
+
+impl Fixtures {
+    fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (k, v) in &self.strings {
+            out = out.replace(k, v);
+        }
+        out
+    }
+
+    fn value(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => self
+                .values
+                .get(s.as_str())
+                .cloned()
+                .unwrap_or_else(|| Value::String(self.text(s))),
+            Value::Array(a) => Value::Array(a.iter().map(|v| self.value(v)).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), self.value(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+#[test]
+fn every_row_names_a_source_and_appears_in_the_rendering() {
+    let rows = rows();
+    assert!(rows.len() >= 50);
+    for r in &rows {
+        assert!(!r.source.trim().is_empty(), "{}: {}", r.operation, r.case);
+        assert!(
+            RENDERED.contains(&format!("| {} | {} |", r.operation, r.case)),
+            "tests/aws-answers.md lacks {} / {}: re-render it with tests/render-aws-answers.py",
+            r.operation,
+            r.case
+        );
+        assert!(
+            !(r.message_unknown && r.message.is_some()),
+            "{}: {}: a row with an unknown message gives none",
+            r.operation,
+            r.case
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trent_answers_every_row_as_aws_does() {
+    let rows = rows();
+    let server = TestServer::start().await.unwrap();
+    let fx = fixtures(&server).await;
+    let mut failures = Vec::new();
+    for r in &rows {
+        let input = fx.value(&r.input);
+        let resp = server.call(&r.operation, &input).await.unwrap();
+        let body = if resp.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice::<Value>(&resp.body).unwrap_or(Value::Null)
+        };
+        let got_type = resp.error_type().unwrap_or_default();
+        let got_message = body
+            .get("message")
+            .or_else(|| body.get("Message"))
+            .map(|m| m.as_str().unwrap_or_default().to_string());
+        let mut wrong = Vec::new();
+        if resp.status != r.status {
+            wrong.push(format!("status {} (AWS: {})", resp.status, r.status));
+        }
+        if got_type != r.error_type {
+            wrong.push(format!("__type {got_type:?} (AWS: {:?})", r.error_type));
+        }
+        if !r.message_unknown {
+            let want = r.message.as_deref().map(|m| fx.text(m));
+            if got_message != want {
+                wrong.push(format!("message {got_message:?} (AWS: {want:?})"));
+            }
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{} / {}: {}\n    body: {}",
+                r.operation,
+                r.case,
+                wrong.join("; "),
+                String::from_utf8_lossy(&resp.body)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows differ from AWS:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
+}

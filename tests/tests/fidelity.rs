@@ -1,0 +1,179 @@
+//! Answers that are not errors but must still be AWS's: which keys show CurrentKeyMaterialId,
+//! ListGrants' GranteeServicePrincipal filter, and Decrypt/ReEncrypt dry runs that ignore the
+//! ciphertext (`DryRunModifiers: ["IGNORE_CIPHERTEXT"]`).
+
+use serde_json::{json, Value};
+use trent_tests::{TestServer, ACCOUNT};
+
+async fn ok(server: &TestServer, op: &str, body: Value) -> Value {
+    server.call(op, &body).await.unwrap().assert_ok()
+}
+
+async fn key(server: &TestServer, body: Value) -> String {
+    ok(server, "CreateKey", body).await["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn only_keys_that_rotate_show_current_key_material_id() {
+    let server = TestServer::start().await.unwrap();
+    let sym = key(&server, json!({})).await;
+    let meta = &ok(&server, "DescribeKey", json!({"KeyId": sym})).await["KeyMetadata"];
+    let id = meta["CurrentKeyMaterialId"].as_str().unwrap();
+    assert_eq!(id.len(), 64);
+    for (spec, usage) in [
+        ("HMAC_256", "GENERATE_VERIFY_MAC"),
+        ("ECC_NIST_P256", "SIGN_VERIFY"),
+        ("RSA_2048", "ENCRYPT_DECRYPT"),
+    ] {
+        let k = key(&server, json!({"KeySpec": spec, "KeyUsage": usage})).await;
+        let meta = &ok(&server, "DescribeKey", json!({"KeyId": k})).await["KeyMetadata"];
+        assert!(meta.get("CurrentKeyMaterialId").is_none(), "{spec}: {meta}");
+        let created = ok(
+            &server,
+            "CreateKey",
+            json!({"KeySpec": spec, "KeyUsage": usage}),
+        )
+        .await;
+        assert!(
+            created["KeyMetadata"].get("CurrentKeyMaterialId").is_none(),
+            "{spec}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_grants_filters_by_grantee_service_principal() {
+    let server = TestServer::start().await.unwrap();
+    let k = key(&server, json!({})).await;
+    let root = format!("arn:aws:iam::{ACCOUNT}:root");
+    ok(
+        &server,
+        "CreateGrant",
+        json!({"KeyId": k, "GranteePrincipal": root, "Operations": ["Decrypt"]}),
+    )
+    .await;
+    let service = ok(
+        &server,
+        "CreateGrant",
+        json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com",
+               "Operations": ["Encrypt"]}),
+    )
+    .await["GrantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let all = ok(&server, "ListGrants", json!({"KeyId": k})).await;
+    assert_eq!(all["Grants"].as_array().unwrap().len(), 2);
+    let filtered = ok(
+        &server,
+        "ListGrants",
+        json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com"}),
+    )
+    .await;
+    let grants = filtered["Grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 1, "{filtered}");
+    assert_eq!(grants[0]["GrantId"], service.as_str());
+    let none = ok(
+        &server,
+        "ListGrants",
+        json!({"KeyId": k, "GranteeServicePrincipal": "s3.amazonaws.com"}),
+    )
+    .await;
+    assert_eq!(none["Grants"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn dry_runs_that_ignore_the_ciphertext_check_the_named_key_only() {
+    let server = TestServer::start().await.unwrap();
+    let sym = key(&server, json!({})).await;
+    let hmac = key(
+        &server,
+        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+    )
+    .await;
+    let disabled = key(&server, json!({})).await;
+    ok(&server, "DisableKey", json!({"KeyId": disabled})).await;
+    let ignore = json!(["IGNORE_CIPHERTEXT"]);
+    let call = |op: &'static str, body: Value| {
+        let server = &server;
+        async move { server.call(op, &body).await.unwrap() }
+    };
+
+    // Decrypt: no ciphertext needed; the key must be able to decrypt and be usable.
+    call(
+        "Decrypt",
+        json!({"KeyId": sym, "DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "DryRunOperationException");
+    call(
+        "Decrypt",
+        json!({"KeyId": sym, "CiphertextBlob": "AAAA", "DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "DryRunOperationException");
+    call(
+        "Decrypt",
+        json!({"KeyId": hmac, "DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "IncorrectKeyException");
+    call(
+        "Decrypt",
+        json!({"KeyId": disabled, "DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "DisabledException");
+    let m = call(
+        "Decrypt",
+        json!({"DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "ValidationException");
+    assert!(m.contains("KeyId"), "{m}");
+    // The modifier means nothing without DryRun: the ciphertext is required.
+    let m = call("Decrypt", json!({"KeyId": sym, "DryRunModifiers": ignore}))
+        .await
+        .assert_error(400, "ValidationException");
+    assert!(m.contains("ciphertextBlob"), "{m}");
+    // Any other modifier is refused by the model.
+    call(
+        "Decrypt",
+        json!({"KeyId": sym, "DryRun": true, "DryRunModifiers": ["OTHER"]}),
+    )
+    .await
+    .assert_error(400, "ValidationException");
+
+    // ReEncrypt: the source key by SourceKeyId, the destination as always.
+    call(
+        "ReEncrypt",
+        json!({"SourceKeyId": sym, "DestinationKeyId": sym, "DryRun": true,
+               "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "DryRunOperationException");
+    call(
+        "ReEncrypt",
+        json!({"SourceKeyId": hmac, "DestinationKeyId": sym, "DryRun": true,
+               "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "IncorrectKeyException");
+    call(
+        "ReEncrypt",
+        json!({"SourceKeyId": sym, "DestinationKeyId": disabled, "DryRun": true,
+               "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "DisabledException");
+    let m = call(
+        "ReEncrypt",
+        json!({"DestinationKeyId": sym, "DryRun": true, "DryRunModifiers": ignore}),
+    )
+    .await
+    .assert_error(400, "ValidationException");
+    assert!(m.contains("SourceKeyId"), "{m}");
+}
