@@ -6,7 +6,7 @@ Trent's aws-lc-rs — the `openssl` command line (OpenSSL 3.x), pure-Python FIPS
 own `hashlib`/`hmac`. The DER readers below are written by hand (a few dozen lines) so that even
 the parsing of Trent's SubjectPublicKeyInfo is checked independently.
 
-The at-rest helpers (`stored_key_material`) re-implement DESIGN §3's wrapped format in Python:
+The at-rest helpers (`stored_key_material`) re-implement ARCHITECTURE.md §3's wrapped format in Python:
 with the root key file of a data dir, they unwrap a KMS key's material from the SQLite store.
 That is the one honest way to compare an HMAC key's MACs with Python's `hmac`: the key never
 leaves Trent through the API, by design, and only its owner (who holds the root key file) can
@@ -781,7 +781,7 @@ def ml_kem_decapsulate(key_spec: str, dk: bytes, ciphertext: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Key material at rest (DESIGN §3), read with the owner's root key file
+# Key material at rest (ARCHITECTURE.md §3), read with the owner's root key file
 
 
 ROOT_KEY_FILE_MAGIC = b"TRENTRK1"

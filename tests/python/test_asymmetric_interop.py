@@ -11,7 +11,7 @@ share no code with it (issue 4, "Tests that prove it is real").
   ML-KEM secrets are encapsulated by kyber-py (pure Python FIPS 203) and pyca/cryptography. The
   `openssl` command line joins in where it is 3.5 or later.
 - HMAC keys never leave Trent through the API, so the MACs are compared with Python's `hmac` under
-  the key unwrapped from the data dir with the owner's root key file (DESIGN §3, re-implemented in
+  the key unwrapped from the data dir with the owner's root key file (ARCHITECTURE.md §3, re-implemented in
   `interop.py`); the same read proves every key's material is stored only wrapped.
 - A few checks go through the unmodified AWS CLI with `fileb://` and `--query … --output text`.
 

@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
-//! Trent's audit trail (DESIGN §7).
+//! Trent's audit trail (ARCHITECTURE.md §7).
 //!
 //! Every request produces exactly one [`AuditRecord`] in AWS CloudTrail's record shape for KMS
 //! events. [`AuditLog`] appends it to the live segment `audit.jsonl` (JSON Lines) through a

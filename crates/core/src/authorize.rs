@@ -1,6 +1,6 @@
 //! Authorization: may this caller perform this action on this key?
 //!
-//! AWS's evaluation (DESIGN §5), through `trent_policy`: an explicit deny in the key policy or
+//! AWS's evaluation (ARCHITECTURE.md §5), through `trent_policy`: an explicit deny in the key policy or
 //! an identity policy wins; else the key policy must allow the caller, directly or through
 //! its account (then the caller's identity policies must allow too; an account root holds
 //! every permission of its own account); grants allow their operations in addition; else

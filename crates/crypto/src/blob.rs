@@ -1,4 +1,4 @@
-//! The symmetric ciphertext blob (DESIGN §4), format version 1.
+//! The symmetric ciphertext blob (ARCHITECTURE.md §4), format version 1.
 //!
 //! ```text
 //! version (1 = 0x01) | key id (16) | key material id (32) | derivation nonce (32) | IV (12) | ciphertext | tag (16)

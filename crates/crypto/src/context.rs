@@ -1,4 +1,4 @@
-//! The canonical encoding of an encryption context, used as part of the AAD (DESIGN §4).
+//! The canonical encoding of an encryption context, used as part of the AAD (ARCHITECTURE.md §4).
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Trent's cryptography: everything that touches key bytes lives in this crate.
 //!
-//! * [`root`] — the root key that wraps all key material at rest (DESIGN §3).
-//! * [`symmetric`] — `SYMMETRIC_DEFAULT` key material and Encrypt/Decrypt (DESIGN §4).
+//! * [`root`] — the root key that wraps all key material at rest (ARCHITECTURE.md §3).
+//! * [`symmetric`] — `SYMMETRIC_DEFAULT` key material and Encrypt/Decrypt (ARCHITECTURE.md §4).
 //! * [`asymmetric`] — RSA, ECC, Ed25519, SM2, ML-DSA and ML-KEM key pairs: Sign/Verify,
 //!   Encrypt/Decrypt, DeriveSharedSecret, Encapsulate/Decapsulate, GetPublicKey and
 //!   GenerateDataKeyPair.

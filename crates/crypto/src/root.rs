@@ -1,4 +1,4 @@
-//! The root key: an AES-256 key that wraps all key material at rest (DESIGN §3).
+//! The root key: an AES-256 key that wraps all key material at rest (ARCHITECTURE.md §3).
 //!
 //! The default provider is a key file made by `trent init`: mode 0600, refused when group
 //! or others have any access. Other providers (passphrase, HSM, another KMS) can build a
@@ -262,7 +262,7 @@ impl fmt::Debug for RootKey {
 }
 
 /// The AAD that binds a KMS key's wrapped material to that key and material version
-/// (DESIGN §3: key ARN ‖ key material id), length-prefixed and labelled by purpose.
+/// (ARCHITECTURE.md §3: key ARN ‖ key material id), length-prefixed and labelled by purpose.
 pub fn material_wrapping_aad(key_arn: &str, key_material_id: &[u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + MATERIAL_PURPOSE.len() + key_arn.len() + 32);
     put_prefixed(&mut out, MATERIAL_PURPOSE);

@@ -1,4 +1,4 @@
-//! `SYMMETRIC_DEFAULT` keys: key material and Encrypt/Decrypt (DESIGN §4).
+//! `SYMMETRIC_DEFAULT` keys: key material and Encrypt/Decrypt (ARCHITECTURE.md §4).
 //!
 //! Each call derives a fresh AES-256-GCM data key from the key material and a random
 //! 32-byte nonce, so no AES-GCM key is ever used more than once, however hot a KMS key is:

@@ -1,7 +1,7 @@
 //! Frozen test vectors.
 //!
 //! THESE VECTORS MUST NEVER CHANGE. They were produced once by this crate and pin the
-//! on-disk and on-the-wire formats: symmetric ciphertext blob format version 1 (DESIGN §4:
+//! on-disk and on-the-wire formats: symmetric ciphertext blob format version 1 (ARCHITECTURE.md §4:
 //! header layout, HKDF-SHA256 data-key derivation, AAD = header ‖ canonical encryption
 //! context) and the root-key wrapping format version 1 with its key-material AAD and key
 //! file. Customers hold ciphertexts and stores hold wrapped material made in these formats,

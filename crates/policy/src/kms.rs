@@ -1,5 +1,5 @@
 //! KMS authorization: the key policy, the caller's identity policies and grants combined
-//! the way AWS KMS does (DESIGN §5).
+//! the way AWS KMS does (ARCHITECTURE.md §5).
 //!
 //! 1. An explicit `Deny` in the key policy or in any identity policy denies.
 //! 2. A key policy `Allow` that names the caller directly (its ARN, its role, `*`, or — for

@@ -1,4 +1,4 @@
-//! The request's condition keys (DESIGN §5), built once per request from its decoded JSON and
+//! The request's condition keys (ARCHITECTURE.md §5), built once per request from its decoded JSON and
 //! its connection, for every operation alike: `kms:EncryptionContext:…`,
 //! `kms:EncryptionContextKeys`, `kms:EncryptionAlgorithm`, `kms:SigningAlgorithm`,
 //! `kms:MacAlgorithm`, `kms:MessageType`, CreateKey's `kms:KeySpec` / `kms:KeyUsage` /

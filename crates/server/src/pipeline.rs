@@ -1,4 +1,4 @@
-//! The request path, straight down (DESIGN §1):
+//! The request path, straight down (ARCHITECTURE.md §1):
 //!
 //! ① frame → ② authenticate → ③ decode → ④ convert → ⑤ execute → ⑥ audit → ⑦ encode.
 //!
