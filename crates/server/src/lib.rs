@@ -19,7 +19,9 @@ pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod session;
+pub mod strict_json;
 pub mod tls;
+pub mod transport;
 
 pub use app::App;
 pub use config::ServerConfig;
