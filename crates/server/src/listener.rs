@@ -181,9 +181,10 @@ fn throttling_answer() -> Vec<u8> {
 }
 
 /// Answers an over-limit connection `ThrottlingException` (after the TLS handshake, on an
-/// HTTPS listener) without reading its request, then closes it. What the client already sent
-/// is read and discarded for a moment first, so that closing does not reset the connection
-/// before the client has read the answer.
+/// HTTPS listener) once its request head has arrived (HTTP clients refuse an answer that comes
+/// before their request), then closes it. What else the client sent is read and discarded for
+/// a moment first, so that closing does not reset the connection before the client has read
+/// the answer. The whole is bounded by [`REJECT_TIMEOUT`] and 16 KiB read.
 async fn reject(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>) {
     match tls {
         None => reject_on(stream).await,
@@ -196,21 +197,37 @@ async fn reject(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>) {
 }
 
 async fn reject_on<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
+    const MAX_READ: usize = 16 * 1024;
+    let mut buf = [0u8; 2048];
+    let mut total = 0usize;
+    // The end of the head may straddle two reads: keep the last 3 bytes of the previous one.
+    let mut tail = [0u8; 3];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        total += n;
+        let mut window = tail.to_vec();
+        window.extend_from_slice(&buf[..n]);
+        if window.windows(4).any(|w| w == b"\r\n\r\n") || total >= MAX_READ {
+            break;
+        }
+        tail.copy_from_slice(&window[window.len() - 3..]);
+    }
     if stream.write_all(&throttling_answer()).await.is_err() {
         return;
     }
     let _ = stream.shutdown().await;
-    let mut sink = [0u8; 4096];
     let drained = async {
-        let mut total = 0usize;
-        while let Ok(n) = stream.read(&mut sink).await {
+        while let Ok(n) = stream.read(&mut buf).await {
             total += n;
-            if n == 0 || total > 64 * 1024 {
+            if n == 0 || total > 4 * MAX_READ {
                 break;
             }
         }
     };
-    let _ = tokio::time::timeout(Duration::from_millis(500), drained).await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), drained).await;
 }
 
 /// The next connection, or `None` once `shutdown` resolves. A failed accept (e.g. out of file
