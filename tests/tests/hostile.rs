@@ -174,7 +174,10 @@ async fn transfer_encoding_with_content_length_is_refused_in_the_aws_shape() {
         bytes.extend_from_slice(b"2\r\n{}\r\n0\r\n\r\n");
         let answer = send_raw_bytes(server.addr(), &bytes).await.unwrap();
         let message = answer.assert_error(400, "SerializationException");
-        assert!(message.contains("Transfer-Encoding and Content-Length"), "{message}");
+        assert!(
+            message.contains("Transfer-Encoding and Content-Length"),
+            "{message}"
+        );
         assert!(answer.request_id().is_some());
     }
 }
@@ -182,8 +185,11 @@ async fn transfer_encoding_with_content_length_is_refused_in_the_aws_shape() {
 #[tokio::test]
 async fn transfer_encoding_other_than_chunked_alone_is_refused() {
     let server = TestServer::start().await.unwrap();
-    let mut bytes = head(&server, "transfer-encoding: gzip, chunked\r\nconnection: close\r\n")
-        .into_bytes();
+    let mut bytes = head(
+        &server,
+        "transfer-encoding: gzip, chunked\r\nconnection: close\r\n",
+    )
+    .into_bytes();
     bytes.extend_from_slice(b"2\r\n{}\r\n0\r\n\r\n");
     let answer = send_raw_bytes(server.addr(), &bytes).await.unwrap();
     let message = answer.assert_error(400, "SerializationException");

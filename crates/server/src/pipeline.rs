@@ -230,16 +230,18 @@ fn is_json_media_type(content_type: &str) -> bool {
     })
 }
 
-/// The first allocation for a body of unknown or large declared length; it doubles from
-/// there, so a body sent slowly holds memory in proportion to what has arrived.
-const INITIAL_BODY_CAPACITY: usize = 16 * 1024;
+/// The first allocation for a body of unknown or large declared length (a smaller declared
+/// length is allocated exactly); it doubles from there, so a body sent slowly holds memory in
+/// proportion to what has arrived.
+const INITIAL_BODY_CAPACITY: usize = 4 * 1024;
 
 /// Reads the body into one buffer, refusing one over the limit before buffering it.
 ///
 /// The memory a body holds is at most twice its bytes received (plus a constant), however it
 /// is framed: each frame is copied into one buffer and released, not kept (hyper's frames
 /// each pin a read buffer of several KiB; a body sent one byte at a time used to hold ~8 KB
-/// per byte). The buffer starts at the declared `Content-Length` up to 16 KiB and doubles,
+/// per byte). The buffer is allocated when the first bytes arrive, at the declared
+/// `Content-Length` up to 4 KiB, and doubles,
 /// never beyond the declared length or the limit; a buffer outgrown is zeroized, as the body
 /// may be a plaintext. How long a body may take is bounded by the connection's request
 /// deadline ([`crate::transport`]).
@@ -290,7 +292,7 @@ struct BodyBuffer {
 impl BodyBuffer {
     fn new(most: usize, limit: usize) -> BodyBuffer {
         BodyBuffer {
-            buf: Vec::with_capacity(most.min(INITIAL_BODY_CAPACITY)),
+            buf: Vec::new(),
             most,
             limit,
         }
@@ -304,6 +306,7 @@ impl BodyBuffer {
         if needed > self.buf.capacity() {
             let capacity = needed
                 .max(self.buf.capacity().saturating_mul(2))
+                .max(self.most.min(INITIAL_BODY_CAPACITY))
                 .min(self.most.max(needed));
             let mut bigger = Vec::with_capacity(capacity);
             bigger.extend_from_slice(&self.buf);
@@ -572,8 +575,14 @@ mod framing_tests {
     #[test]
     fn a_body_buffer_grows_with_what_arrived_not_with_what_was_declared() {
         let mut buf = BodyBuffer::new(300 * 1024, 300 * 1024);
+        assert_eq!(
+            buf.buf.capacity(),
+            0,
+            "nothing is allocated before a byte arrives"
+        );
+        buf.push(b"x").unwrap();
         assert_eq!(buf.buf.capacity(), INITIAL_BODY_CAPACITY);
-        for _ in 0..20_000 {
+        for _ in 1..20_000 {
             buf.push(b"x").unwrap();
         }
         assert!(buf.buf.capacity() <= 2 * 20_000, "{}", buf.buf.capacity());

@@ -420,9 +420,7 @@ impl Scanner {
             self.request_line_done = true;
             return None;
         }
-        let Some(colon) = line.iter().position(|&c| c == b':') else {
-            return None;
-        };
+        let colon = line.iter().position(|&c| c == b':')?;
         let name = &line[..colon];
         let value = line[colon + 1..].trim_ascii();
         if name.eq_ignore_ascii_case(b"transfer-encoding") {
