@@ -4,6 +4,8 @@
 //! - put a **whole-request deadline** on every request: from the first byte of its head to the
 //!   last byte of its body (hyper's own header timeout does not cover bodies, so a body sent one
 //!   byte every few seconds could hold a connection forever);
+//! - disconnect a client that stops reading its answers for as long (hyper would wait for the
+//!   socket to drain forever);
 //! - refuse a request with both `Transfer-Encoding` and `Content-Length` (RFC 9112 §6.1: a
 //!   request smuggling vector behind a proxy). Hyper would quietly drop `Content-Length` and
 //!   read the body as chunked, so the guard spoils the head before hyper parses it, making
@@ -36,6 +38,10 @@ pub struct Guarded<S> {
     /// Armed while a request is being received; created on first use.
     deadline: Option<Pin<Box<Sleep>>>,
     armed: bool,
+    /// Armed while an answer cannot be written (the client does not read): a client that
+    /// stops reading is disconnected after the request timeout too.
+    write_stall: Option<Pin<Box<Sleep>>>,
+    write_stalled: bool,
     /// AWS-shaped replacement for one of hyper's own error answers, while it is being written.
     rewrite: Option<Rewrite>,
 }
@@ -56,8 +62,41 @@ impl<S> Guarded<S> {
             request_timeout,
             deadline: None,
             armed: false,
+            write_stall: None,
+            write_stalled: false,
             rewrite: None,
         }
+    }
+
+    /// Called after a write attempt: `Pending` arms the stall timer (once), progress disarms
+    /// it; a stall past the request timeout is an error.
+    fn check_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        p: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if p.is_ready() {
+            self.write_stalled = false;
+            return p;
+        }
+        if !self.write_stalled {
+            self.write_stalled = true;
+            let at = Instant::now() + self.request_timeout;
+            match &mut self.write_stall {
+                Some(d) => d.as_mut().reset(at),
+                None => self.write_stall = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+        if let Some(stall) = &mut self.write_stall {
+            if stall.as_mut().poll(cx).is_ready() {
+                self.write_stalled = false;
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client did not read the answer",
+                )));
+            }
+        }
+        Poll::Pending
     }
 
     fn arm(&mut self) {
@@ -147,10 +186,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if let Some(p) = self.poll_rewrite(cx, buf) {
-            return p;
-        }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let p = match self.poll_rewrite(cx, buf) {
+            Some(p) => p,
+            None => Pin::new(&mut self.inner).poll_write(cx, buf),
+        };
+        self.check_write(cx, p)
     }
 
     fn poll_write_vectored(
@@ -158,12 +198,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let mut p = None;
         if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
-            if let Some(p) = self.poll_rewrite(cx, first) {
-                return p;
-            }
+            p = self.poll_rewrite(cx, first);
         }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let p = p.unwrap_or_else(|| Pin::new(&mut self.inner).poll_write_vectored(cx, bufs));
+        self.check_write(cx, p)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -171,7 +211,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let p = Pin::new(&mut self.inner).poll_flush(cx);
+        self.check_write(cx, p)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -485,6 +526,39 @@ mod tests {
                 v
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_does_not_read_is_cut_off_after_the_timeout() {
+        use tokio::io::AsyncWriteExt;
+        let (server_side, _client_keeps_the_pipe_but_never_reads) = tokio::io::duplex(64);
+        let mut guarded = Guarded::new(server_side, Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        let e = tokio::time::timeout(Duration::from_secs(5), guarded.write_all(&[b'x'; 4096]))
+            .await
+            .expect("the write ends by itself")
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_body_stalled_past_the_deadline_is_an_error_and_a_finished_request_is_not() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (server_side, mut client) = tokio::io::duplex(1024);
+        let mut guarded = Guarded::new(server_side, Duration::from_millis(200));
+        let mut buf = [0u8; 256];
+        let whole = b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}";
+        client.write_all(whole).await.unwrap();
+        guarded.read_exact(&mut buf[..whole.len()]).await.unwrap();
+        // Finished: waiting longer than the deadline for the next request is not an error.
+        let idle = tokio::time::timeout(Duration::from_millis(400), guarded.read(&mut buf)).await;
+        assert!(idle.is_err(), "still waiting, no error");
+        let part = b"POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\n{";
+        client.write_all(part).await.unwrap();
+        guarded.read_exact(&mut buf[..part.len()]).await.unwrap();
+        let e = guarded.read(&mut buf).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]
