@@ -54,7 +54,7 @@ impl Endpoint {
     }
 
     /// A request for `call`, signed now.
-    fn request(&self, call: &Call) -> anyhow::Result<Request<Full<Bytes>>> {
+    pub fn request(&self, call: &Call) -> anyhow::Result<Request<Full<Bytes>>> {
         let mut headers = HeaderMap::new();
         headers.insert(HOST, self.host.clone());
         headers.insert(
@@ -94,7 +94,11 @@ impl Call {
     }
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+/// A client connection's request sender.
+pub type Sender = SendRequest<Full<Bytes>>;
+
+/// A new keep-alive HTTP/1.1 connection to `addr`.
+pub async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
     let stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
@@ -106,8 +110,9 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     Ok(sender)
 }
 
-async fn send(
-    sender: &mut SendRequest<Full<Bytes>>,
+/// Sends one request and reads the whole answer.
+pub async fn send(
+    sender: &mut Sender,
     req: Request<Full<Bytes>>,
 ) -> anyhow::Result<(StatusCode, Bytes)> {
     sender.ready().await?;

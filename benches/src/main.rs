@@ -8,6 +8,7 @@
 mod baseline;
 mod children;
 mod load;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -101,6 +102,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("baseline-server") {
         return baseline::main();
+    }
+    if args.first().map(String::as_str) == Some("soak") {
+        return soak::main(&args[1..]);
     }
     let options = match parse_args(&args) {
         Ok(Some(o)) => o,

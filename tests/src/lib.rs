@@ -51,7 +51,12 @@ pub struct TestServer {
     running: Option<Running>,
     clock: SharedClock,
     tls: Option<TestTls>,
+    /// Changes to the default test configuration (limits), applied at every open.
+    configure: Option<Configure>,
 }
+
+/// A change to the server configuration of a test server.
+pub type Configure = Arc<dyn Fn(&mut ServerConfig) + Send + Sync>;
 
 /// A TLS listener's files (as `trent serve --tls-cert --tls-key` names them) and the
 /// self-signed certificate clients must trust.
@@ -82,6 +87,17 @@ impl TestServer {
     ) -> anyhow::Result<TestServer> {
         let mut server = Self::init().await?;
         prepare(&server.data_dir)?;
+        server.open().await?;
+        Ok(server)
+    }
+
+    /// Like [`TestServer::start`], with `configure` applied to the server configuration
+    /// (e.g. small connection limits and timeouts).
+    pub async fn start_configured(
+        configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
+    ) -> anyhow::Result<TestServer> {
+        let mut server = Self::init().await?;
+        server.configure = Some(Arc::new(configure));
         server.open().await?;
         Ok(server)
     }
@@ -159,6 +175,7 @@ impl TestServer {
             running: None,
             clock: Arc::new(SystemClock),
             tls: None,
+            configure: None,
         })
     }
 
@@ -170,15 +187,19 @@ impl TestServer {
         }
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             listen: addr,
             data_dir: self.data_dir.clone(),
             region: REGION.to_string(),
             dev_account: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_connections: 1024,
+            transport: Default::default(),
             tls: self.tls.as_ref().map(|t| t.files.clone()),
         };
+        if let Some(configure) = &self.configure {
+            configure(&mut config);
+        }
         let app = App::open_with_clock(config, self.clock.clone())
             .await
             .map_err(|e| anyhow!("the server did not open the data dir: {e}"))?;

@@ -75,9 +75,24 @@ struct ServeArgs {
     /// The first account's id, used only when the data dir is initialised by this command.
     #[arg(long, default_value = "111122223333")]
     account_id: String,
-    /// At most this many connections at once.
+    /// At most this many connections at once; one more is answered ThrottlingException and
+    /// closed.
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
+    /// At most this many connections from one client IP address at once (raise it behind a
+    /// proxy).
+    #[arg(long, default_value_t = trent_server::config::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    max_connections_per_ip: usize,
+    /// Seconds a connection may wait before sending a complete request head (idle
+    /// keep-alive timeout).
+    #[arg(long, default_value_t = trent_server::config::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Seconds a request (head and body) may take to arrive, from its first byte.
+    #[arg(long, default_value_t = trent_server::config::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+    /// The largest request head (request line and headers) in bytes; at least 8192.
+    #[arg(long, default_value_t = trent_server::config::DEFAULT_MAX_HEADER_BYTES, value_parser = parse_header_bytes)]
+    max_header_bytes: usize,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -399,10 +414,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
         region,
         account_id,
         max_connections,
+        max_connections_per_ip,
+        idle_timeout,
+        request_timeout,
+        max_header_bytes,
         tls_cert,
         tls_key,
         metrics_listen,
     } = args;
+    raise_open_files_limit(max_connections);
     let tls = tls_cert.zip(tls_key);
     disable_core_dumps();
     if dev && !listen.ip().is_loopback() {
@@ -440,6 +460,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
         dev_account,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         max_connections,
+        transport: trent_server::config::TransportLimits {
+            max_connections_per_ip,
+            idle_timeout: std::time::Duration::from_secs(idle_timeout),
+            request_timeout: std::time::Duration::from_secs(request_timeout),
+            max_header_bytes,
+        },
         tls: tls.clone(),
     };
     let app = App::open(config).await.map_err(|e| anyhow::anyhow!(e))?;
@@ -512,6 +538,32 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+    }
+}
+
+/// `--max-header-bytes`: hyper needs at least 8 KiB of read buffer.
+fn parse_header_bytes(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n < 8192 {
+        return Err("must be at least 8192".into());
+    }
+    Ok(n)
+}
+
+/// File descriptors the server needs besides its connections (database, audit log, the
+/// listeners, over-limit connections being answered).
+const SPARE_FILES: u64 = 64 + trent_server::listener::MAX_REJECTING as u64;
+
+/// Raises the soft limit on open files to the hard limit (each connection is one), and warns
+/// when even that is too low for `max_connections`.
+fn raise_open_files_limit(max_connections: usize) {
+    let needed = max_connections as u64 + SPARE_FILES;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < needed => eprintln!(
+            "trent: WARNING: at most {limit} files may be open, fewer than --max-connections {max_connections} needs ({needed}); raise the hard limit (ulimit -Hn) or lower --max-connections."
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("trent: WARNING: could not read or raise the open files limit: {e}"),
     }
 }
 

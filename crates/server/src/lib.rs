@@ -20,7 +20,9 @@ pub mod metrics;
 pub mod pipeline;
 pub mod recorder;
 pub mod session;
+pub mod strict_json;
 pub mod tls;
+pub mod transport;
 
 pub use app::App;
 pub use config::ServerConfig;

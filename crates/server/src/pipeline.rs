@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::Value;
 use trent_audit::{
@@ -154,7 +154,7 @@ async fn run(
     let value: Value = if body.is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_json::from_slice(&body)
+        crate::strict_json::from_slice(&body)
             .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
     };
     facts.request_parameters = Some(redact_request_parameters(op.name(), &value));
@@ -216,7 +216,7 @@ fn frame(parts: &http::request::Parts) -> Result<Operation, ApiError> {
         )));
     }
     let content_type = header(&parts.headers, "content-type").unwrap_or_default();
-    if !content_type.starts_with(CONTENT_TYPE) && !content_type.starts_with("application/json") {
+    if !is_json_media_type(content_type) {
         return Err(ApiError::UnknownOperation(format!(
             "Content-Type must be {CONTENT_TYPE}"
         )));
@@ -230,30 +230,114 @@ fn frame(parts: &http::request::Parts) -> Result<Operation, ApiError> {
     })
 }
 
-/// Reads the body, refusing one over the limit before buffering it.
+/// Whether `content_type` names JSON exactly: the JSON 1.1 protocol's media type (what
+/// botocore, the AWS SDK for Rust and the JavaScript SDK v3 send, without parameters) or
+/// `application/json`, case-insensitively, with at most a `charset=utf-8` parameter. A prefix
+/// such as `application/jsonX` is not JSON.
+fn is_json_media_type(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let media = parts.next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case(CONTENT_TYPE) && !media.eq_ignore_ascii_case("application/json")
+    {
+        return false;
+    }
+    parts.all(|param| {
+        param.split_once('=').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("charset")
+                && value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        })
+    })
+}
+
+/// The first allocation for a body of unknown or large declared length (a smaller declared
+/// length is allocated exactly); it doubles from there, so a body sent slowly holds memory in
+/// proportion to what has arrived.
+const INITIAL_BODY_CAPACITY: usize = 4 * 1024;
+
+/// Reads the body into one buffer, refusing one over the limit before buffering it.
+///
+/// The memory a body holds is at most twice its bytes received (plus a constant), however it
+/// is framed: each frame is copied into one buffer and released, not kept (hyper's frames
+/// each pin a read buffer of several KiB; a body sent one byte at a time used to hold ~8 KB
+/// per byte). The buffer is allocated when the first bytes arrive, at the declared
+/// `Content-Length` up to 4 KiB, and doubles,
+/// never beyond the declared length or the limit; a buffer outgrown is zeroized, as the body
+/// may be a plaintext. How long a body may take is bounded by the connection's request
+/// deadline ([`crate::transport`]).
 pub(crate) async fn read_body(
-    body: Incoming,
+    mut body: Incoming,
     headers: &HeaderMap,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
-    if let Some(len) = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok()) {
-        if len > limit as u64 {
-            return Err(ApiError::TooLarge(limit));
+    check_transfer_encoding(headers)?;
+    let declared = match header(headers, "content-length").map(|v| v.parse::<u64>()) {
+        Some(Ok(len)) if len > limit as u64 => return Err(ApiError::TooLarge(limit)),
+        Some(Ok(len)) => Some(len as usize),
+        _ => None,
+    };
+    let mut buf = BodyBuffer::new(declared.unwrap_or(limit).min(limit), limit);
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::BadBody(format!("Could not read the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            buf.push(&data)?;
         }
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(ApiError::TooLarge(limit))
-            } else {
-                Err(ApiError::BadBody(format!(
-                    "Could not read the request body: {e}"
-                )))
-            }
+    Ok(buf.into_bytes())
+}
+
+/// Hyper reads a body as chunked when the last coding of `Transfer-Encoding` is `chunked`
+/// (`gzip, chunked` too, and it does not decompress); Trent takes exactly one
+/// `Transfer-Encoding: chunked` or none.
+fn check_transfer_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
+    let mut values = headers.get_all(http::header::TRANSFER_ENCODING).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(()),
+        (Some(v), None) if v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked") => Ok(()),
+        _ => Err(ApiError::BadBody(
+            "Transfer-Encoding must be chunked, and only chunked".into(),
+        )),
+    }
+}
+
+/// One growing buffer for a request body (see [`read_body`]).
+struct BodyBuffer {
+    buf: Vec<u8>,
+    /// The most it may hold: the declared length, or the limit.
+    most: usize,
+    limit: usize,
+}
+
+impl BodyBuffer {
+    fn new(most: usize, limit: usize) -> BodyBuffer {
+        BodyBuffer {
+            buf: Vec::new(),
+            most,
+            limit,
         }
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        let needed = self.buf.len() + data.len();
+        if needed > self.limit {
+            return Err(ApiError::TooLarge(self.limit));
+        }
+        if needed > self.buf.capacity() {
+            let capacity = needed
+                .max(self.buf.capacity().saturating_mul(2))
+                .max(self.most.min(INITIAL_BODY_CAPACITY))
+                .min(self.most.max(needed));
+            let mut bigger = Vec::with_capacity(capacity);
+            bigger.extend_from_slice(&self.buf);
+            zeroize::Zeroize::zeroize(&mut self.buf);
+            self.buf = bigger;
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self.buf)
     }
 }
 
@@ -480,4 +564,72 @@ fn encode(
         h.insert("x-amzn-requestid", v);
     }
     (resp, error)
+}
+
+#[cfg(test)]
+mod framing_tests {
+    use super::*;
+
+    #[test]
+    fn only_exact_json_media_types_are_kms_requests() {
+        for ok in [
+            "application/x-amz-json-1.1",
+            "Application/X-Amz-Json-1.1",
+            "application/x-amz-json-1.1; charset=utf-8",
+            "application/json",
+            "application/json;charset=\"UTF-8\"",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "application/jsonX",
+            "application/x-amz-json-1.1x",
+            "application/x-amz-json-1.0",
+            "application/json; charset=latin1",
+            "application/json; boundary",
+            "text/plain",
+        ] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_body_buffer_grows_with_what_arrived_not_with_what_was_declared() {
+        let mut buf = BodyBuffer::new(300 * 1024, 300 * 1024);
+        assert_eq!(
+            buf.buf.capacity(),
+            0,
+            "nothing is allocated before a byte arrives"
+        );
+        buf.push(b"x").unwrap();
+        assert_eq!(buf.buf.capacity(), INITIAL_BODY_CAPACITY);
+        for _ in 1..20_000 {
+            buf.push(b"x").unwrap();
+        }
+        assert!(buf.buf.capacity() <= 2 * 20_000, "{}", buf.buf.capacity());
+        let mut small = BodyBuffer::new(10, 100);
+        small.push(b"0123456789").unwrap();
+        assert_eq!(small.buf.capacity(), 10);
+        assert!(matches!(
+            BodyBuffer::new(4, 4).push(b"12345"),
+            Err(ApiError::TooLarge(4))
+        ));
+    }
+
+    #[test]
+    fn transfer_encoding_must_be_exactly_chunked() {
+        let mut h = HeaderMap::new();
+        assert!(check_transfer_encoding(&h).is_ok());
+        h.insert("transfer-encoding", HeaderValue::from_static("Chunked"));
+        assert!(check_transfer_encoding(&h).is_ok());
+        h.insert(
+            "transfer-encoding",
+            HeaderValue::from_static("gzip, chunked"),
+        );
+        assert!(check_transfer_encoding(&h).is_err());
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.append("transfer-encoding", HeaderValue::from_static("chunked"));
+        assert!(check_transfer_encoding(&h).is_err());
+    }
 }
