@@ -460,7 +460,11 @@ async fn create_key_whose_audit_write_fails_after_commit_is_answered_and_recorde
         .into_iter()
         .filter_map(|k| k.key_id)
         .collect();
-    assert_eq!(keys, std::slice::from_ref(&key_id), "exactly the answered key exists");
+    assert_eq!(
+        keys,
+        std::slice::from_ref(&key_id),
+        "exactly the answered key exists"
+    );
     let records = server.audit_records().unwrap();
     let create_keys: Vec<&serde_json::Value> = records
         .iter()
