@@ -161,8 +161,11 @@ pub async fn recover(app: &App) -> Result<usize, String> {
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot search the audit log: {e}"))?;
     let mut written = 0;
-    for stored in &intents {
+    // An intent that does not parse stays in the store (and is reported at every start).
+    let mut handled = Vec::with_capacity(intents.len());
+    for stored in intents {
         if present.contains(&stored.event_id) {
+            handled.push(stored.event_id);
             continue;
         }
         let Some(mut record) = parse(&stored.record) else {
@@ -178,6 +181,7 @@ pub async fn recover(app: &App) -> Result<usize, String> {
             .await
             .map_err(|e| format!("cannot write recovered audit records: {e}"))?;
         written += 1;
+        handled.push(stored.event_id);
     }
     let audit = app.audit.clone();
     tokio::task::spawn_blocking(move || audit.sync())
@@ -186,7 +190,7 @@ pub async fn recover(app: &App) -> Result<usize, String> {
         .map_err(|e| format!("cannot fsync the audit log: {e}"))?;
     app.kms
         .store()
-        .forget_audit_intents(intents.into_iter().map(|i| i.event_id).collect())
+        .forget_audit_intents(handled)
         .await
         .map_err(|e| format!("cannot delete recovered audit intents: {e}"))?;
     if written > 0 {
