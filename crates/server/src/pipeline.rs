@@ -235,10 +235,15 @@ fn frame(parts: &http::request::Parts) -> Result<Operation, ApiError> {
 /// `application/json`, case-insensitively, with at most a `charset=utf-8` parameter. A prefix
 /// such as `application/jsonX` is not JSON.
 fn is_json_media_type(content_type: &str) -> bool {
+    is_media_type(content_type, &[CONTENT_TYPE, "application/json"])
+}
+
+/// Whether `content_type` is exactly one of `accepted` (case-insensitively), with at most a
+/// `charset=utf-8` parameter: a prefix match would let `application/jsonX` through.
+pub(crate) fn is_media_type(content_type: &str, accepted: &[&str]) -> bool {
     let mut parts = content_type.split(';');
     let media = parts.next().unwrap_or_default().trim();
-    if !media.eq_ignore_ascii_case(CONTENT_TYPE) && !media.eq_ignore_ascii_case("application/json")
-    {
+    if !accepted.iter().any(|a| media.eq_ignore_ascii_case(a)) {
         return false;
     }
     parts.all(|param| {

@@ -65,10 +65,11 @@ impl Service {
     }
 }
 
-/// ① Whether a request is in the query protocol (a form-encoded body), not KMS JSON.
+/// ① Whether a request is in the query protocol (a form-encoded body, exactly that media type,
+/// as botocore sends it with `; charset=utf-8`), not KMS JSON.
 pub fn is_query_request(parts: &http::request::Parts) -> bool {
     header(&parts.headers, "content-type")
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|c| crate::pipeline::is_media_type(c, &["application/x-www-form-urlencoded"]))
 }
 
 /// The signing service named in the `Authorization` header's credential scope.
@@ -414,4 +415,35 @@ fn audit_record(
         }
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_content_type(value: &str) -> http::request::Parts {
+        let (parts, ()) = http::Request::builder()
+            .header("content-type", value)
+            .body(())
+            .expect("a request")
+            .into_parts();
+        parts
+    }
+
+    #[test]
+    fn only_the_exact_form_media_type_is_a_query_request() {
+        for ok in [
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ] {
+            assert!(is_query_request(&with_content_type(ok)), "{ok}");
+        }
+        for bad in [
+            "application/x-www-form-urlencodedX",
+            "application/x-www-form-urlencoded; charset=latin1",
+            "application/x-amz-json-1.1",
+        ] {
+            assert!(!is_query_request(&with_content_type(bad)), "{bad}");
+        }
+    }
 }
