@@ -523,3 +523,89 @@ async fn create_key_after_an_audit_write_failure_is_refused_before_it_executes()
         keys.len()
     );
 }
+
+/// A tmpfs mounted on the audit dir, unmounted on drop.
+struct SmallAuditDisk(std::path::PathBuf);
+
+impl Drop for SmallAuditDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The audit disk really fills up (a 1 MiB tmpfs) and frees again while the server runs: a
+/// CreateKey committed meanwhile is answered, its record waits in the store, and it reaches
+/// the log once the log takes writes again, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_stranded_by_a_full_audit_disk_reaches_the_log_when_space_returns() {
+    let mounted = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mount = mounted.clone();
+    let started = TestServer::start_with(move |dir| {
+        let audit = dir.join("audit");
+        std::fs::create_dir_all(&audit)?;
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs"])
+            .arg(&audit)
+            .status()?;
+        anyhow::ensure!(status.success(), "mount -t tmpfs failed");
+        *mount.lock().unwrap() = Some(SmallAuditDisk(audit));
+        Ok(())
+    })
+    .await;
+    let server = match started {
+        Ok(server) => server,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            // Mounting needs root; CI runs as root.
+            eprintln!("skipped: cannot mount a tmpfs here ({e:#})");
+            return;
+        }
+        Err(e) => panic!("cannot mount a tmpfs for the audit dir: {e:#}"),
+    };
+    let _disk = mounted.lock().unwrap().take();
+    let kms = server.kms_client().await;
+    kms.list_keys().send().await.unwrap();
+
+    // Fill the disk.
+    let filler = server.audit_dir().join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut file, &chunk).is_ok() {}
+    drop(file);
+
+    // The description is in the record: at 8,000 bytes the record needs pages the disk no
+    // longer has (the log's last, partly used page could take a small one).
+    let created = kms
+        .create_key()
+        .description("x".repeat(8000))
+        .send()
+        .await
+        .expect("a committed CreateKey whose record is kept in the store is answered");
+    let key_id = created.key_metadata().unwrap().key_id().to_string();
+    let stranded = server.app().kms.store().audit_intents().await.unwrap();
+    assert_eq!(stranded.len(), 1, "the record waits in the store");
+    assert!(stranded[0].complete, "the full record, with the answer");
+    assert!(!server.app().audit.is_healthy());
+
+    // Space returns: the next record is written and the stranded one follows.
+    std::fs::remove_file(&filler).unwrap();
+    kms.list_keys().send().await.unwrap();
+    trent_server::recorder::drain_stranded(server.app()).await;
+    let records = server.audit_records().unwrap();
+    let create_key = records
+        .iter()
+        .find(|r| r["eventName"] == "CreateKey")
+        .expect("the CreateKey record reached the log");
+    assert!(create_key.get("errorCode").is_none(), "{create_key:#}");
+    assert_eq!(
+        create_key["responseElements"]["keyMetadata"]["keyId"],
+        key_id
+    );
+    assert_eq!(
+        server.app().kms.store().audit_intents().await.unwrap(),
+        [],
+        "the intent is forgotten once its record is durable in the log"
+    );
+}
