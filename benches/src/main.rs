@@ -106,14 +106,34 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("soak") {
         return soak::main(&args[1..]);
     }
-    let options = match parse_args(&args) {
+    run_command(
+        "trent-bench",
+        USAGE,
+        parse_args(&args),
+        |options| async move { run(&options).await },
+    )
+}
+
+/// Runs a command of this binary: `parsed` are its options (`None`: print `usage`), `run` its
+/// work on a multi-threaded runtime until it ends or SIGINT/SIGTERM arrives (then its future is
+/// dropped, and with it the child processes it started). `Ok(false)` exits 1 quietly.
+pub(crate) fn run_command<O, Fut>(
+    name: &str,
+    usage: &str,
+    parsed: anyhow::Result<Option<O>>,
+    run: impl FnOnce(O) -> Fut,
+) -> ExitCode
+where
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let options = match parsed {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{usage}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("trent-bench: {e:#}\n\n{USAGE}");
+            eprintln!("{name}: {e:#}\n\n{usage}");
             return ExitCode::from(2);
         }
     };
@@ -123,22 +143,23 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("trent-bench: cannot start the runtime: {e}");
+            eprintln!("{name}: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    // On Ctrl-C or SIGTERM the benchmark future is dropped, and with it both children.
     let outcome = runtime.block_on(async {
         tokio::select! {
-            r = run(&options) => r,
+            r = run(options) => r,
             s = interrupted() => Err(anyhow!("interrupted by {s}")),
         }
     });
+    // Tasks still sleeping (the soak's hostile connections) are dropped with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("trent-bench: {e:#}");
+            eprintln!("{name}: {e:#}");
             ExitCode::FAILURE
         }
     }

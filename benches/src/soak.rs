@@ -48,42 +48,12 @@ struct Options {
 
 /// Entry point of `trent-bench soak ARGS`.
 pub fn main(args: &[String]) -> ExitCode {
-    let options = match parse_args(args) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("trent-bench soak: {e:#}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("trent-bench soak: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let outcome = runtime.block_on(async {
-        tokio::select! {
-            r = run(&options) => r,
-            s = crate::interrupted() => Err(anyhow!("interrupted by {s}")),
-        }
-    });
-    // Hostile tasks still sleeping are dropped with the runtime.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("trent-bench soak: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::run_command(
+        "trent-bench soak",
+        USAGE,
+        parse_args(args),
+        |options| async move { run(&options).await.map(|()| true) },
+    )
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<Option<Options>> {
