@@ -135,8 +135,50 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         .unwrap()
         .to_string();
     let disabled = key(server, json!({})).await;
-    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
     let pending = key(server, json!({})).await;
+    // A ciphertext under each of the two keys, made before the key leaves Enabled.
+    let ct_of = |key: String| async move {
+        ok(
+            server,
+            "Encrypt",
+            json!({"KeyId": key, "Plaintext": b64(b"x")}),
+        )
+        .await["CiphertextBlob"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ct_disabled = ct_of(disabled.clone()).await;
+    let ct_pending = ct_of(pending.clone()).await;
+    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
+    // A signing, an HMAC and a key-agreement key in each of the two states.
+    let specs = [
+        (
+            "sign",
+            json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+        ),
+        (
+            "hmac",
+            json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+        ),
+        (
+            "agree",
+            json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}),
+        ),
+    ];
+    let mut stated = Vec::new();
+    for (name, spec) in specs {
+        let d = key(server, spec.clone()).await;
+        ok(server, "DisableKey", json!({"KeyId": d})).await;
+        let p = key(server, spec).await;
+        ok(
+            server,
+            "ScheduleKeyDeletion",
+            json!({"KeyId": p, "PendingWindowInDays": 7}),
+        )
+        .await;
+        stated.push((name, d, p));
+    }
     ok(
         server,
         "ScheduleKeyDeletion",
@@ -175,6 +217,8 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{dk_ctx}", dk_ctx),
         ("{disabled}", disabled),
         ("{pending}", pending),
+        ("{ct_disabled}", ct_disabled),
+        ("{ct_pending}", ct_pending),
         ("{missing}", MISSING.to_string()),
         ("{big_plaintext}", b64(&[7u8; 4097])),
         ("{p191}", b64(&[7u8; 191])),
@@ -184,6 +228,16 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{region}", REGION.to_string()),
         ("{account}", ACCOUNT.to_string()),
     ]);
+    let mut strings = strings;
+    for (name, d, p) in stated {
+        let (dn, pn): (&'static str, &'static str) = match name {
+            "sign" => ("{disabled_sign}", "{pending_sign}"),
+            "hmac" => ("{disabled_hmac}", "{pending_hmac}"),
+            _ => ("{disabled_agree}", "{pending_agree}"),
+        };
+        strings.insert(dn, d);
+        strings.insert(pn, p);
+    }
     let values = BTreeMap::from([("{tags51}", Value::Array(tags51))]);
     Fixtures { strings, values }
 }
