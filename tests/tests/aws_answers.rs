@@ -191,6 +191,16 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         json!({"AliasName": "alias/taken", "TargetKeyId": sym}),
     )
     .await;
+    let grant = ok(
+        server,
+        "CreateGrant",
+        json!({"KeyId": sym, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
+            "RetiringPrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
+            "Operations": ["Encrypt"]}),
+    )
+    .await;
+    let grant_id = grant["GrantId"].as_str().unwrap().to_string();
+    let grant_token = grant["GrantToken"].as_str().unwrap().to_string();
     let lockout_policy = json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
         "Action": "kms:*", "Resource": "*"}]})
@@ -218,6 +228,8 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{disabled}", disabled),
         ("{pending}", pending),
         ("{ct_disabled}", ct_disabled),
+        ("{grant_id}", grant_id),
+        ("{grant_token}", grant_token),
         ("{ct_pending}", ct_pending),
         ("{missing}", MISSING.to_string()),
         ("{big_plaintext}", b64(&[7u8; 4097])),
