@@ -102,6 +102,11 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}),
     )
     .await;
+    let kem = key(
+        server,
+        json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
+    )
+    .await;
     let p384_pub = ok(server, "GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
         .as_str()
         .unwrap()
@@ -151,7 +156,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
     let ct_disabled = ct_of(disabled.clone()).await;
     let ct_pending = ct_of(pending.clone()).await;
     ok(server, "DisableKey", json!({"KeyId": disabled})).await;
-    // A signing, an HMAC and a key-agreement key in each of the two states.
+    // A signing, an HMAC, a key-agreement and an ML-KEM key in each of the two states.
     let specs = [
         (
             "sign",
@@ -164,6 +169,10 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         (
             "agree",
             json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}),
+        ),
+        (
+            "kem",
+            json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
         ),
     ];
     let mut stated = Vec::new();
@@ -221,6 +230,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{sign}", sign),
         ("{rsa_enc}", rsa_enc),
         ("{agree}", agree),
+        ("{kem}", kem),
         ("{p384_pub}", p384_pub),
         ("{ct}", ct),
         ("{ct_ctx}", ct_ctx),
@@ -245,6 +255,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         let (dn, pn): (&'static str, &'static str) = match name {
             "sign" => ("{disabled_sign}", "{pending_sign}"),
             "hmac" => ("{disabled_hmac}", "{pending_hmac}"),
+            "kem" => ("{disabled_kem}", "{pending_kem}"),
             _ => ("{disabled_agree}", "{pending_agree}"),
         };
         strings.insert(dn, d);
