@@ -107,6 +107,15 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
     )
     .await;
+    let kem_ct = ok(
+        server,
+        "Encapsulate",
+        json!({"KeyId": kem, "EncapsulationAlgorithm": "ML_KEM"}),
+    )
+    .await["SharedSecretCiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let p384_pub = ok(server, "GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
         .as_str()
         .unwrap()
@@ -231,6 +240,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{rsa_enc}", rsa_enc),
         ("{agree}", agree),
         ("{kem}", kem),
+        ("{kem_ct}", kem_ct),
         ("{p384_pub}", p384_pub),
         ("{ct}", ct),
         ("{ct_ctx}", ct_ctx),
