@@ -102,6 +102,20 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}),
     )
     .await;
+    let kem = key(
+        server,
+        json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
+    )
+    .await;
+    let kem_ct = ok(
+        server,
+        "Encapsulate",
+        json!({"KeyId": kem, "EncapsulationAlgorithm": "ML_KEM"}),
+    )
+    .await["SharedSecretCiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let p384_pub = ok(server, "GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
         .as_str()
         .unwrap()
@@ -135,8 +149,54 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         .unwrap()
         .to_string();
     let disabled = key(server, json!({})).await;
-    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
     let pending = key(server, json!({})).await;
+    // A ciphertext under each of the two keys, made before the key leaves Enabled.
+    let ct_of = |key: String| async move {
+        ok(
+            server,
+            "Encrypt",
+            json!({"KeyId": key, "Plaintext": b64(b"x")}),
+        )
+        .await["CiphertextBlob"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ct_disabled = ct_of(disabled.clone()).await;
+    let ct_pending = ct_of(pending.clone()).await;
+    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
+    // A signing, an HMAC, a key-agreement and an ML-KEM key in each of the two states.
+    let specs = [
+        (
+            "sign",
+            json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+        ),
+        (
+            "hmac",
+            json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+        ),
+        (
+            "agree",
+            json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}),
+        ),
+        (
+            "kem",
+            json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
+        ),
+    ];
+    let mut stated = Vec::new();
+    for (name, spec) in specs {
+        let d = key(server, spec.clone()).await;
+        ok(server, "DisableKey", json!({"KeyId": d})).await;
+        let p = key(server, spec).await;
+        ok(
+            server,
+            "ScheduleKeyDeletion",
+            json!({"KeyId": p, "PendingWindowInDays": 7}),
+        )
+        .await;
+        stated.push((name, d, p));
+    }
     ok(
         server,
         "ScheduleKeyDeletion",
@@ -149,6 +209,16 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         json!({"AliasName": "alias/taken", "TargetKeyId": sym}),
     )
     .await;
+    let grant = ok(
+        server,
+        "CreateGrant",
+        json!({"KeyId": sym, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
+            "RetiringPrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
+            "Operations": ["Encrypt"]}),
+    )
+    .await;
+    let grant_id = grant["GrantId"].as_str().unwrap().to_string();
+    let grant_token = grant["GrantToken"].as_str().unwrap().to_string();
     let lockout_policy = json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
         "Action": "kms:*", "Resource": "*"}]})
@@ -169,12 +239,18 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{sign}", sign),
         ("{rsa_enc}", rsa_enc),
         ("{agree}", agree),
+        ("{kem}", kem),
+        ("{kem_ct}", kem_ct),
         ("{p384_pub}", p384_pub),
         ("{ct}", ct),
         ("{ct_ctx}", ct_ctx),
         ("{dk_ctx}", dk_ctx),
         ("{disabled}", disabled),
         ("{pending}", pending),
+        ("{ct_disabled}", ct_disabled),
+        ("{grant_id}", grant_id),
+        ("{grant_token}", grant_token),
+        ("{ct_pending}", ct_pending),
         ("{missing}", MISSING.to_string()),
         ("{big_plaintext}", b64(&[7u8; 4097])),
         ("{p191}", b64(&[7u8; 191])),
@@ -184,6 +260,17 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{region}", REGION.to_string()),
         ("{account}", ACCOUNT.to_string()),
     ]);
+    let mut strings = strings;
+    for (name, d, p) in stated {
+        let (dn, pn): (&'static str, &'static str) = match name {
+            "sign" => ("{disabled_sign}", "{pending_sign}"),
+            "hmac" => ("{disabled_hmac}", "{pending_hmac}"),
+            "kem" => ("{disabled_kem}", "{pending_kem}"),
+            _ => ("{disabled_agree}", "{pending_agree}"),
+        };
+        strings.insert(dn, d);
+        strings.insert(pn, p);
+    }
     let values = BTreeMap::from([("{tags51}", Value::Array(tags51))]);
     Fixtures { strings, values }
 }
