@@ -415,22 +415,7 @@ impl TestServer {
     /// (`host`, `content-type`, `x-amz-target`, `x-amz-date`, `authorization`).
     pub fn signed_headers(&self, operation: &str, body: &[u8], signing: &Signing) -> HeaderMap {
         let mut headers = self.unsigned_headers(operation);
-        sign(
-            "POST",
-            "/",
-            "",
-            &mut headers,
-            body,
-            &SigningParams {
-                access_key_id: &signing.access_key_id,
-                secret_access_key: &signing.secret_access_key,
-                session_token: None,
-                region: &signing.region,
-                service: &signing.service,
-                time: signing.time,
-            },
-        )
-        .expect("signable headers");
+        signing.sign(&mut headers, body);
         headers
     }
 
@@ -450,6 +435,19 @@ impl TestServer {
     }
 
     /// Sends `operation` with `body`, signed with the admin key now.
+    /// Calls `operation` with `body`, which must succeed, and answers its JSON.
+    pub async fn call_ok(&self, operation: &str, body: Value) -> Value {
+        self.call(operation, &body).await.unwrap().assert_ok()
+    }
+
+    /// Creates a key with CreateKey's `body` and answers its id.
+    pub async fn create_key_with(&self, body: Value) -> String {
+        self.call_ok("CreateKey", body).await["KeyMetadata"]["KeyId"]
+            .as_str()
+            .expect("a KeyId")
+            .to_string()
+    }
+
     pub async fn call(&self, operation: &str, body: &Value) -> anyhow::Result<RawResponse> {
         let body = serde_json::to_vec(body)?;
         self.call_bytes(operation, &body).await
@@ -639,6 +637,29 @@ pub struct Signing {
     pub region: String,
     pub service: String,
     pub time: OffsetDateTime,
+}
+
+impl Signing {
+    /// Signs a `POST /` with `body`: adds `x-amz-date` and `authorization`, signing every
+    /// header already in `headers`.
+    pub fn sign(&self, headers: &mut HeaderMap, body: &[u8]) {
+        sign(
+            "POST",
+            "/",
+            "",
+            headers,
+            body,
+            &SigningParams {
+                access_key_id: &self.access_key_id,
+                secret_access_key: &self.secret_access_key,
+                session_token: None,
+                region: &self.region,
+                service: &self.service,
+                time: self.time,
+            },
+        )
+        .expect("signable headers");
+    }
 }
 
 /// A response read off the wire.

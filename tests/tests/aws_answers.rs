@@ -63,108 +63,81 @@ struct Fixtures {
     values: BTreeMap<&'static str, Value>,
 }
 
-async fn ok(server: &TestServer, op: &str, body: Value) -> Value {
-    server.call(op, &body).await.unwrap().assert_ok()
-}
-
-async fn key(server: &TestServer, body: Value) -> String {
-    ok(server, "CreateKey", body).await["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn fixtures(server: &TestServer) -> Fixtures {
-    let sym = key(server, json!({})).await;
-    let sym2 = key(server, json!({})).await;
-    let hmac = key(
-        server,
-        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
-    )
-    .await;
-    let sign = key(
-        server,
-        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
-    )
-    .await;
-    let rsa_enc = key(
-        server,
-        json!({"KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT"}),
-    )
-    .await;
-    let agree = key(
-        server,
-        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}),
-    )
-    .await;
-    let p384 = key(
-        server,
-        json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}),
-    )
-    .await;
-    let kem = key(
-        server,
-        json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}),
-    )
-    .await;
-    let kem_ct = ok(
-        server,
-        "Encapsulate",
-        json!({"KeyId": kem, "EncapsulationAlgorithm": "ML_KEM"}),
-    )
-    .await["SharedSecretCiphertextBlob"]
+    let sym = server.create_key_with(json!({})).await;
+    let sym2 = server.create_key_with(json!({})).await;
+    let hmac = server
+        .create_key_with(json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}))
+        .await;
+    let sign = server
+        .create_key_with(json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}))
+        .await;
+    let rsa_enc = server
+        .create_key_with(json!({"KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT"}))
+        .await;
+    let agree = server
+        .create_key_with(json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}))
+        .await;
+    let p384 = server
+        .create_key_with(json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}))
+        .await;
+    let kem = server
+        .create_key_with(json!({"KeySpec": "ML_KEM_768", "KeyUsage": "ENCAPSULATE_DECAPSULATE"}))
+        .await;
+    let kem_ct = server
+        .call_ok(
+            "Encapsulate",
+            json!({"KeyId": kem, "EncapsulationAlgorithm": "ML_KEM"}),
+        )
+        .await["SharedSecretCiphertextBlob"]
         .as_str()
         .unwrap()
         .to_string();
-    let p384_pub = ok(server, "GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
+    let p384_pub = server.call_ok("GetPublicKey", json!({"KeyId": p384})).await["PublicKey"]
         .as_str()
         .unwrap()
         .to_string();
-    let ct = ok(
-        server,
-        "Encrypt",
-        json!({"KeyId": sym, "Plaintext": b64(b"x")}),
-    )
-    .await["CiphertextBlob"]
+    let ct = server
+        .call_ok("Encrypt", json!({"KeyId": sym, "Plaintext": b64(b"x")}))
+        .await["CiphertextBlob"]
         .as_str()
         .unwrap()
         .to_string();
     let context = json!({"purpose": "test"});
-    let ct_ctx = ok(
-        server,
-        "Encrypt",
-        json!({"KeyId": sym, "Plaintext": b64(b"x"), "EncryptionContext": context}),
-    )
-    .await["CiphertextBlob"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let dk_ctx = ok(
-        server,
-        "GenerateDataKey",
-        json!({"KeyId": sym, "KeySpec": "AES_256", "EncryptionContext": context}),
-    )
-    .await["CiphertextBlob"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let disabled = key(server, json!({})).await;
-    let pending = key(server, json!({})).await;
-    // A ciphertext under each of the two keys, made before the key leaves Enabled.
-    let ct_of = |key: String| async move {
-        ok(
-            server,
+    let ct_ctx = server
+        .call_ok(
             "Encrypt",
-            json!({"KeyId": key, "Plaintext": b64(b"x")}),
+            json!({"KeyId": sym, "Plaintext": b64(b"x"), "EncryptionContext": context}),
         )
         .await["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dk_ctx = server
+        .call_ok(
+            "GenerateDataKey",
+            json!({"KeyId": sym, "KeySpec": "AES_256", "EncryptionContext": context}),
+        )
+        .await["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let disabled = server.create_key_with(json!({})).await;
+    let pending = server.create_key_with(json!({})).await;
+    // A ciphertext under each of the two keys, made before the key leaves Enabled.
+    let ct_of = |key: String| async move {
+        server
+            .call_ok("Encrypt", json!({"KeyId": key, "Plaintext": b64(b"x")}))
+            .await["CiphertextBlob"]
             .as_str()
             .unwrap()
             .to_string()
     };
     let ct_disabled = ct_of(disabled.clone()).await;
     let ct_pending = ct_of(pending.clone()).await;
-    ok(server, "DisableKey", json!({"KeyId": disabled})).await;
+    server
+        .call_ok("DisableKey", json!({"KeyId": disabled}))
+        .await;
     // A signing, an HMAC, a key-agreement and an ML-KEM key in each of the two states.
     let specs = [
         (
@@ -186,37 +159,37 @@ async fn fixtures(server: &TestServer) -> Fixtures {
     ];
     let mut stated = Vec::new();
     for (name, spec) in specs {
-        let d = key(server, spec.clone()).await;
-        ok(server, "DisableKey", json!({"KeyId": d})).await;
-        let p = key(server, spec).await;
-        ok(
-            server,
-            "ScheduleKeyDeletion",
-            json!({"KeyId": p, "PendingWindowInDays": 7}),
-        )
-        .await;
+        let d = server.create_key_with(spec.clone()).await;
+        server.call_ok("DisableKey", json!({"KeyId": d})).await;
+        let p = server.create_key_with(spec).await;
+        server
+            .call_ok(
+                "ScheduleKeyDeletion",
+                json!({"KeyId": p, "PendingWindowInDays": 7}),
+            )
+            .await;
         stated.push((name, d, p));
     }
-    ok(
-        server,
-        "ScheduleKeyDeletion",
-        json!({"KeyId": pending, "PendingWindowInDays": 7}),
-    )
-    .await;
-    ok(
-        server,
-        "CreateAlias",
-        json!({"AliasName": "alias/taken", "TargetKeyId": sym}),
-    )
-    .await;
-    let grant = ok(
-        server,
-        "CreateGrant",
-        json!({"KeyId": sym, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
+    server
+        .call_ok(
+            "ScheduleKeyDeletion",
+            json!({"KeyId": pending, "PendingWindowInDays": 7}),
+        )
+        .await;
+    server
+        .call_ok(
+            "CreateAlias",
+            json!({"AliasName": "alias/taken", "TargetKeyId": sym}),
+        )
+        .await;
+    let grant = server
+        .call_ok(
+            "CreateGrant",
+            json!({"KeyId": sym, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
             "RetiringPrincipal": format!("arn:aws:iam::{ACCOUNT}:root"),
             "Operations": ["Encrypt"]}),
-    )
-    .await;
+        )
+        .await;
     let grant_id = grant["GrantId"].as_str().unwrap().to_string();
     let grant_token = grant["GrantToken"].as_str().unwrap().to_string();
     let lockout_policy = json!({"Version": "2012-10-17", "Statement": [{

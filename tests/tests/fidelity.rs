@@ -5,22 +5,11 @@
 use serde_json::{json, Value};
 use trent_tests::{TestServer, ACCOUNT};
 
-async fn ok(server: &TestServer, op: &str, body: Value) -> Value {
-    server.call(op, &body).await.unwrap().assert_ok()
-}
-
-async fn key(server: &TestServer, body: Value) -> String {
-    ok(server, "CreateKey", body).await["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn only_keys_that_rotate_show_current_key_material_id() {
     let server = TestServer::start().await.unwrap();
-    let sym = key(&server, json!({})).await;
-    let meta = &ok(&server, "DescribeKey", json!({"KeyId": sym})).await["KeyMetadata"];
+    let sym = server.create_key_with(json!({})).await;
+    let meta = &server.call_ok("DescribeKey", json!({"KeyId": sym})).await["KeyMetadata"];
     let id = meta["CurrentKeyMaterialId"].as_str().unwrap();
     assert_eq!(id.len(), 64);
     for (spec, usage) in [
@@ -28,15 +17,14 @@ async fn only_keys_that_rotate_show_current_key_material_id() {
         ("ECC_NIST_P256", "SIGN_VERIFY"),
         ("RSA_2048", "ENCRYPT_DECRYPT"),
     ] {
-        let k = key(&server, json!({"KeySpec": spec, "KeyUsage": usage})).await;
-        let meta = &ok(&server, "DescribeKey", json!({"KeyId": k})).await["KeyMetadata"];
+        let k = server
+            .create_key_with(json!({"KeySpec": spec, "KeyUsage": usage}))
+            .await;
+        let meta = &server.call_ok("DescribeKey", json!({"KeyId": k})).await["KeyMetadata"];
         assert!(meta.get("CurrentKeyMaterialId").is_none(), "{spec}: {meta}");
-        let created = ok(
-            &server,
-            "CreateKey",
-            json!({"KeySpec": spec, "KeyUsage": usage}),
-        )
-        .await;
+        let created = server
+            .call_ok("CreateKey", json!({"KeySpec": spec, "KeyUsage": usage}))
+            .await;
         assert!(
             created["KeyMetadata"].get("CurrentKeyMaterialId").is_none(),
             "{spec}"
@@ -47,55 +35,55 @@ async fn only_keys_that_rotate_show_current_key_material_id() {
 #[tokio::test]
 async fn list_grants_filters_by_grantee_service_principal() {
     let server = TestServer::start().await.unwrap();
-    let k = key(&server, json!({})).await;
+    let k = server.create_key_with(json!({})).await;
     let root = format!("arn:aws:iam::{ACCOUNT}:root");
-    ok(
-        &server,
-        "CreateGrant",
-        json!({"KeyId": k, "GranteePrincipal": root, "Operations": ["Decrypt"]}),
-    )
-    .await;
-    let service = ok(
-        &server,
-        "CreateGrant",
-        json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com",
+    server
+        .call_ok(
+            "CreateGrant",
+            json!({"KeyId": k, "GranteePrincipal": root, "Operations": ["Decrypt"]}),
+        )
+        .await;
+    let service = server
+        .call_ok(
+            "CreateGrant",
+            json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com",
                "Operations": ["Encrypt"]}),
-    )
-    .await["GrantId"]
+        )
+        .await["GrantId"]
         .as_str()
         .unwrap()
         .to_string();
-    let all = ok(&server, "ListGrants", json!({"KeyId": k})).await;
+    let all = server.call_ok("ListGrants", json!({"KeyId": k})).await;
     assert_eq!(all["Grants"].as_array().unwrap().len(), 2);
-    let filtered = ok(
-        &server,
-        "ListGrants",
-        json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com"}),
-    )
-    .await;
+    let filtered = server
+        .call_ok(
+            "ListGrants",
+            json!({"KeyId": k, "GranteeServicePrincipal": "logs.us-east-1.amazonaws.com"}),
+        )
+        .await;
     let grants = filtered["Grants"].as_array().unwrap();
     assert_eq!(grants.len(), 1, "{filtered}");
     assert_eq!(grants[0]["GrantId"], service.as_str());
-    let none = ok(
-        &server,
-        "ListGrants",
-        json!({"KeyId": k, "GranteeServicePrincipal": "s3.amazonaws.com"}),
-    )
-    .await;
+    let none = server
+        .call_ok(
+            "ListGrants",
+            json!({"KeyId": k, "GranteeServicePrincipal": "s3.amazonaws.com"}),
+        )
+        .await;
     assert_eq!(none["Grants"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]
 async fn dry_runs_that_ignore_the_ciphertext_check_the_named_key_only() {
     let server = TestServer::start().await.unwrap();
-    let sym = key(&server, json!({})).await;
-    let hmac = key(
-        &server,
-        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
-    )
-    .await;
-    let disabled = key(&server, json!({})).await;
-    ok(&server, "DisableKey", json!({"KeyId": disabled})).await;
+    let sym = server.create_key_with(json!({})).await;
+    let hmac = server
+        .create_key_with(json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}))
+        .await;
+    let disabled = server.create_key_with(json!({})).await;
+    server
+        .call_ok("DisableKey", json!({"KeyId": disabled}))
+        .await;
     let ignore = json!(["IGNORE_CIPHERTEXT"]);
     let call = |op: &'static str, body: Value| {
         let server = &server;
