@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use trent_audit::{AuditKeys, AuditLog, AuditOptions};
 use trent_core::clock::{SharedClock, SystemClock};
+use trent_core::iam::Iam;
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
 use trent_sigv4::Verifier;
 use trent_store_sqlite::SqliteStore;
 
 use crate::config::ServerConfig;
-use crate::credentials::Credentials;
 use crate::datadir::DataDir;
 use crate::metrics::Metrics;
 use crate::tls::Tls;
@@ -20,7 +20,8 @@ pub struct App {
     pub config: ServerConfig,
     pub kms: Kms,
     pub verifier: Verifier,
-    pub credentials: Arc<Credentials>,
+    /// The IAM/STS domain, with the in-memory directory authentication reads.
+    pub iam: Iam,
     pub audit: AuditLog,
     /// The listener's TLS, when `config.tls` names files.
     pub tls: Option<Tls>,
@@ -65,12 +66,14 @@ impl App {
             config.region.clone(),
             CacheSizes::default(),
         );
-        let credentials = Arc::new(Credentials::load(&kms).await?);
+        let iam = Iam::load(&kms)
+            .await
+            .map_err(|e| format!("cannot load the IAM directory: {e}"))?;
         let app = App {
             config,
             kms,
             verifier: Verifier::new(4096),
-            credentials,
+            iam,
             audit,
             tls,
             metrics: Metrics::default(),
