@@ -54,8 +54,8 @@ pub struct App {
     pub config: ServerConfig,
     pub kms: Kms,
     pub verifier: Verifier,
-    /// The IAM/STS domain, with the in-memory directory authentication reads.
-    pub iam: Iam,
+    /// The IAM/STS domain, with the in-memory directory of credentials authentication reads.
+    pub credentials: Iam,
     pub audit: AuditLog,
     /// The listener's TLS, when `config.tls` names files.
     pub tls: Option<Tls>,
@@ -98,12 +98,12 @@ impl App {
             config.region.clone(),
             CacheSizes::default(),
         );
-        let iam = Iam::load(&kms).await?;
+        let credentials = Iam::load(&kms).await?;
         let app = App {
             config,
             kms,
             verifier: Verifier::new(4096),
-            iam,
+            credentials,
             audit,
             tls,
             metrics: Metrics::default(),

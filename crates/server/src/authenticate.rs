@@ -72,7 +72,7 @@ pub(crate) fn verify_signature(
             &req,
             now,
             &expect,
-            &RequestCredentials::new(&app.iam, token),
+            &RequestCredentials::new(&app.credentials, token),
         )
         .map_err(AuthFailure::SigV4)?;
     *access_key_id = Some(verified.access_key_id.clone());

@@ -209,8 +209,10 @@ impl Iam {
             .remove(&name_key(account, P::KIND, name));
     }
 
-    /// Adds or replaces one access key (active or not).
-    pub(crate) fn insert_key(&self, r: &AccessKeyRecord) -> Result<(), IamError> {
+    /// Adds or replaces one access key (active or not) in the directory: a key the store
+    /// already holds (IAM operations add theirs themselves; an account created beside the
+    /// server adds its first key this way).
+    pub fn insert(&self, r: &AccessKeyRecord) -> Result<(), IamError> {
         let entry = key_entry(&self.root_key, r)?;
         self.dir.write().keys.insert(r.access_key_id.clone(), entry);
         Ok(())

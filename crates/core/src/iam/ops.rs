@@ -396,7 +396,7 @@ impl Iam {
             created: self.now(),
         };
         self.store.put_access_key(record.clone()).await?;
-        self.insert_key(&record)?;
+        self.insert(&record)?;
         Ok((record, secret))
     }
 
@@ -433,7 +433,7 @@ impl Iam {
         let mut record = self.target_key(target, access_key_id)?;
         record.status = status;
         self.store.put_access_key(record.clone()).await?;
-        self.insert_key(&record)
+        self.insert(&record)
     }
 
     /// DeleteAccessKey, once authorized: deletes one of the target's keys.

@@ -241,7 +241,7 @@ async fn run(
         now: app.kms.now(),
     });
     let ctx = Ctx {
-        iam: &app.iam,
+        iam: &app.credentials,
         caller: IamCaller {
             owner: &caller,
             keys: Arc::new(keys),
