@@ -18,7 +18,7 @@ use trent_policy::{ContextKeys, Decision, Policy, PolicyError, PolicyType, Reque
 
 use crate::action::Action;
 use crate::cache::Cache;
-use crate::caller::Caller;
+use crate::caller::{Caller, Identity};
 use crate::error::CoreError;
 use crate::grant::GrantRecord;
 use crate::kms::Kms;
@@ -159,41 +159,51 @@ pub fn access_denied(caller: &Caller, action: Action, resource_arn: &str) -> Cor
     )
 }
 
-/// Identity policies alone decide `action` on `resource`: an explicit deny wins; else one
-/// must allow it; an account root needs none (it holds every permission of its account).
-fn authorize_by_identity(caller: &Caller, action: Action, resource: &str) -> Result<(), CoreError> {
-    let principal = &caller.identity.principal;
-    let action_name = action.policy_name();
+/// The one identity-policy evaluator, for KMS, IAM and STS alike (ARCHITECTURE.md §5):
+/// `identity`'s policies decide `action` on `resource` with these condition keys. An explicit
+/// deny wins; else one must allow it; an account root needs none (it holds every permission
+/// of its account). The decision's `access_denied_message` is AWS's message.
+pub fn identity_decision(
+    identity: &Identity,
+    action: &str,
+    resource: &str,
+    keys: &ContextKeys,
+) -> Decision {
+    let principal = &identity.principal;
     let ctx = RequestContext {
         principal,
-        action: action_name,
+        action,
         resource,
-        keys: &caller.request.keys,
+        keys,
     };
     let mut allowed = principal.is_root();
-    for p in &caller.identity.policies {
+    for p in &identity.policies {
         match p.evaluate(&ctx) {
             trent_policy::Evaluation::ExplicitDeny => {
-                return Err(denied(
-                    caller,
-                    Decision::ExplicitDeny(PolicyType::IdentityBased),
-                    action_name,
-                    resource,
-                ))
+                return Decision::ExplicitDeny(PolicyType::IdentityBased)
             }
             trent_policy::Evaluation::Allow { .. } => allowed = true,
             trent_policy::Evaluation::NotApplicable => {}
         }
     }
     if allowed {
-        Ok(())
+        Decision::Allow
     } else {
-        Err(denied(
-            caller,
-            Decision::ImplicitDeny(PolicyType::IdentityBased),
-            action_name,
-            resource,
-        ))
+        Decision::ImplicitDeny(PolicyType::IdentityBased)
+    }
+}
+
+/// Identity policies alone decide `action` on `resource` ([`identity_decision`]).
+fn authorize_by_identity(caller: &Caller, action: Action, resource: &str) -> Result<(), CoreError> {
+    let action_name = action.policy_name();
+    match identity_decision(
+        &caller.identity,
+        action_name,
+        resource,
+        &caller.request.keys,
+    ) {
+        Decision::Allow => Ok(()),
+        decision => Err(denied(caller, decision, action_name, resource)),
     }
 }
 

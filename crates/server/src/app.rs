@@ -2,25 +2,60 @@
 
 use std::sync::Arc;
 
-use trent_audit::{AuditKeys, AuditLog, AuditOptions};
+use trent_audit::{AuditError, AuditKeys, AuditLog, AuditOptions, KeyError};
 use trent_core::clock::{SharedClock, SystemClock};
+use trent_core::iam::Iam;
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
 use trent_sigv4::Verifier;
 use trent_store_sqlite::SqliteStore;
 
 use crate::config::ServerConfig;
-use crate::credentials::Credentials;
 use crate::datadir::DataDir;
 use crate::metrics::Metrics;
 use crate::tls::Tls;
+
+/// Why the server's state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The TLS certificate or key.
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
+    /// The root key file.
+    #[error("{0}")]
+    RootKey(#[from] trent_crypto::CryptoError),
+    /// The database.
+    #[error("{0}")]
+    Store(#[from] trent_core::store::StoreError),
+    /// The audit log.
+    #[error("cannot open the audit log: {0}")]
+    Audit(#[from] AuditError),
+    /// The audit log's keys.
+    #[error("{0}")]
+    AuditKeys(#[from] KeyError),
+    /// An audit setting in the environment.
+    #[error("{name} must be a positive whole number, not {value:?}")]
+    AuditSetting {
+        /// The variable.
+        name: &'static str,
+        /// What it said.
+        value: String,
+    },
+    /// The IAM directory.
+    #[error("cannot load the IAM directory: {0}")]
+    Iam(#[from] trent_core::iam::IamError),
+    /// Writing the records of changes committed before the last stop.
+    #[error("{0}")]
+    Recovery(String),
+}
 
 /// Shared by every request.
 pub struct App {
     pub config: ServerConfig,
     pub kms: Kms,
     pub verifier: Verifier,
-    pub credentials: Arc<Credentials>,
+    /// The IAM/STS domain, with the in-memory directory of credentials authentication reads.
+    pub credentials: Iam,
     pub audit: AuditLog,
     /// The listener's TLS, when `config.tls` names files.
     pub tls: Option<Tls>,
@@ -32,7 +67,7 @@ pub struct App {
 
 impl App {
     /// Opens the data dir (which must be initialised) and builds the state, with the system clock.
-    pub async fn open(config: ServerConfig) -> Result<Arc<App>, String> {
+    pub async fn open(config: ServerConfig) -> Result<Arc<App>, AppError> {
         Self::open_with_clock(config, Arc::new(SystemClock)).await
     }
 
@@ -40,24 +75,22 @@ impl App {
     pub async fn open_with_clock(
         config: ServerConfig,
         clock: SharedClock,
-    ) -> Result<Arc<App>, String> {
+    ) -> Result<Arc<App>, AppError> {
         let tls = match &config.tls {
-            Some(files) => Some(Tls::load(files.clone()).map_err(|e| e.to_string())?),
+            Some(files) => Some(Tls::load(files.clone())?),
             None => None,
         };
         let dir = DataDir::new(&config.data_dir);
         for warning in dir.secure_permissions() {
             tracing::warn!("data dir permissions: {warning}");
         }
-        let root_key =
-            Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
-        let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
+        let root_key = Arc::new(RootKey::load_file(dir.root_key_path())?);
+        let store = SqliteStore::open(&dir.database_path())?;
         let audit = AuditLog::open(
             &dir.audit_dir(),
             audit_keys(&root_key)?,
             audit_options_from(|name| std::env::var(name).ok())?,
-        )
-        .map_err(|e| format!("cannot open the audit log: {e}"))?;
+        )?;
         let kms = Kms::new(
             Arc::new(store),
             root_key,
@@ -65,7 +98,7 @@ impl App {
             config.region.clone(),
             CacheSizes::default(),
         );
-        let credentials = Arc::new(Credentials::load(&kms).await?);
+        let credentials = Iam::load(&kms).await?;
         let app = App {
             config,
             kms,
@@ -77,31 +110,31 @@ impl App {
             recorder: Default::default(),
         };
         // Changes committed before the last stop get their records before anything is served.
-        crate::recorder::recover(&app).await?;
+        crate::recorder::recover(&app)
+            .await
+            .map_err(AppError::Recovery)?;
         Ok(Arc::new(app))
     }
 }
 
 /// The audit log's keys, derived from the root key (HKDF): the HMAC key that chains records
 /// and the Ed25519 key pair that signs checkpoints.
-pub fn audit_keys(root_key: &RootKey) -> Result<AuditKeys, String> {
-    let mac = root_key.derive_audit_mac_key().map_err(|e| e.to_string())?;
-    let seed = root_key
-        .derive_audit_signing_seed()
-        .map_err(|e| e.to_string())?;
-    AuditKeys::new(mac.as_bytes(), seed.as_bytes()).map_err(|e| e.to_string())
+pub fn audit_keys(root_key: &RootKey) -> Result<AuditKeys, AppError> {
+    let mac = root_key.derive_audit_mac_key()?;
+    let seed = root_key.derive_audit_signing_seed()?;
+    Ok(AuditKeys::new(mac.as_bytes(), seed.as_bytes())?)
 }
 
 /// The audit log's options: the defaults, with rotation set by `TRENT_AUDIT_ROTATE_BYTES`
 /// (segment size) and `TRENT_AUDIT_ROTATE_SECONDS` (segment age) when given.
-pub fn audit_options_from(var: impl Fn(&str) -> Option<String>) -> Result<AuditOptions, String> {
+pub fn audit_options_from(var: impl Fn(&str) -> Option<String>) -> Result<AuditOptions, AppError> {
     let mut options = AuditOptions::default();
-    let positive = |name: &str| -> Result<Option<u64>, String> {
+    let positive = |name: &'static str| -> Result<Option<u64>, AppError> {
         match var(name) {
             None => Ok(None),
-            Some(v) => match v.trim().parse::<u64>() {
+            Some(value) => match value.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(Some(n)),
-                _ => Err(format!("{name} must be a positive whole number, not {v:?}")),
+                _ => Err(AppError::AuditSetting { name, value }),
             },
         }
     };
@@ -134,7 +167,7 @@ mod audit_option_tests {
         for bad in ["0", "-1", "1MiB", ""] {
             let e = audit_options_from(|n| (n == "TRENT_AUDIT_ROTATE_BYTES").then(|| bad.into()))
                 .unwrap_err();
-            assert!(e.contains("TRENT_AUDIT_ROTATE_BYTES"), "{e}");
+            assert!(e.to_string().contains("TRENT_AUDIT_ROTATE_BYTES"), "{e}");
         }
     }
 }

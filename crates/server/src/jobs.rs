@@ -56,7 +56,7 @@ pub async fn run(app: Arc<App>, shutdown: impl std::future::Future<Output = ()>)
         tokio::select! {
             _ = &mut shutdown => break,
             _ = directory.tick() => {
-                match app.credentials.reload_if_changed(&app.kms).await {
+                match app.credentials.reload_if_changed().await {
                     Ok(true) => tracing::debug!("principal directory reloaded"),
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "cannot reload the principal directory"),

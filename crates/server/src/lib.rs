@@ -9,17 +9,18 @@ pub mod api {
     pub mod errors;
 }
 pub mod app;
+pub mod authenticate;
 pub mod conditions;
 pub mod config;
 pub mod credentials;
 pub mod datadir;
+pub mod http;
 pub mod iam;
 pub mod jobs;
 pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod recorder;
-pub mod session;
 pub mod strict_json;
 pub mod tls;
 pub mod transport;

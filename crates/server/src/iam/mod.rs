@@ -7,6 +7,7 @@
 //! `arn:aws:iam::ACCOUNT:user/NAME`, …); an account root may do everything in its own account;
 //! nothing reaches across accounts.
 
+mod principals;
 pub mod query;
 mod roles;
 mod sts;
@@ -21,14 +22,13 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use serde_json::Value;
 use trent_audit::{format_event_time, new_event_id, AuditRecord, UserIdentity};
-use trent_core::model::AccountId;
-use trent_policy::{ContextKeys, Evaluation, RequestContext};
+use trent_core::iam::{Iam, IamCaller, KeyOwner, RoleRecord, UserRecord};
 
-use crate::api::errors::ApiError;
+use crate::api::errors::QueryError;
 use crate::app::App;
-use crate::credentials::{KeyOwner, OwnerKind};
-use crate::pipeline::{header, read_body, verify_signature};
-use query::{IamError, Params};
+use crate::authenticate::verify_signature;
+use crate::http::{header, read_body};
+use query::Params;
 
 /// IAM's XML namespace.
 pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -40,7 +40,9 @@ pub const IAM_SIGNING_REGION: &str = "us-east-1";
 /// Which query service a request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
+    /// IAM (`iam.amazonaws.com`).
     Iam,
+    /// STS (`sts.amazonaws.com`).
     Sts,
 }
 
@@ -69,7 +71,7 @@ impl Service {
 /// as botocore sends it with `; charset=utf-8`), not KMS JSON.
 pub fn is_query_request(parts: &http::request::Parts) -> bool {
     header(&parts.headers, "content-type")
-        .is_some_and(|c| crate::pipeline::is_media_type(c, &["application/x-www-form-urlencoded"]))
+        .is_some_and(|c| crate::http::is_media_type(c, &["application/x-www-form-urlencoded"]))
 }
 
 /// The signing service named in the `Authorization` header's credential scope.
@@ -99,83 +101,13 @@ impl Reply {
 }
 
 /// One request's context for the handlers.
-pub struct Ctx<'a> {
-    pub app: &'a App,
-    pub caller: &'a KeyOwner,
-    pub params: &'a Params,
-    pub peer: SocketAddr,
-    /// The request arrived over TLS (`aws:SecureTransport`).
-    pub secure: bool,
-    /// The Region the request is for (`aws:RequestedRegion`): IAM's signing Region for IAM,
-    /// Trent's for STS.
-    pub region: &'a str,
-}
-
-impl Ctx<'_> {
-    /// The caller's account.
-    pub fn account(&self) -> &AccountId {
-        &self.caller.account_id
-    }
-
-    /// Authorizes `action` (e.g. `iam:CreateUser`) on `resource` (an ARN in `account`): the
-    /// account root may do anything in its account; anyone else needs an identity policy that
-    /// allows it and none that denies it; nothing crosses accounts.
-    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), IamError> {
-        let principal = &self.caller.identity.principal;
-        let denied = |why: &str| {
-            IamError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
-                self.caller.principal_arn
-            ))
-        };
-        if self.caller.kind == OwnerKind::Root {
-            return Ok(());
-        }
-        let keys = self.condition_keys();
-        let ctx = RequestContext {
-            principal,
-            action,
-            resource,
-            keys: &keys,
-        };
-        let mut allowed = false;
-        for policy in &self.caller.identity.policies {
-            match policy.evaluate(&ctx) {
-                Evaluation::ExplicitDeny => {
-                    return Err(denied("with an explicit deny in an identity-based policy"))
-                }
-                Evaluation::Allow { .. } => allowed = true,
-                Evaluation::NotApplicable => {}
-            }
-        }
-        if allowed {
-            Ok(())
-        } else {
-            Err(denied(&format!(
-                "because no identity-based policy allows the {action} action"
-            )))
-        }
-    }
-
-    /// The request's global condition keys (`aws:SecureTransport`, `aws:SourceIp`, …), built
-    /// by the same function as a KMS request's.
-    pub fn condition_keys(&self) -> ContextKeys {
-        crate::conditions::global_keys(&crate::conditions::GlobalSource {
-            region: self.region,
-            source_ip: Some(self.peer.ip()),
-            secure_transport: self.secure,
-            now: self.app.kms.now(),
-        })
-    }
-
-    /// Refuses a mutation while the audit log is known to be unwritable.
-    pub fn before_mutation(&self) -> Result<(), IamError> {
-        if self.app.audit.is_healthy() {
-            Ok(())
-        } else {
-            Err(IamError::Audit("the audit log is not writable".into()))
-        }
-    }
+pub(crate) struct Ctx<'a> {
+    /// The IAM domain.
+    pub(crate) iam: &'a Iam,
+    /// Who signed, with the request's condition keys.
+    pub(crate) caller: IamCaller<'a>,
+    /// The request's form parameters.
+    pub(crate) params: &'a Params,
 }
 
 /// What the audit record needs to know.
@@ -210,7 +142,7 @@ pub async fn handle(
         caller: None,
         user_agent: header(&parts.headers, "user-agent").map(str::to_string),
         request_parameters: None,
-        tls_details: crate::pipeline::tls_details(&parts),
+        tls_details: crate::http::tls_details(&parts),
         intent: None,
     };
     let ids = (request_id.as_str(), event_id.as_str());
@@ -220,7 +152,7 @@ pub async fn handle(
     let record = audit_record(&app, &facts, peer, ids, Some(&result));
     let result = match crate::recorder::record(&app, record, facts.intent.as_ref()).await {
         Ok(()) => result,
-        Err(e) => Err(IamError::Audit(e.to_string())),
+        Err(e) => Err(QueryError::Audit(e.to_string())),
     };
 
     // ⑦ encode
@@ -239,7 +171,7 @@ pub async fn handle(
             if e.is_internal() {
                 tracing::error!(request_id, error = ?e, "IAM request failed inside Trent");
             }
-            let status = StatusCode::from_u16(e.code().1).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = StatusCode::from_u16(e.code().status).unwrap_or(StatusCode::BAD_REQUEST);
             (status, query::error_response(namespace, &e, &request_id))
         }
     };
@@ -260,21 +192,16 @@ async fn run(
     peer: SocketAddr,
     ids: (&str, &str),
     facts: &mut Facts,
-) -> Result<Reply, IamError> {
+) -> Result<Reply, QueryError> {
     // ① frame
     if parts.method != http::Method::POST || parts.uri.path() != "/" {
-        return Err(IamError::InvalidAction(format!(
+        return Err(QueryError::InvalidAction(format!(
             "{} {} is not an IAM or STS API request",
             parts.method,
             parts.uri.path()
         )));
     }
-    let body = read_body(body, &parts.headers, app.config.max_body_bytes)
-        .await
-        .map_err(|e| match e {
-            ApiError::TooLarge(limit) => IamError::TooLarge(limit),
-            other => IamError::Validation(other.to_aws().1),
-        })?;
+    let body = read_body(body, &parts.headers, app.config.max_body_bytes).await?;
     let params = Params::parse(&body);
     facts.action = params
         .get("Action")
@@ -304,20 +231,30 @@ async fn run(
     // ③ parse
     facts.request_parameters = Some(params.to_request_parameters());
     let version = params.get("Version");
-    let ctx = Ctx {
-        app,
-        caller: &caller,
-        params: &params,
-        peer,
-        secure: crate::pipeline::is_secure(parts),
+    let keys = crate::conditions::global_keys(&crate::conditions::GlobalSource {
         region: match facts.service {
             Service::Iam => IAM_SIGNING_REGION,
             Service::Sts => &app.config.region,
         },
+        source_ip: Some(peer.ip()),
+        secure_transport: crate::http::is_secure(parts),
+        now: app.kms.now(),
+    });
+    let ctx = Ctx {
+        iam: &app.credentials,
+        caller: IamCaller {
+            owner: &caller,
+            keys: Arc::new(keys),
+        },
+        params: &params,
     };
 
     // ⑤ authorize and execute; a change commits with the request's audit intent.
     if facts.service == Service::Iam && !is_read_only(&facts.action) {
+        // Fail closed before changing anything when the audit log is known to be unwritable.
+        if !app.audit.is_healthy() {
+            return Err(QueryError::Audit("the audit log is not writable".into()));
+        }
         facts.intent =
             crate::recorder::intent(&audit_record(app, facts, peer, ids, None), app.kms.now());
     }
@@ -326,33 +263,54 @@ async fn run(
 }
 
 /// ⑤ Dispatches to the action's handler.
-async fn execute(ctx: &Ctx<'_>, facts: &Facts, version: Option<&str>) -> Result<Reply, IamError> {
-    match facts.service {
-        Service::Iam => {
-            if version.is_some_and(|v| v != "2010-05-08") {
-                return Err(invalid_action(&facts.action, version));
-            }
-            if let Some(reply) = users::dispatch(ctx, &facts.action).await? {
-                return Ok(reply);
-            }
-            if let Some(reply) = roles::dispatch(ctx, &facts.action).await? {
-                return Ok(reply);
-            }
-            Err(invalid_action(&facts.action, version))
-        }
-        Service::Sts => {
-            if version.is_some_and(|v| v != "2011-06-15") {
-                return Err(invalid_action(&facts.action, version));
-            }
-            sts::dispatch(ctx, &facts.action)
-                .await?
-                .ok_or_else(|| invalid_action(&facts.action, version))
-        }
+async fn execute(ctx: &Ctx<'_>, facts: &Facts, version: Option<&str>) -> Result<Reply, QueryError> {
+    let action = facts.action.as_str();
+    let (expected_version, service) = match facts.service {
+        Service::Iam => ("2010-05-08", Service::Iam),
+        Service::Sts => ("2011-06-15", Service::Sts),
+    };
+    if version.is_some_and(|v| v != expected_version) {
+        return Err(invalid_action(action, version));
+    }
+    type U = UserRecord;
+    type R = RoleRecord;
+    match (service, action) {
+        (Service::Iam, "CreateUser") => users::create(ctx).await,
+        (Service::Iam, "GetUser") => users::get(ctx),
+        (Service::Iam, "ListUsers") => principals::list::<U>(ctx),
+        (Service::Iam, "DeleteUser") => principals::delete::<U>(ctx).await,
+        (Service::Iam, "CreateAccessKey") => users::create_access_key(ctx).await,
+        (Service::Iam, "ListAccessKeys") => users::list_access_keys(ctx),
+        (Service::Iam, "UpdateAccessKey") => users::update_access_key(ctx).await,
+        (Service::Iam, "DeleteAccessKey") => users::delete_access_key(ctx).await,
+        (Service::Iam, "PutUserPolicy") => principals::put_policy::<U>(ctx).await,
+        (Service::Iam, "GetUserPolicy") => principals::get_policy::<U>(ctx),
+        (Service::Iam, "ListUserPolicies") => principals::list_policies::<U>(ctx),
+        (Service::Iam, "DeleteUserPolicy") => principals::delete_policy::<U>(ctx).await,
+        (Service::Iam, "TagUser") => principals::tag::<U>(ctx).await,
+        (Service::Iam, "UntagUser") => principals::untag::<U>(ctx).await,
+        (Service::Iam, "ListUserTags") => principals::list_tags::<U>(ctx),
+        (Service::Iam, "CreateRole") => roles::create(ctx).await,
+        (Service::Iam, "GetRole") => principals::get::<R>(ctx),
+        (Service::Iam, "ListRoles") => principals::list::<R>(ctx),
+        (Service::Iam, "DeleteRole") => principals::delete::<R>(ctx).await,
+        (Service::Iam, "UpdateRole") => roles::update(ctx).await,
+        (Service::Iam, "UpdateAssumeRolePolicy") => roles::update_assume_role_policy(ctx).await,
+        (Service::Iam, "PutRolePolicy") => principals::put_policy::<R>(ctx).await,
+        (Service::Iam, "GetRolePolicy") => principals::get_policy::<R>(ctx),
+        (Service::Iam, "ListRolePolicies") => principals::list_policies::<R>(ctx),
+        (Service::Iam, "DeleteRolePolicy") => principals::delete_policy::<R>(ctx).await,
+        (Service::Iam, "TagRole") => principals::tag::<R>(ctx).await,
+        (Service::Iam, "UntagRole") => principals::untag::<R>(ctx).await,
+        (Service::Iam, "ListRoleTags") => principals::list_tags::<R>(ctx),
+        (Service::Sts, "GetCallerIdentity") => Ok(sts::get_caller_identity(ctx)),
+        (Service::Sts, "AssumeRole") => sts::assume_role(ctx),
+        _ => Err(invalid_action(action, version)),
     }
 }
 
-fn invalid_action(action: &str, version: Option<&str>) -> IamError {
-    IamError::InvalidAction(format!(
+fn invalid_action(action: &str, version: Option<&str>) -> QueryError {
+    QueryError::InvalidAction(format!(
         "Could not find operation {action} for version {}",
         version.unwrap_or("NO_VERSION_SPECIFIED")
     ))
@@ -369,7 +327,7 @@ fn audit_record(
     facts: &Facts,
     peer: SocketAddr,
     (request_id, event_id): (&str, &str),
-    result: Option<&Result<Reply, IamError>>,
+    result: Option<&Result<Reply, QueryError>>,
 ) -> AuditRecord {
     let user_identity = match &facts.caller {
         Some(c) => Some(UserIdentity {
@@ -410,7 +368,7 @@ fn audit_record(
         None => {}
         Some(Ok(reply)) => record.response_elements = reply.response_elements.clone(),
         Some(Err(e)) => {
-            record.error_code = Some(e.code().0.to_string());
+            record.error_code = Some(e.code().code.to_string());
             record.error_message = Some(e.message());
         }
     }

@@ -5,113 +5,9 @@ use std::collections::BTreeMap;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
-use trent_sigv4::SigV4Error;
+use trent_core::iam::IamError;
 
-use crate::pipeline::AuthFailure;
-
-/// Why an IAM or STS request failed, as IAM names it.
-#[derive(Debug)]
-pub enum IamError {
-    NoSuchEntity(String),
-    EntityAlreadyExists(String),
-    MalformedPolicyDocument(String),
-    Validation(String),
-    LimitExceeded(String),
-    DeleteConflict(String),
-    AccessDenied(String),
-    InvalidAction(String),
-    InvalidClientTokenId,
-    SignatureDoesNotMatch(String),
-    IncompleteSignature(String),
-    MissingAuthenticationToken,
-    ExpiredToken,
-    TooLarge(usize),
-    /// The audit record could not be written: fail closed.
-    Audit(String),
-    /// Trent's fault; the detail is logged, never sent.
-    Internal(String),
-}
-
-impl From<AuthFailure> for IamError {
-    fn from(e: AuthFailure) -> Self {
-        match e {
-            AuthFailure::ExpiredToken => IamError::ExpiredToken,
-            AuthFailure::SigV4(e) => match e {
-                SigV4Error::MissingAuthenticationToken => IamError::MissingAuthenticationToken,
-                SigV4Error::IncompleteSignature(m) => IamError::IncompleteSignature(m),
-                SigV4Error::UnrecognizedClient | SigV4Error::InvalidSecurityToken => {
-                    IamError::InvalidClientTokenId
-                }
-                SigV4Error::InvalidSignature(m) | SigV4Error::SignatureExpired(m) => {
-                    IamError::SignatureDoesNotMatch(m)
-                }
-            },
-        }
-    }
-}
-
-impl From<trent_core::store::StoreError> for IamError {
-    fn from(e: trent_core::store::StoreError) -> Self {
-        IamError::Internal(e.to_string())
-    }
-}
-
-impl IamError {
-    /// IAM's error code, HTTP status, and whether the sender is at fault.
-    pub fn code(&self) -> (&'static str, u16, bool) {
-        match self {
-            IamError::NoSuchEntity(_) => ("NoSuchEntity", 404, true),
-            IamError::EntityAlreadyExists(_) => ("EntityAlreadyExists", 409, true),
-            IamError::MalformedPolicyDocument(_) => ("MalformedPolicyDocument", 400, true),
-            IamError::Validation(_) => ("ValidationError", 400, true),
-            IamError::LimitExceeded(_) => ("LimitExceeded", 409, true),
-            IamError::DeleteConflict(_) => ("DeleteConflict", 409, true),
-            IamError::AccessDenied(_) => ("AccessDenied", 403, true),
-            IamError::InvalidAction(_) => ("InvalidAction", 400, true),
-            IamError::InvalidClientTokenId => ("InvalidClientTokenId", 403, true),
-            IamError::SignatureDoesNotMatch(_) => ("SignatureDoesNotMatch", 403, true),
-            IamError::IncompleteSignature(_) => ("IncompleteSignature", 400, true),
-            IamError::MissingAuthenticationToken => ("MissingAuthenticationToken", 403, true),
-            IamError::ExpiredToken => ("ExpiredToken", 400, true),
-            IamError::TooLarge(_) => ("RequestEntityTooLarge", 413, true),
-            IamError::Audit(_) | IamError::Internal(_) => ("ServiceFailure", 500, false),
-        }
-    }
-
-    /// The message sent to the client.
-    pub fn message(&self) -> String {
-        match self {
-            IamError::NoSuchEntity(m)
-            | IamError::EntityAlreadyExists(m)
-            | IamError::MalformedPolicyDocument(m)
-            | IamError::Validation(m)
-            | IamError::LimitExceeded(m)
-            | IamError::DeleteConflict(m)
-            | IamError::AccessDenied(m)
-            | IamError::InvalidAction(m)
-            | IamError::SignatureDoesNotMatch(m)
-            | IamError::IncompleteSignature(m) => m.clone(),
-            IamError::InvalidClientTokenId => trent_sigv4::INVALID_SECURITY_TOKEN.into(),
-            IamError::MissingAuthenticationToken => {
-                trent_sigv4::MISSING_AUTHENTICATION_TOKEN.into()
-            }
-            IamError::ExpiredToken => crate::api::errors::EXPIRED_TOKEN_MESSAGE.into(),
-            IamError::TooLarge(limit) => {
-                format!("Request body is larger than the limit of {limit} bytes")
-            }
-            IamError::Audit(_) | IamError::Internal(_) => {
-                "The request processing has failed because of an unknown error, exception or \
-                 failure."
-                    .into()
-            }
-        }
-    }
-
-    /// Whether the failure is Trent's fault.
-    pub fn is_internal(&self) -> bool {
-        matches!(self, IamError::Audit(_) | IamError::Internal(_))
-    }
-}
+use crate::api::errors::QueryError;
 
 /// `1 validation error detected: Value null at 'member' failed to satisfy constraint: …`.
 pub fn missing(member: &str) -> IamError {
@@ -403,14 +299,14 @@ pub fn response(namespace: &str, action: &str, result: Option<&str>, request_id:
 }
 
 /// An error answer in IAM's shape.
-pub fn error_response(namespace: &str, e: &IamError, request_id: &str) -> String {
-    let (code, _, sender) = e.code();
+pub fn error_response(namespace: &str, e: &QueryError, request_id: &str) -> String {
+    let code = e.code();
     let mut x = Xml::new();
     x.out
         .push_str(&format!("<ErrorResponse xmlns=\"{namespace}\">"));
     x.open("Error")
-        .leaf("Type", if sender { "Sender" } else { "Receiver" })
-        .leaf("Code", code)
+        .leaf("Type", if code.sender { "Sender" } else { "Receiver" })
+        .leaf("Code", code.code)
         .leaf("Message", &e.message())
         .close("Error")
         .leaf("RequestId", request_id)
@@ -444,7 +340,7 @@ mod tests {
     fn names_follow_iams_pattern_and_length() {
         assert!(check_name("UserName", "a.b+c=d,e@f-g_h", 1, 64).is_ok());
         let e = check_name("UserName", "bad name", 1, 64).unwrap_err();
-        assert!(e.message().contains("at 'userName'"), "{}", e.message());
+        assert!(e.to_string().contains("at 'userName'"), "{e}");
         assert!(check_name("UserName", &"a".repeat(65), 1, 64).is_err());
         assert!(check_name("UserName", "", 1, 64).is_err());
     }
@@ -455,7 +351,11 @@ mod tests {
         x.leaf("M", "<a & 'b'>");
         assert_eq!(x.finish(), "<M>&lt;a &amp; &apos;b&apos;&gt;</M>");
         assert_eq!(encode_policy("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
-        let body = error_response("ns", &IamError::NoSuchEntity("x".into()), "r");
+        let body = error_response(
+            "ns",
+            &QueryError::Iam(IamError::NoSuchEntity("x".into())),
+            "r",
+        );
         assert_eq!(
             body,
             "<ErrorResponse xmlns=\"ns\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>\

@@ -12,20 +12,28 @@
 
 use base64::Engine;
 use time::OffsetDateTime;
-use trent_core::model::AccountId;
 use trent_crypto::root::RootKey;
 use zeroize::Zeroizing;
+
+use super::error::IamError;
+use crate::model::AccountId;
 
 /// The purpose label in a session token's AAD.
 const PURPOSE: &[u8] = b"trent sts session token v1";
 
 /// What a session token holds.
 pub struct Session {
+    /// The session's secret access key.
     pub secret: Zeroizing<String>,
+    /// The role's account.
     pub account_id: AccountId,
+    /// The role's name (looked up at each request).
     pub role_name: String,
+    /// The role's id: a role re-created under the same name does not revive the session.
     pub role_id: String,
+    /// `RoleSessionName`.
     pub session_name: String,
+    /// When the credentials stop working.
     pub expiration: OffsetDateTime,
 }
 
@@ -60,7 +68,7 @@ fn take<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
 }
 
 /// Seals a session into a token for `access_key_id`.
-pub fn seal(root: &RootKey, access_key_id: &str, s: &Session) -> Result<String, String> {
+pub fn seal(root: &RootKey, access_key_id: &str, s: &Session) -> Result<String, IamError> {
     let mut payload = Zeroizing::new(Vec::with_capacity(160));
     put(&mut payload, s.secret.as_bytes());
     put(&mut payload, s.account_id.as_str().as_bytes());
@@ -68,9 +76,7 @@ pub fn seal(root: &RootKey, access_key_id: &str, s: &Session) -> Result<String, 
     put(&mut payload, s.role_id.as_bytes());
     put(&mut payload, s.session_name.as_bytes());
     put(&mut payload, &s.expiration.unix_timestamp().to_be_bytes());
-    let wrapped = root
-        .wrap(&aad(access_key_id), &payload)
-        .map_err(|e| e.to_string())?;
+    let wrapped = root.wrap(&aad(access_key_id), &payload)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(wrapped))
 }
 
