@@ -642,7 +642,7 @@ async fn management_operations_refuse_an_alias_where_aws_takes_only_key_id_or_ar
         .send()
         .await
         .aws_error();
-    assert_eq!(e.code, "NotFoundException", "{e:?}");
+    assert_eq!(e.code, "InvalidArnException", "{e:?}");
     let e = kms
         .tag_resource()
         .key_id(alias_arn("alias/managed"))

@@ -7,7 +7,7 @@
 //! the rows run; a string that is exactly a placeholder of a JSON value (`{tags51}`) becomes
 //! that value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 use trent_tests::{b64, TestServer, ACCOUNT, REGION};
@@ -53,6 +53,19 @@ fn rows() -> Vec<Row> {
 
 const TABLE: &str = include_str!("../aws-answers.json");
 const RENDERED: &str = include_str!("../aws-answers.md");
+const MODEL: &str = include_str!("../../crates/wire/model/kms-2014-11-01.json");
+
+/// Every (operation, error) pair the botocore model names: each operation's `errors` list.
+fn model_pairs() -> BTreeSet<(String, String)> {
+    let model: Value = serde_json::from_str(MODEL).expect("the model is JSON");
+    let mut pairs = BTreeSet::new();
+    for (op, o) in model["operations"].as_object().expect("operations") {
+        for e in o["errors"].as_array().into_iter().flatten() {
+            pairs.insert((op.clone(), e["shape"].as_str().expect("shape").to_string()));
+        }
+    }
+    pairs
+}
 
 /// A missing key id (never created).
 const MISSING: &str = "0d4d8c73-3f5b-4b8d-9d7b-1d2b3c4d5e6f";
@@ -201,6 +214,13 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
         "Action": "kms:*", "Resource": "*"}]})
     .to_string();
+    // A key rotated on demand as often as AWS allows (25 times).
+    let rotated25 = server.create_key_with(json!({})).await;
+    for _ in 0..25 {
+        server
+            .call_ok("RotateKeyOnDemand", json!({"KeyId": rotated25}))
+            .await;
+    }
     let tags51: Vec<Value> = (0..51)
         .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"}))
         .collect();
@@ -225,6 +245,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{grant_token}", grant_token),
         ("{ct_pending}", ct_pending),
         ("{missing}", MISSING.to_string()),
+        ("{rotated25}", rotated25),
         ("{big_plaintext}", b64(&[7u8; 4097])),
         ("{p191}", b64(&[7u8; 191])),
         ("{p215}", b64(&[7u8; 215])),
@@ -292,6 +313,97 @@ fn every_row_names_a_source_and_appears_in_the_rendering() {
             r.case
         );
     }
+}
+
+/// Checks that a list entry gives its reason: present, and not a placeholder.
+fn check_reason(entry: &Value) {
+    let why = entry["why"].as_str().unwrap_or_default().trim();
+    assert!(
+        why.len() >= 20 && !why.contains("TODO"),
+        "an entry without a reason: {entry}"
+    );
+}
+
+#[test]
+fn every_error_the_model_lists_has_a_row_or_a_reasoned_entry() {
+    let table: Value = serde_json::from_str(TABLE).expect("tests/aws-answers.json is JSON");
+    let model = model_pairs();
+    let rows: BTreeSet<(String, String)> = rows()
+        .into_iter()
+        .map(|r| (r.operation, r.error_type))
+        .collect();
+    // (pair, list) for every entry of the three lists.
+    let mut listed: Vec<((String, String), &str)> = Vec::new();
+    for u in table["unreachable"].as_array().expect("unreachable") {
+        check_reason(u);
+        let error = u["error"].as_str().expect("error");
+        for op in u["operations"].as_array().expect("operations") {
+            let op = op.as_str().expect("operation");
+            listed.push(((op.to_string(), error.to_string()), "unreachable"));
+        }
+    }
+    for p in table["pending"].as_array().expect("pending") {
+        check_reason(p);
+        assert!(
+            p["issue"].is_u64() || p["issue"].is_null(),
+            "issue is a number or null: {p}"
+        );
+        assert!(
+            !p["trent_answers"].as_str().unwrap_or_default().is_empty(),
+            "{p}"
+        );
+        // "CreateKey (custom key store)" is CreateKey.
+        let op = p["operation"].as_str().expect("operation");
+        let op = op.split(" (").next().unwrap_or(op);
+        for e in p["errors"].as_array().expect("errors") {
+            let e = e.as_str().expect("error");
+            listed.push(((op.to_string(), e.to_string()), "pending"));
+        }
+    }
+    for u in table["untested"].as_array().expect("untested") {
+        check_reason(u);
+        let pair = (
+            u["operation"].as_str().expect("operation").to_string(),
+            u["error"].as_str().expect("error").to_string(),
+        );
+        listed.push((pair, "untested"));
+    }
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (pair, list) in &listed {
+        if !model.contains(pair) {
+            problems.push(format!("{pair:?} ({list}) is not an error the model lists"));
+        }
+        if rows.contains(pair) {
+            problems.push(format!("{pair:?} ({list}) has a row: take it off the list"));
+        }
+        if !seen.insert(pair.clone()) {
+            problems.push(format!("{pair:?} is listed twice"));
+        }
+    }
+    for pair in &model {
+        if !rows.contains(pair) && !seen.contains(pair) {
+            problems.push(format!(
+                "{pair:?}: no row and no unreachable, pending or untested entry"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The rendering's summary counts match the JSON.
+    let count = |list: &str| listed.iter().filter(|(_, l)| *l == list).count();
+    let summary = format!(
+        "The botocore model names {} (operation, error) pairs: {} have a row \
+         below, {} are unreachable, {} are pending another issue and {} are untested.",
+        model.len(),
+        model.intersection(&rows).count(),
+        count("unreachable"),
+        count("pending"),
+        count("untested"),
+    );
+    assert!(
+        RENDERED.contains(&summary),
+        "tests/aws-answers.md lacks {summary:?}: re-render it with tests/render-aws-answers.py"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

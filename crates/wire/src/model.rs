@@ -462,10 +462,36 @@ fn check_string(shape: &Shape, s: &str, path: Path<'_>, errors: &mut Vec<String>
                 "{} at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
                 shown(),
                 path.render(),
-                values.join(", ")
+                aws_enum_order(values).join(", ")
             ));
         }
     }
+}
+
+/// The enum values in the order AWS lists them in a validation message: the iteration order of
+/// a Java `HashSet` holding the model's values, as AWS's validator builds it (table of 16 buckets,
+/// doubled while more than three quarters full; bucket = `(h ^ (h >>> 16)) & (n - 1)` of Java's
+/// `String.hashCode`, insertion order within a bucket). This reproduces every recorded answer,
+/// e.g. `[HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]` for `MacAlgorithmSpec`, whose
+/// model order is 224, 256, 384, 512 (ARCHITECTURE.md §5.1).
+fn aws_enum_order(values: &[String]) -> Vec<&str> {
+    let mut buckets = 16usize;
+    while values.len() * 4 > buckets * 3 {
+        buckets *= 2;
+    }
+    let bucket = |s: &str| {
+        let h = s
+            .encode_utf16()
+            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)));
+        ((h ^ (h >> 16)) as usize) & (buckets - 1)
+    };
+    let mut ordered: Vec<(usize, usize, &str)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (bucket(v), i, v.as_str()))
+        .collect();
+    ordered.sort_unstable();
+    ordered.into_iter().map(|(_, _, v)| v).collect()
 }
 
 fn list_display(items: &[Value]) -> String {
@@ -540,6 +566,37 @@ mod tests {
             json!({"KeyId": "k", "KeySpec": "AES_512"}),
         );
         assert_eq!(msg, "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]");
+    }
+
+    #[test]
+    fn enum_violation_lists_the_values_in_aws_order_not_the_models() {
+        // Recorded from AWS (LocalStack's KMS provider reproduces the text); the model lists
+        // HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512.
+        let msg = validation(
+            Operation::GenerateMac,
+            json!({"KeyId": "k", "Message": "bQ==", "MacAlgorithm": "HMAC_SHA_1"}),
+        );
+        assert_eq!(msg, "1 validation error detected: Value 'HMAC_SHA_1' at 'macAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]");
+    }
+
+    #[test]
+    fn aws_enum_order_doubles_the_table_past_three_quarters_full() {
+        // KeySpec's 20 values fill a 32-bucket table (16 would be over three quarters full);
+        // with 16 buckets HMAC_512 would come after ML_KEM_1024. Worked out by hand from
+        // Java's String.hashCode and HashMap's bucket index.
+        let Some(Shape::String {
+            enum_values: Some(values),
+            ..
+        }) = model().shape("KeySpec")
+        else {
+            panic!("KeySpec is an enum");
+        };
+        assert_eq!(
+            aws_enum_order(values).join(", "),
+            "HMAC_256, RSA_2048, HMAC_512, ECC_NIST_EDWARDS25519, HMAC_224, HMAC_384, RSA_3072, \
+             ML_DSA_65, ML_DSA_87, ML_KEM_1024, ML_DSA_44, ML_KEM_512, ECC_SECG_P256K1, SM2, \
+             ECC_NIST_P256, SYMMETRIC_DEFAULT, RSA_4096, ECC_NIST_P521, ECC_NIST_P384, ML_KEM_768"
+        );
     }
 
     #[test]

@@ -298,6 +298,12 @@ impl Kms {
             }
             (None, Some(key_id), Some(grant_id)) => {
                 check_grant_id(grant_id)?;
+                // KeyId takes only a key id or key ARN, as for every management operation.
+                if crate::resolve::KeyRef::parse(key_id, &self.region)?.is_alias() {
+                    return Err(CoreError::InvalidArn(
+                        "Key Aliases are not supported for this operation.".into(),
+                    ));
+                }
                 (self.resolve(caller, key_id).await?, grant_id.clone())
             }
             _ => {
