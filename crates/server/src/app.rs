@@ -6,6 +6,7 @@ use trent_audit::{AuditKeys, AuditLog, AuditOptions};
 use trent_core::clock::{SharedClock, SystemClock};
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
+use trent_rootkey::Unlock;
 use trent_sigv4::Verifier;
 use trent_store_sqlite::SqliteStore;
 
@@ -41,16 +42,25 @@ impl App {
         config: ServerConfig,
         clock: SharedClock,
     ) -> Result<Arc<App>, String> {
+        Self::open_with_unlock(config, clock, Unlock::from_cli(None)).await
+    }
+
+    /// As [`App::open_with_clock`], unlocking the root key with `unlock` (a passphrase file).
+    pub async fn open_with_unlock(
+        config: ServerConfig,
+        clock: SharedClock,
+        unlock: Unlock,
+    ) -> Result<Arc<App>, String> {
         let tls = match &config.tls {
             Some(files) => Some(Tls::load(files.clone()).map_err(|e| e.to_string())?),
             None => None,
         };
-        let dir = DataDir::new(&config.data_dir);
+        let dir = DataDir::new(&config.data_dir).with_unlock(unlock);
         for warning in dir.secure_permissions() {
             tracing::warn!("data dir permissions: {warning}");
         }
-        let root_key =
-            Arc::new(RootKey::load_file(dir.root_key_path()).map_err(|e| e.to_string())?);
+        // Through the data dir's provider, on the blocking pool (ARCHITECTURE.md §3).
+        let root_key = Arc::new(dir.load_root_key_async().await?);
         let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
         let audit = AuditLog::open(
             &dir.audit_dir(),

@@ -19,6 +19,7 @@ pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod recorder;
+pub mod rotation;
 pub mod session;
 pub mod strict_json;
 pub mod tls;
