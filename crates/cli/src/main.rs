@@ -458,7 +458,7 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
 }
 
 async fn init(
-    data_dir: &PathBuf,
+    data_dir: &std::path::Path,
     region: &str,
     account_id: &str,
     root_key: &str,

@@ -2690,7 +2690,7 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
         .put_access_key(access_key("AKIAAAA", &a))
         .await
         .expect("put_access_key");
-    let mut keys = vec![
+    let mut keys = [
         put_key(store, &a, "us-east-1").await,
         put_key(store, &a, "eu-west-1").await,
     ];
