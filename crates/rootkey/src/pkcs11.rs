@@ -110,15 +110,13 @@ impl Token {
             ))
         })?;
         let mechanism = {
-            let list = context
-                .get_mechanism_list(slot)
-                .map_err(|e| failed("listing mechanisms", uri, e))?;
+            // Asked one by one: listing every mechanism makes cryptoki log an error for each
+            // type it does not know.
             let can = |m: MechanismType| {
-                list.contains(&m)
-                    && context
-                        .get_mechanism_info(slot, m)
-                        .map(|i| i.encrypt() && i.decrypt())
-                        .unwrap_or(false)
+                context
+                    .get_mechanism_info(slot, m)
+                    .map(|i| i.encrypt() && i.decrypt())
+                    .unwrap_or(false)
             };
             if can(MechanismType::AES_GCM) {
                 SealMechanism::AesGcm
