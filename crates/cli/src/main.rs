@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use trent_core::model::AccountId;
-use trent_crypto::root::RootKey;
+use trent_rootkey::Unlock;
 use trent_server::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
 use trent_server::tls::{Tls, TlsFiles};
 use trent_server::{App, DataDir, ServerConfig};
@@ -23,6 +23,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "trent", version, about)]
 struct Cli {
+    /// A file holding the root key passphrase (`passphrase` provider); otherwise
+    /// TRENT_ROOT_PASSPHRASE, otherwise a prompt on the terminal.
+    #[arg(long, global = true, env = "TRENT_ROOT_PASSPHRASE_FILE")]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +44,12 @@ enum Command {
         /// The first account's 12-digit id.
         #[arg(long, default_value = "111122223333")]
         account_id: String,
+        /// Where the root key lives: `file` (a key file in the data dir, for development),
+        /// `passphrase` (sealed under an operator passphrase, Argon2id), or a PKCS#11 URI
+        /// such as 'pkcs11:token=LABEL;object=KEYLABEL?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/trent/pin'
+        /// (the key is created in the token if the label is free).
+        #[arg(long, default_value = "file", env = "TRENT_ROOT_KEY")]
+        root_key: String,
     },
     /// Serve the AWS KMS API (initialising an empty data dir first).
     Serve(ServeArgs),
@@ -75,6 +85,10 @@ struct ServeArgs {
     /// The first account's id, used only when the data dir is initialised by this command.
     #[arg(long, default_value = "111122223333")]
     account_id: String,
+    /// The root key provider, used only when the data dir is initialised by this command
+    /// (see `trent init --root-key`).
+    #[arg(long, default_value = "file", env = "TRENT_ROOT_KEY")]
+    root_key: String,
     /// At most this many connections at once; one more is answered ThrottlingException and
     /// closed.
     #[arg(long, default_value_t = 4096)]
@@ -129,6 +143,21 @@ enum AdminCommand {
         /// The access key id.
         #[arg(long)]
         access_key_id: String,
+    },
+    /// Re-wrap every stored secret under a new root key kept by the provider --to (`file`,
+    /// `passphrase` or a PKCS#11 URI). Run with the server stopped; crash-safe: after a kill,
+    /// run it again with the same --to to finish. Audited.
+    RotateRootKey {
+        /// The data directory.
+        #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The new root key's provider.
+        #[arg(long)]
+        to: String,
+        /// A file holding the new passphrase (--to passphrase); otherwise
+        /// TRENT_NEW_ROOT_PASSPHRASE, otherwise a prompt.
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -198,43 +227,52 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let passphrase_file = cli.passphrase_file;
     match cli.command {
         Command::Init {
             data_dir,
             region,
             account_id,
+            root_key,
         } => {
-            init(&data_dir, &region, &account_id).await?;
+            init(&data_dir, &region, &account_id, &root_key, passphrase_file).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            serve(args).await?;
+            serve(args, passphrase_file).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {
-            admin(command).await?;
+            admin(command, passphrase_file).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command } => audit(command),
+        Command::Audit { command } => audit(command, passphrase_file),
     }
+}
+
+/// The data dir at `path`, unlocking its root key from `passphrase_file`, the environment or
+/// a prompt.
+fn open_dir(path: &std::path::Path, passphrase_file: &Option<PathBuf>) -> DataDir {
+    DataDir::new(path).with_unlock(Unlock::from_cli(passphrase_file.clone()))
 }
 
 /// The audit keys of a data dir (derived from its root key).
 fn audit_keys(dir: &DataDir) -> Result<trent_audit::AuditKeys> {
-    let root = RootKey::load_file(dir.root_key_path())
+    let root = dir
+        .load_root_key()
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the audit keys are derived from the root key")?;
     trent_server::app::audit_keys(&root).map_err(|e| anyhow::anyhow!(e))
 }
 
-fn audit(command: AuditCommand) -> Result<ExitCode> {
+fn audit(command: AuditCommand, passphrase_file: Option<PathBuf>) -> Result<ExitCode> {
     match command {
         AuditCommand::Verify {
             data_dir,
             expect_head: _,
             public_key: Some(public_key),
         } => {
-            let dir = DataDir::new(&data_dir);
+            let dir = open_dir(&data_dir, &passphrase_file);
             let public = trent_audit::CheckpointPublicKey::from_hex(&public_key)
                 .ok_or_else(|| anyhow::anyhow!("--public-key: expected 64 hex digits"))?;
             match trent_audit::verify_checkpoints(&dir.audit_dir(), &public) {
@@ -259,7 +297,7 @@ fn audit(command: AuditCommand) -> Result<ExitCode> {
             expect_head,
             public_key: None,
         } => {
-            let dir = DataDir::new(&data_dir);
+            let dir = open_dir(&data_dir, &passphrase_file);
             let options = trent_audit::VerifyOptions {
                 expect_head: expect_head
                     .map(|a| a.parse::<trent_audit::Anchor>())
@@ -308,12 +346,12 @@ fn audit(command: AuditCommand) -> Result<ExitCode> {
             }
         }
         AuditCommand::PublicKey { data_dir } => {
-            let keys = audit_keys(&DataDir::new(&data_dir))?;
+            let keys = audit_keys(&open_dir(&data_dir, &passphrase_file))?;
             println!("{}", keys.public_key());
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::AcknowledgeBreak { data_dir } => {
-            let dir = DataDir::new(&data_dir);
+            let dir = open_dir(&data_dir, &passphrase_file);
             let keys = audit_keys(&dir)?;
             match trent_audit::acknowledge_break(&dir.audit_dir(), &keys)
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -336,14 +374,14 @@ fn audit(command: AuditCommand) -> Result<ExitCode> {
     }
 }
 
-async fn admin(command: AdminCommand) -> Result<()> {
+async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Result<()> {
     match command {
         AdminCommand::CreateAccount {
             data_dir,
             account_id,
         } => {
             let account = AccountId::parse(&account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let dir = DataDir::new(&data_dir);
+            let dir = open_dir(&data_dir, &passphrase_file);
             let key = dir
                 .create_account(&account)
                 .await
@@ -371,6 +409,37 @@ async fn admin(command: AdminCommand) -> Result<()> {
                 }
             }
         }
+        AdminCommand::RotateRootKey {
+            data_dir,
+            to,
+            new_passphrase_file,
+        } => {
+            let to: trent_rootkey::ProviderSpec =
+                to.parse().map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            let dir = open_dir(&data_dir, &passphrase_file);
+            let report = trent_server::rotation::rotate_root_key(
+                &dir,
+                to,
+                Unlock::from_cli_env(new_passphrase_file, "TRENT_NEW_ROOT_PASSPHRASE"),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))
+            .context("trent admin rotate-root-key failed")?;
+            println!(
+                "Root key rotated from {} to {}: {} secret(s) re-wrapped{}.",
+                report.from,
+                report.to,
+                report.rewrapped,
+                if report.resumed {
+                    format!(
+                        " ({} already were: an interrupted rotation was finished)",
+                        report.already
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         AdminCommand::RevokeKey {
             data_dir,
             access_key_id,
@@ -388,11 +457,20 @@ async fn admin(command: AdminCommand) -> Result<()> {
     Ok(())
 }
 
-async fn init(data_dir: &PathBuf, region: &str, account_id: &str) -> Result<()> {
+async fn init(
+    data_dir: &std::path::Path,
+    region: &str,
+    account_id: &str,
+    root_key: &str,
+    passphrase_file: Option<PathBuf>,
+) -> Result<()> {
     let account = AccountId::parse(account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let dir = DataDir::new(data_dir);
+    let provider: trent_rootkey::ProviderSpec = root_key
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--root-key: {e}"))?;
+    let dir = open_dir(data_dir, &passphrase_file);
     let key = dir
-        .init(region, &account)
+        .init_with(region, &account, &provider)
         .await
         .map_err(|e| anyhow::anyhow!(e))
         .context("trent init failed")?;
@@ -406,13 +484,14 @@ async fn init(data_dir: &PathBuf, region: &str, account_id: &str) -> Result<()> 
     Ok(())
 }
 
-async fn serve(args: ServeArgs) -> Result<()> {
+async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> {
     let ServeArgs {
         data_dir,
         listen,
         dev,
         region,
         account_id,
+        root_key,
         max_connections,
         max_connections_per_ip,
         idle_timeout,
@@ -445,7 +524,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "{} is not initialised: initialising it first.",
             data_dir.display()
         );
-        init(&data_dir, &region, &account_id).await?;
+        init(
+            &data_dir,
+            &region,
+            &account_id,
+            &root_key,
+            passphrase_file.clone(),
+        )
+        .await?;
     }
     let settings = dir.settings().map_err(|e| anyhow::anyhow!(e))?;
     let dev_account = if dev {
@@ -468,7 +554,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
         tls: tls.clone(),
     };
-    let app = App::open(config).await.map_err(|e| anyhow::anyhow!(e))?;
+    let app = App::open_with_unlock(
+        config,
+        std::sync::Arc::new(trent_core::clock::SystemClock),
+        Unlock::from_cli(passphrase_file),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -57,7 +57,7 @@ use crate::model::{
     KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
     Tag,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WrappedSecret, WrappedSecretId};
 
 /// Runs every check, each against a fresh empty store made by `make`.
 pub async fn run_all<S, F, Fut>(mut make: F)
@@ -106,6 +106,7 @@ where
     writes_commit_the_current_audit_intent(&make().await).await;
     failed_writes_store_no_audit_intent(&make().await).await;
     audit_intents_complete_and_forget(&make().await).await;
+    wrapped_secrets_list_and_rewrap(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -2672,4 +2673,122 @@ pub async fn audit_intents_complete_and_forget<S: Store>(store: &S) {
         .map(|i| i.event_id)
         .collect();
     assert_eq!(left, ["e-b"]);
+}
+
+// ---------------------------------------------------------------- root key rotation
+
+/// `list_wrapped_secrets` lists every material version of live keys (by key id, oldest
+/// first, with the key's ARN) then every access key secret; `rewrap_secret` swaps exactly the
+/// named secret, and only while it still holds the expected bytes.
+pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    store
+        .create_account(account_record(&a, T0), access_key("AKIAB", &a))
+        .await
+        .expect("create_account");
+    store
+        .put_access_key(access_key("AKIAAAA", &a))
+        .await
+        .expect("put_access_key");
+    let mut keys = [
+        put_key(store, &a, "us-east-1").await,
+        put_key(store, &a, "eu-west-1").await,
+    ];
+    keys.sort_by_key(|k| k.key_id);
+    store
+        .add_key_material(material(keys[0].key_id, 2, T0 + 5))
+        .await
+        .expect("add_key_material");
+    let dead = put_key(store, &a, "us-east-1").await;
+    store
+        .destroy_key(
+            dead.key_id,
+            Box::new(|r| {
+                r.deleted_date = Some(ts(T0 + 9));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("destroy_key");
+
+    let m = |k: &KeyRecord, n: u8| WrappedSecret {
+        id: WrappedSecretId::KeyMaterial {
+            key_id: k.key_id,
+            key_material_id: material_id(n),
+        },
+        key_arn: Some(k.arn()),
+        wrapped: all_bytes(n),
+    };
+    let ak = |id: &str| WrappedSecret {
+        id: WrappedSecretId::AccessKey {
+            access_key_id: id.to_string(),
+        },
+        key_arn: None,
+        wrapped: all_bytes(id.len() as u8),
+    };
+    let expected = vec![
+        m(&keys[0], 1),
+        m(&keys[0], 2),
+        m(&keys[1], 1),
+        ak("AKIAAAA"),
+        ak("AKIAB"),
+    ];
+    assert_eq!(
+        store
+            .list_wrapped_secrets()
+            .await
+            .expect("list_wrapped_secrets"),
+        expected,
+        "wrapped secrets: live key materials by key then age, then access keys by id"
+    );
+
+    // A swap from the wrong bytes changes nothing.
+    let r = store
+        .rewrap_secret(expected[1].id.clone(), vec![9, 9], vec![1])
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "rewrap from stale bytes must be NotFound, got {r:?}"
+    );
+    let r = store
+        .rewrap_secret(
+            WrappedSecretId::AccessKey {
+                access_key_id: "AKIANONE".to_string(),
+            },
+            vec![],
+            vec![1],
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "rewrap of a missing secret must be NotFound, got {r:?}"
+    );
+    for (i, s) in expected.iter().enumerate() {
+        store
+            .rewrap_secret(s.id.clone(), s.wrapped.clone(), vec![i as u8; 40])
+            .await
+            .expect("rewrap_secret");
+    }
+    let after = store.list_wrapped_secrets().await.expect("list again");
+    for (i, s) in after.iter().enumerate() {
+        assert_eq!(s.id, expected[i].id, "rewrap keeps the order");
+        assert_eq!(
+            s.wrapped,
+            vec![i as u8; 40],
+            "rewrap replaced exactly its own secret"
+        );
+    }
+    let materials = store
+        .get_key_materials(keys[0].key_id)
+        .await
+        .expect("materials");
+    assert_eq!(materials[1].wrapped, vec![1u8; 40]);
+    assert_eq!(
+        materials[1].created,
+        ts(T0 + 5),
+        "rewrap changes only the wrapped bytes"
+    );
+    let access = store.list_access_keys().await.expect("access keys");
+    assert_eq!(access[0].wrapped_secret, vec![3u8; 40]);
+    assert_eq!(access[0].status, AccessKeyStatus::Active);
 }

@@ -17,9 +17,38 @@ use crate::error::CoreError;
 use crate::grant::GrantRecord;
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
-    KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialId,
+    KeyMaterialRecord, KeyRecord,
 };
+
+/// Which stored secret a [`WrappedSecret`] is; names it for [`Store::rewrap_secret`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrappedSecretId {
+    /// One version of a KMS key's material.
+    KeyMaterial {
+        /// The key.
+        key_id: KeyId,
+        /// The version.
+        key_material_id: KeyMaterialId,
+    },
+    /// An access key's secret access key.
+    AccessKey {
+        /// The access key id.
+        access_key_id: String,
+    },
+}
+
+/// A secret as stored, wrapped by the root key, with what its wrapping AAD names, so root key
+/// rotation (ARCHITECTURE.md §3) can unwrap and re-wrap it without knowing what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrappedSecret {
+    /// Which secret.
+    pub id: WrappedSecretId,
+    /// For key material, the key's ARN (part of its AAD); `None` for an access key.
+    pub key_arn: Option<String>,
+    /// The wrapped bytes as stored.
+    pub wrapped: Vec<u8>,
+}
 
 /// Why a store operation failed.
 #[derive(thiserror::Error, Debug)]
@@ -207,6 +236,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<GrantRecord>, StoreError>;
     /// Deletes a grant (retire or revoke). `NotFound` if the key has no such grant.
     async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError>;
+
+    // ---- root key rotation ----
+    /// Every wrapped secret: each version of the material of every key not destroyed (ordered
+    /// by key id, then oldest first), then every access key's secret (by access key id).
+    async fn list_wrapped_secrets(&self) -> Result<Vec<WrappedSecret>, StoreError>;
+    /// Replaces one wrapped secret by `new` if it still is `expected` (compare and swap, so a
+    /// concurrent change is never overwritten). `NotFound` if the secret is gone or differs.
+    async fn rewrap_secret(
+        &self,
+        id: WrappedSecretId,
+        expected: Vec<u8>,
+        new: Vec<u8>,
+    ) -> Result<(), StoreError>;
 
     // ---- audit intents ----
     /// Every stored intent, oldest first.

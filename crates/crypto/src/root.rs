@@ -1,8 +1,14 @@
 //! The root key: an AES-256 key that wraps all key material at rest (ARCHITECTURE.md §3).
 //!
 //! The default provider is a key file made by `trent init`: mode 0600, refused when group
-//! or others have any access. Other providers (passphrase, HSM, another KMS) can build a
-//! [`RootKey`] with [`RootKey::from_secret`].
+//! or others have any access. Other providers (passphrase, PKCS#11 token: crate
+//! `trent-rootkey`) seal a [`RootKeySecrets`] and build the [`RootKey`] from it.
+//!
+//! A root key has two 32-byte secrets: the **wrapping key** (AES-256-GCM, wraps every stored
+//! secret) and the **derivation seed** (HKDF input of the audit chain's keys). A key file of
+//! format 1 (`TRENTRK1`, every data dir made before providers existed) holds one secret that
+//! is both; format 2 (`TRENTRK2`) holds the two. Root key rotation replaces the wrapping key
+//! and keeps the seed, so the audit chain keeps verifying (ARCHITECTURE.md §3).
 //!
 //! Wrapped format, version 1: `version (1 = 0x01) | IV (12, random) | AES-256-GCM ciphertext | tag (16)`,
 //! with AAD = version byte ‖ caller's AAD. The caller's AAD binds the value to its owner
@@ -32,6 +38,12 @@ pub const WRAP_OVERHEAD: usize = 1 + IV_LEN + TAG_LEN;
 pub const ROOT_KEY_FILE_MAGIC: &[u8; 8] = b"TRENTRK1";
 /// Exact length of a root key file: magic then the key.
 pub const ROOT_KEY_FILE_LEN: usize = ROOT_KEY_FILE_MAGIC.len() + ROOT_KEY_LEN;
+/// The magic of a format-2 root key file: wrapping key then derivation seed.
+pub const ROOT_KEY_FILE_MAGIC_2: &[u8; 8] = b"TRENTRK2";
+/// Length of [`RootKeySecrets::to_bytes`]: wrapping key then derivation seed.
+pub const ROOT_KEY_SECRETS_LEN: usize = 2 * ROOT_KEY_LEN;
+/// Exact length of a format-2 root key file.
+pub const ROOT_KEY_FILE_2_LEN: usize = ROOT_KEY_FILE_MAGIC_2.len() + ROOT_KEY_SECRETS_LEN;
 
 /// Purpose label of [`material_wrapping_aad`].
 const MATERIAL_PURPOSE: &[u8] = b"trent/v1/key-material";
@@ -52,9 +64,122 @@ pub const DERIVED_KEY_LEN: usize = 32;
 /// every intermediate copy of the raw key is zeroized. `Debug` is redacted.
 pub struct RootKey {
     aead: LessSafeKey,
-    /// HKDF-SHA256 PRK of the root key, for keys derived for other purposes, so the root key
-    /// itself only ever wraps.
+    /// HKDF-SHA256 PRK of the derivation seed, for keys derived for other purposes, so the
+    /// wrapping key itself only ever wraps.
     derive: hkdf::Prk,
+    /// During a root key rotation: the other root key, tried by [`RootKey::unwrap`] when this
+    /// one fails (a stored secret is under either until the rotation completes).
+    other: Option<Box<RootKey>>,
+}
+
+/// The secrets behind a [`RootKey`], for providers to seal and unseal: the wrapping key and
+/// the derivation seed. Zeroized on drop; `Debug` is redacted.
+#[derive(Clone)]
+pub struct RootKeySecrets {
+    bytes: Zeroizing<[u8; ROOT_KEY_SECRETS_LEN]>,
+}
+
+impl RootKeySecrets {
+    /// Fresh, independent random wrapping key and derivation seed.
+    pub fn generate() -> Result<Self, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; ROOT_KEY_SECRETS_LEN]);
+        random::fill(&mut bytes[..])?;
+        Ok(Self { bytes })
+    }
+
+    /// A format-1 key: one 32-byte secret that is both wrapping key and derivation seed.
+    pub fn from_single(key: &[u8; ROOT_KEY_LEN]) -> Self {
+        let mut bytes = Zeroizing::new([0u8; ROOT_KEY_SECRETS_LEN]);
+        bytes[..ROOT_KEY_LEN].copy_from_slice(key);
+        bytes[ROOT_KEY_LEN..].copy_from_slice(key);
+        Self { bytes }
+    }
+
+    /// From [`RootKeySecrets::to_bytes`] (64 bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let array: &[u8; ROOT_KEY_SECRETS_LEN] = bytes
+            .try_into()
+            .map_err(|_| CryptoError::InvalidKeyMaterial("root key secrets must be 64 bytes"))?;
+        Ok(Self {
+            bytes: Zeroizing::new(*array),
+        })
+    }
+
+    /// Wrapping key then derivation seed (64 bytes), for a provider to seal.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.bytes.to_vec())
+    }
+
+    /// The same derivation seed with a fresh wrapping key: what root key rotation moves to.
+    pub fn with_new_wrapping_key(&self) -> Result<Self, CryptoError> {
+        let mut next = self.clone();
+        random::fill(&mut next.bytes[..ROOT_KEY_LEN])?;
+        Ok(next)
+    }
+
+    /// Whether both secrets are the same (a format-1 key).
+    fn is_single(&self) -> bool {
+        self.bytes[..ROOT_KEY_LEN] == self.bytes[ROOT_KEY_LEN..]
+    }
+
+    /// The root key these secrets make.
+    pub fn root_key(&self) -> Result<RootKey, CryptoError> {
+        let (wrap, seed) = self.bytes.split_at(ROOT_KEY_LEN);
+        let wrap: &[u8; ROOT_KEY_LEN] = wrap
+            .try_into()
+            .map_err(|_| CryptoError::Internal("root key secrets layout"))?;
+        RootKey::from_parts(wrap, seed)
+    }
+
+    /// Writes these secrets to a new key file at `path` (mode 0600, fsynced, never
+    /// overwriting): format 1 when wrapping key and seed are one secret, else format 2.
+    pub fn create_file(&self, path: impl AsRef<Path>) -> Result<(), CryptoError> {
+        let path = path.as_ref();
+        let mut contents = Zeroizing::new(Vec::with_capacity(ROOT_KEY_FILE_2_LEN));
+        if self.is_single() {
+            contents.extend_from_slice(ROOT_KEY_FILE_MAGIC);
+            contents.extend_from_slice(&self.bytes[..ROOT_KEY_LEN]);
+        } else {
+            contents.extend_from_slice(ROOT_KEY_FILE_MAGIC_2);
+            contents.extend_from_slice(&self.bytes[..]);
+        }
+        create_private_file(path, &contents)
+    }
+
+    /// Reads a key file of format 1 or 2, with the checks of [`RootKey::load_file`].
+    pub fn load_file(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
+        let path = path.as_ref();
+        let contents = read_key_file(path)?;
+        let shown = || path.display().to_string();
+        let (magic, body) = contents
+            .split_first_chunk::<8>()
+            .ok_or_else(|| CryptoError::RootKeyFile(format!("{}: file is truncated", shown())))?;
+        if magic == ROOT_KEY_FILE_MAGIC && body.len() == ROOT_KEY_LEN {
+            let key: &[u8; ROOT_KEY_LEN] = body
+                .try_into()
+                .map_err(|_| CryptoError::Internal("root key file layout"))?;
+            Ok(Self::from_single(key))
+        } else if magic == ROOT_KEY_FILE_MAGIC_2 && body.len() == ROOT_KEY_SECRETS_LEN {
+            Self::from_bytes(body)
+        } else if magic == ROOT_KEY_FILE_MAGIC || magic == ROOT_KEY_FILE_MAGIC_2 {
+            Err(CryptoError::RootKeyFile(format!(
+                "{}: wrong length {} for its format",
+                shown(),
+                contents.len()
+            )))
+        } else {
+            Err(CryptoError::RootKeyFile(format!(
+                "{}: not a Trent root key file (unknown magic or version)",
+                shown()
+            )))
+        }
+    }
+}
+
+impl fmt::Debug for RootKeySecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKeySecrets(<redacted>)")
+    }
 }
 
 /// HKDF output length for [`RootKey::derive`].
@@ -84,10 +209,22 @@ impl RootKey {
     }
 
     fn from_array(bytes: &[u8; ROOT_KEY_LEN]) -> Result<Self, CryptoError> {
+        Self::from_parts(bytes, &bytes[..])
+    }
+
+    fn from_parts(wrap: &[u8; ROOT_KEY_LEN], seed: &[u8]) -> Result<Self, CryptoError> {
         Ok(Self {
-            aead: aes_gcm::key(bytes)?,
-            derive: hkdf::Salt::new(hkdf::HKDF_SHA256, DERIVATION_SALT).extract(&bytes[..]),
+            aead: aes_gcm::key(wrap)?,
+            derive: hkdf::Salt::new(hkdf::HKDF_SHA256, DERIVATION_SALT).extract(seed),
+            other: None,
         })
+    }
+
+    /// This key, falling back to `other` to unwrap what this one cannot: the state of a data
+    /// dir while a root key rotation is under way. Wrapping still uses this key only.
+    pub fn with_fallback(mut self, other: RootKey) -> Self {
+        self.other = Some(Box::new(other));
+        self
     }
 
     /// The audit chain's HMAC-SHA256 key: HKDF-SHA256 (RFC 5869) of the root key, with a
@@ -119,32 +256,9 @@ impl RootKey {
     /// mode 0600. The file and its directory are fsynced before this returns; on failure
     /// the partial file is removed.
     pub fn create_file(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
-        let path = path.as_ref();
         let mut key = Zeroizing::new([0u8; ROOT_KEY_LEN]);
         random::fill(&mut key[..])?;
-        let mut contents = Zeroizing::new([0u8; ROOT_KEY_FILE_LEN]);
-        let (magic, body) = contents.split_at_mut(ROOT_KEY_FILE_MAGIC.len());
-        magic.copy_from_slice(ROOT_KEY_FILE_MAGIC);
-        body.copy_from_slice(&key[..]);
-
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                CryptoError::RootKeyFileExists(path.display().to_string())
-            } else {
-                io_error(path, e)
-            }
-        })?;
-
-        let written = write_durably(&mut file, path, &contents[..]);
-        drop(file);
-        if let Err(e) = written {
-            let _ = fs::remove_file(path);
-            return Err(io_error(path, e));
-        }
+        RootKeySecrets::from_single(&key).create_file(path)?;
         Self::from_array(&key)
     }
 
@@ -154,63 +268,7 @@ impl RootKey {
     /// on Unix, that grants group or others any permission bit. A wrong length or magic is
     /// [`CryptoError::RootKeyFile`]. The checks use the opened file, not the path again.
     pub fn load_file(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
-        let path = path.as_ref();
-        let shown = || path.display().to_string();
-        let mut file = File::open(path).map_err(|e| io_error(path, e))?;
-        let meta = file.metadata().map_err(|e| io_error(path, e))?;
-        if !meta.is_file() {
-            return Err(CryptoError::InsecureRootKeyFile(format!(
-                "{}: not a regular file",
-                shown()
-            )));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode & 0o077 != 0 {
-                return Err(CryptoError::InsecureRootKeyFile(format!(
-                    "{}: mode {mode:04o} gives group or others access; it must be 0600 or stricter (chmod 600)",
-                    shown()
-                )));
-            }
-        }
-        if meta.len() != ROOT_KEY_FILE_LEN as u64 {
-            return Err(CryptoError::RootKeyFile(format!(
-                "{}: expected {ROOT_KEY_FILE_LEN} bytes, found {}",
-                shown(),
-                meta.len()
-            )));
-        }
-
-        let mut contents = Zeroizing::new([0u8; ROOT_KEY_FILE_LEN]);
-        file.read_exact(&mut contents[..]).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                CryptoError::RootKeyFile(format!("{}: file is truncated", shown()))
-            } else {
-                io_error(path, e)
-            }
-        })?;
-        let mut extra = [0u8; 1];
-        if file.read(&mut extra).map_err(|e| io_error(path, e))? != 0 {
-            return Err(CryptoError::RootKeyFile(format!(
-                "{}: file is longer than {ROOT_KEY_FILE_LEN} bytes",
-                shown()
-            )));
-        }
-        let (magic, key) = contents
-            .split_first_chunk::<8>()
-            .ok_or(CryptoError::Internal("root key file layout"))?;
-        if magic != ROOT_KEY_FILE_MAGIC {
-            return Err(CryptoError::RootKeyFile(format!(
-                "{}: not a Trent root key file (unknown magic or version)",
-                shown()
-            )));
-        }
-        let key: &[u8; ROOT_KEY_LEN] = key
-            .try_into()
-            .map_err(|_| CryptoError::Internal("root key file layout"))?;
-        Self::from_array(key)
+        RootKeySecrets::load_file(path)?.root_key()
     }
 
     /// Encrypts `plaintext` bound to `aad` (AES-256-GCM, random IV).
@@ -239,6 +297,18 @@ impl RootKey {
     /// Any failure (wrong root key, wrong AAD, tampering, truncation, unknown version) is
     /// [`CryptoError::UnwrapFailed`].
     pub fn unwrap(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+        match self.unwrap_own(aad, wrapped) {
+            Err(CryptoError::UnwrapFailed) => match &self.other {
+                Some(other) => other.unwrap(aad, wrapped),
+                None => Err(CryptoError::UnwrapFailed),
+            },
+            done => done,
+        }
+    }
+
+    /// [`RootKey::unwrap`] with this key only (no fallback): root key rotation asks whether
+    /// a secret is already under the new key.
+    pub fn unwrap_own(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
         let (&version, rest) = wrapped.split_first().ok_or(CryptoError::UnwrapFailed)?;
         if version != WRAP_VERSION_1 {
             return Err(CryptoError::UnwrapFailed);
@@ -285,6 +355,73 @@ fn effective_aad(aad: &[u8]) -> Vec<u8> {
     out.push(WRAP_VERSION_1);
     out.extend_from_slice(aad);
     out
+}
+
+/// Creates `path` (never overwriting) with mode 0600 and `contents`, durably; on failure the
+/// partial file is removed.
+fn create_private_file(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            CryptoError::RootKeyFileExists(path.display().to_string())
+        } else {
+            io_error(path, e)
+        }
+    })?;
+    let written = write_durably(&mut file, path, contents);
+    drop(file);
+    if let Err(e) = written {
+        let _ = fs::remove_file(path);
+        return Err(io_error(path, e));
+    }
+    Ok(())
+}
+
+/// Reads a root key file: refused ([`CryptoError::InsecureRootKeyFile`]) if it is not a
+/// regular file or, on Unix, grants group or others any permission bit; a length of neither
+/// format is [`CryptoError::RootKeyFile`]. The checks use the opened file, not the path again.
+fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let shown = || path.display().to_string();
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(CryptoError::InsecureRootKeyFile(format!(
+            "{}: not a regular file",
+            shown()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(CryptoError::InsecureRootKeyFile(format!(
+                "{}: mode {mode:04o} gives group or others access; it must be 0600 or stricter (chmod 600)",
+                shown()
+            )));
+        }
+    }
+    if meta.len() != ROOT_KEY_FILE_LEN as u64 && meta.len() != ROOT_KEY_FILE_2_LEN as u64 {
+        return Err(CryptoError::RootKeyFile(format!(
+            "{}: expected {ROOT_KEY_FILE_LEN} or {ROOT_KEY_FILE_2_LEN} bytes, found {}",
+            shown(),
+            meta.len()
+        )));
+    }
+    let mut contents = Zeroizing::new(Vec::with_capacity(ROOT_KEY_FILE_2_LEN + 1));
+    file.take(ROOT_KEY_FILE_2_LEN as u64 + 1)
+        .read_to_end(&mut contents)
+        .map_err(|e| io_error(path, e))?;
+    if contents.len() as u64 != meta.len() {
+        return Err(CryptoError::RootKeyFile(format!(
+            "{}: file changed size while read",
+            shown()
+        )));
+    }
+    Ok(contents)
 }
 
 /// Writes `contents`, fixes the mode, and fsyncs the file and its directory.
@@ -457,6 +594,73 @@ mod tests {
     #[test]
     fn debug_is_redacted() {
         assert_eq!(format!("{:?}", key()), "RootKey(<redacted>)");
+        assert_eq!(
+            format!("{:?}", RootKeySecrets::generate().unwrap()),
+            "RootKeySecrets(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn single_secret_is_the_format_1_root_key() {
+        let raw = [7u8; ROOT_KEY_LEN];
+        let legacy = RootKey::from_secret(SecretBytes::copy_from_slice(&raw)).unwrap();
+        let secrets = RootKeySecrets::from_single(&raw);
+        let key = secrets.root_key().unwrap();
+        let w = legacy.wrap(b"a", b"m").unwrap();
+        assert_eq!(key.unwrap(b"a", &w).unwrap().as_bytes(), b"m");
+        assert_eq!(
+            key.derive_audit_mac_key().unwrap().as_bytes(),
+            legacy.derive_audit_mac_key().unwrap().as_bytes()
+        );
+        assert_eq!(secrets.to_bytes().len(), ROOT_KEY_SECRETS_LEN);
+        let again = RootKeySecrets::from_bytes(&secrets.to_bytes()).unwrap();
+        assert_eq!(again.to_bytes(), secrets.to_bytes());
+        assert!(RootKeySecrets::from_bytes(&[0; 32]).is_err());
+    }
+
+    #[test]
+    fn a_new_wrapping_key_keeps_the_audit_keys_and_not_the_wrapping() {
+        let old = RootKeySecrets::generate().unwrap();
+        let new = old.with_new_wrapping_key().unwrap();
+        let (old_key, new_key) = (old.root_key().unwrap(), new.root_key().unwrap());
+        assert_eq!(
+            old_key.derive_audit_mac_key().unwrap().as_bytes(),
+            new_key.derive_audit_mac_key().unwrap().as_bytes()
+        );
+        assert_eq!(
+            old_key.derive_audit_signing_seed().unwrap().as_bytes(),
+            new_key.derive_audit_signing_seed().unwrap().as_bytes()
+        );
+        let w = old_key.wrap(b"a", b"m").unwrap();
+        assert!(matches!(
+            new_key.unwrap(b"a", &w),
+            Err(CryptoError::UnwrapFailed)
+        ));
+        // Generated secrets are independent: the seed is not the wrapping key.
+        let raw = old.to_bytes();
+        assert_ne!(raw[..ROOT_KEY_LEN], raw[ROOT_KEY_LEN..]);
+    }
+
+    #[test]
+    fn fallback_unwraps_under_either_key_and_wraps_under_the_first() {
+        let a = RootKeySecrets::generate().unwrap();
+        let b = a.with_new_wrapping_key().unwrap();
+        let under_a = a.root_key().unwrap().wrap(b"x", b"one").unwrap();
+        let under_b = b.root_key().unwrap().wrap(b"x", b"two").unwrap();
+        let both = a.root_key().unwrap().with_fallback(b.root_key().unwrap());
+        assert_eq!(both.unwrap(b"x", &under_a).unwrap().as_bytes(), b"one");
+        assert_eq!(both.unwrap(b"x", &under_b).unwrap().as_bytes(), b"two");
+        assert!(both.unwrap_own(b"x", &under_b).is_err());
+        assert!(both.unwrap(b"y", &under_b).is_err());
+        let fresh = both.wrap(b"x", b"three").unwrap();
+        assert_eq!(
+            a.root_key()
+                .unwrap()
+                .unwrap(b"x", &fresh)
+                .unwrap()
+                .as_bytes(),
+            b"three"
+        );
     }
 
     #[test]
@@ -487,6 +691,44 @@ mod tests {
             let loaded = RootKey::load_file(&path).unwrap();
             let w = created.wrap(b"aad", b"material").unwrap();
             assert_eq!(loaded.unwrap(b"aad", &w).unwrap().as_bytes(), b"material");
+        }
+
+        #[test]
+        fn format_2_files_round_trip_and_format_1_stays_format_1() {
+            let dir = tempfile::tempdir().unwrap();
+            let two = RootKeySecrets::generate().unwrap();
+            let path = dir.path().join("root-1.key");
+            two.create_file(&path).unwrap();
+            let bytes = fs::read(&path).unwrap();
+            assert_eq!(bytes.len(), ROOT_KEY_FILE_2_LEN);
+            assert!(bytes.starts_with(b"TRENTRK2"));
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            let loaded = RootKeySecrets::load_file(&path).unwrap();
+            assert_eq!(loaded.to_bytes(), two.to_bytes());
+            assert!(matches!(
+                two.create_file(&path),
+                Err(CryptoError::RootKeyFileExists(_))
+            ));
+
+            let one = RootKeySecrets::from_single(&[4; 32]);
+            let path1 = dir.path().join("root.key");
+            one.create_file(&path1).unwrap();
+            assert_eq!(fs::read(&path1).unwrap().len(), ROOT_KEY_FILE_LEN);
+            RootKey::load_file(&path1).unwrap();
+
+            // A format-2 magic on a format-1 length (and the reverse) is refused.
+            let mut mixed = b"TRENTRK2".to_vec();
+            mixed.extend_from_slice(&[3; 32]);
+            let path3 = dir.path().join("mixed.key");
+            fs::write(&path3, &mixed).unwrap();
+            set_mode(&path3, 0o600);
+            assert!(matches!(
+                RootKeySecrets::load_file(&path3),
+                Err(CryptoError::RootKeyFile(_))
+            ));
         }
 
         #[test]

@@ -7,6 +7,7 @@ use trent_core::clock::{SharedClock, SystemClock};
 use trent_core::iam::Iam;
 use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
+use trent_rootkey::Unlock;
 use trent_sigv4::Verifier;
 use trent_store_sqlite::SqliteStore;
 
@@ -24,6 +25,9 @@ pub enum AppError {
     /// The root key file.
     #[error("{0}")]
     RootKey(#[from] trent_crypto::CryptoError),
+    /// The data dir's root key provider (file, passphrase or PKCS#11 token, ARCHITECTURE.md §3).
+    #[error("{0}")]
+    RootKeyProvider(String),
     /// The database.
     #[error("{0}")]
     Store(#[from] trent_core::store::StoreError),
@@ -76,15 +80,29 @@ impl App {
         config: ServerConfig,
         clock: SharedClock,
     ) -> Result<Arc<App>, AppError> {
+        Self::open_with_unlock(config, clock, Unlock::from_cli(None)).await
+    }
+
+    /// As [`App::open_with_clock`], unlocking the root key with `unlock` (a passphrase file).
+    pub async fn open_with_unlock(
+        config: ServerConfig,
+        clock: SharedClock,
+        unlock: Unlock,
+    ) -> Result<Arc<App>, AppError> {
         let tls = match &config.tls {
             Some(files) => Some(Tls::load(files.clone())?),
             None => None,
         };
-        let dir = DataDir::new(&config.data_dir);
+        let dir = DataDir::new(&config.data_dir).with_unlock(unlock);
         for warning in dir.secure_permissions() {
             tracing::warn!("data dir permissions: {warning}");
         }
-        let root_key = Arc::new(RootKey::load_file(dir.root_key_path())?);
+        // Through the data dir's provider, on the blocking pool (ARCHITECTURE.md §3).
+        let root_key = Arc::new(
+            dir.load_root_key_async()
+                .await
+                .map_err(AppError::RootKeyProvider)?,
+        );
         let store = SqliteStore::open(&dir.database_path())?;
         let audit = AuditLog::open(
             &dir.audit_dir(),

@@ -1,8 +1,11 @@
 //! The data directory: created by `trent init`, opened by `trent serve`.
 //!
 //! ```text
-//! DIR/settings.json   Region and first account (format-versioned)
-//! DIR/root.key        the root key (mode 0600; refused if others can read it)
+//! DIR/settings.json   Region, first account, root key provider and file (format-versioned)
+//! DIR/root.key        the root key of the `file` provider (mode 0600; refused if others can
+//!                     read it); after a rotation `root-N.key`, or `root-N.sealed` for the
+//!                     `pkcs11` and `passphrase` providers (ARCHITECTURE.md §3)
+//! DIR/root-rotation.json  only while `trent admin rotate-root-key` is under way
 //! DIR/trent.db        the SQLite store (+ -wal, -shm)
 //! DIR/audit/          the hash-chained audit log
 //! DIR/credentials     the first account's administrator access key, as AWS profile `trent`
@@ -14,12 +17,14 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
 use trent_core::store::Store;
 use trent_crypto::random::random_bytes;
-use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey};
+use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey, RootKeySecrets};
+use trent_rootkey::{ProviderSpec, Unlock};
 use trent_store_sqlite::SqliteStore;
 
 /// Settings fixed when the data dir was made.
@@ -31,12 +36,76 @@ pub struct Settings {
     pub region: String,
     /// The account `trent init` created.
     pub first_account_id: String,
+    /// The root key provider: `passphrase` or a `pkcs11:` URI; absent for `file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<String>,
+    /// The root key's file in the data dir; absent for `root.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key_file: Option<String>,
+    /// How many root key rotations completed (names the next key's file).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub root_key_generation: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Settings {
+    /// The root key provider these settings name.
+    pub fn root_key_provider(&self) -> Result<ProviderSpec, String> {
+        match &self.root_key {
+            None => Ok(ProviderSpec::File),
+            Some(spec) => spec.parse().map_err(|e| format!("settings.json: {e}")),
+        }
+    }
+
+    /// The file name of the root key in the data dir.
+    pub fn root_key_file_name(&self) -> &str {
+        self.root_key_file.as_deref().unwrap_or("root.key")
+    }
+}
+
+/// A root key rotation under way (`DIR/root-rotation.json`): the provider and file of the
+/// new root key. Written before the first secret is re-wrapped, removed after the settings
+/// name the new key and the old key is gone.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct PendingRotation {
+    /// The old provider's specification.
+    pub from: String,
+    /// The old key's file name.
+    pub from_file: String,
+    /// The new provider's specification.
+    pub to: String,
+    /// The new key's file name in the data dir.
+    pub file: String,
+    /// The new key's generation.
+    pub generation: u32,
+}
+
+/// What `trent admin rotate-root-key` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationReport {
+    /// The old provider (no PIN shown).
+    pub from: String,
+    /// The new provider (no PIN shown).
+    pub to: String,
+    /// Secrets re-wrapped by this run.
+    pub rewrapped: usize,
+    /// Secrets already under the new key (a resumed rotation).
+    pub already: usize,
+    /// Whether this run resumed an interrupted rotation.
+    pub resumed: bool,
 }
 
 /// The files of a data dir.
 #[derive(Clone, Debug)]
 pub struct DataDir {
+    /// The directory.
     pub root: PathBuf,
+    /// How to unlock the root key (passphrase sources); the environment and a prompt when
+    /// not set.
+    unlock: Option<Arc<Unlock>>,
 }
 
 /// A newly created access key, as written to the credentials file.
@@ -48,7 +117,84 @@ pub struct NewAccessKey {
 impl DataDir {
     /// The data dir at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            unlock: None,
+        }
+    }
+
+    /// The same dir, unlocking its root key with `unlock`.
+    pub fn with_unlock(mut self, unlock: Unlock) -> Self {
+        self.unlock = Some(Arc::new(unlock));
+        self
+    }
+
+    /// The secrets of the root key the settings name (not a pending rotation's).
+    pub fn unseal_current(&self) -> Result<RootKeySecrets, String> {
+        let settings = self.settings()?;
+        trent_rootkey::unseal(
+            &settings.root_key_provider()?,
+            &self.root.join(settings.root_key_file_name()),
+            &self.unlock(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn unlock(&self) -> Arc<Unlock> {
+        self.unlock
+            .clone()
+            .unwrap_or_else(|| Arc::new(Unlock::from_cli(None)))
+    }
+
+    /// `DIR/root-rotation.json`.
+    pub fn rotation_path(&self) -> PathBuf {
+        self.root.join("root-rotation.json")
+    }
+
+    /// The pending root key rotation, if one is under way.
+    pub fn pending_rotation(&self) -> Result<Option<PendingRotation>, String> {
+        match fs::read(self.rotation_path()) {
+            Ok(text) => serde_json::from_slice(&text)
+                .map(Some)
+                .map_err(|e| format!("{} is not valid: {e}", self.rotation_path().display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!(
+                "cannot read {}: {e}",
+                self.rotation_path().display()
+            )),
+        }
+    }
+
+    /// Loads the root key through the provider the settings name. While a rotation is
+    /// under way, the key falls back to the new root key for what was already re-wrapped.
+    /// Blocks (token calls, Argon2id): async callers use [`DataDir::load_root_key_async`].
+    pub fn load_root_key(&self) -> Result<RootKey, String> {
+        let settings = self.settings()?;
+        let unlock = self.unlock();
+        let spec = settings.root_key_provider()?;
+        let current = trent_rootkey::load(
+            &spec,
+            &self.root.join(settings.root_key_file_name()),
+            &unlock,
+        )
+        .map_err(|e| e.to_string())?;
+        match self.pending_rotation()? {
+            Some(p) if p.file != settings.root_key_file_name() => {
+                let to: ProviderSpec = p.to.parse().map_err(|e| format!("{e}"))?;
+                let next = trent_rootkey::load(&to, &self.root.join(&p.file), &unlock)
+                    .map_err(|e| format!("the new root key of the rotation under way: {e}"))?;
+                Ok(current.with_fallback(next))
+            }
+            _ => Ok(current),
+        }
+    }
+
+    /// [`DataDir::load_root_key`] on the blocking pool.
+    pub async fn load_root_key_async(&self) -> Result<RootKey, String> {
+        let dir = self.clone();
+        tokio::task::spawn_blocking(move || dir.load_root_key())
+            .await
+            .map_err(|e| format!("loading the root key: {e}"))?
     }
     pub fn settings_path(&self) -> PathBuf {
         self.root.join("settings.json")
@@ -71,8 +217,9 @@ impl DataDir {
 
     /// Makes every file in the data dir mode 0600 and every directory 0700 (a copied, restored
     /// or migrated dir may come with looser modes; the 0700 dir alone protects nothing once a
-    /// file is copied out). Returns one warning per path it had to tighten. `root.key` is left
-    /// to [`RootKey::load_file`], which refuses a key others can read rather than fixing it.
+    /// file is copied out). Returns one warning per path it had to tighten. Key files
+    /// (`root.key`, `root-N.key`) are left to [`RootKey::load_file`], which refuses a key
+    /// others can read rather than fixing it.
     pub fn secure_permissions(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         let mut pending = vec![self.root.clone()];
@@ -89,7 +236,7 @@ impl DataDir {
                 };
                 if meta.is_dir() {
                     pending.push(path);
-                } else if meta.is_file() && path != self.root_key_path() {
+                } else if meta.is_file() && !is_key_file(&path) {
                     tighten(&path, 0o600, &mut warnings);
                 }
             }
@@ -112,7 +259,24 @@ impl DataDir {
     /// Creates a data dir: root key, database, the first account with an administrator
     /// access key, and the AWS credentials/config files. Refuses an initialised dir.
     pub async fn init(&self, region: &str, account_id: &AccountId) -> Result<NewAccessKey, String> {
-        if self.is_initialised() || self.root_key_path().exists() {
+        self.init_with(region, account_id, &ProviderSpec::File)
+            .await
+    }
+
+    /// [`DataDir::init`] with a root key provider (`trent init --root-key`): `file` writes
+    /// `root.key` as always; `passphrase` and `pkcs11` seal fresh root key secrets into
+    /// `root-0.sealed` (for `pkcs11`, creating the token key if its label is free).
+    pub async fn init_with(
+        &self,
+        region: &str,
+        account_id: &AccountId,
+        provider: &ProviderSpec,
+    ) -> Result<NewAccessKey, String> {
+        let key_file = trent_rootkey::file_name(provider, 0);
+        if self.is_initialised()
+            || self.root_key_path().exists()
+            || self.root.join(&key_file).exists()
+        {
             return Err(format!(
                 "{} is already initialised; refusing to overwrite it",
                 self.root.display()
@@ -122,7 +286,19 @@ impl DataDir {
             .map_err(|e| format!("cannot create {}: {e}", self.root.display()))?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot restrict {}: {e}", self.root.display()))?;
-        let root_key = RootKey::create_file(self.root_key_path()).map_err(|e| e.to_string())?;
+        let root_key = if *provider == ProviderSpec::File {
+            RootKey::create_file(self.root_key_path()).map_err(|e| e.to_string())?
+        } else {
+            let path = self.root.join(&key_file);
+            let (spec, unlock) = (provider.clone(), self.unlock());
+            tokio::task::spawn_blocking(move || -> Result<RootKey, String> {
+                let secrets = RootKeySecrets::generate().map_err(|e| e.to_string())?;
+                trent_rootkey::seal(&spec, &path, &secrets, &unlock).map_err(|e| e.to_string())?;
+                secrets.root_key().map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| format!("sealing the root key: {e}"))??
+        };
         let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
         let now = time::OffsetDateTime::now_utc();
         let key = new_access_key()?;
@@ -166,6 +342,9 @@ impl DataDir {
             format: 1,
             region: region.to_string(),
             first_account_id: account_id.to_string(),
+            root_key: (*provider != ProviderSpec::File).then(|| provider.to_spec_string()),
+            root_key_file: (*provider != ProviderSpec::File).then_some(key_file),
+            root_key_generation: 0,
         };
         let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
         write_private(&self.settings_path(), &json)?;
@@ -176,11 +355,19 @@ impl DataDir {
 impl DataDir {
     /// Opens the root key and the store of an initialised dir (a running server may hold the
     /// database open too: SQLite's WAL lets both work).
-    fn open_store(&self) -> Result<(RootKey, SqliteStore), String> {
+    /// Opens the store of an initialised dir, without the root key.
+    fn open_database(&self) -> Result<SqliteStore, String> {
         if !self.is_initialised() {
             return Err(format!("{} is not initialised", self.root.display()));
         }
-        let root_key = RootKey::load_file(self.root_key_path()).map_err(|e| e.to_string())?;
+        SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())
+    }
+
+    async fn open_store(&self) -> Result<(RootKey, SqliteStore), String> {
+        if !self.is_initialised() {
+            return Err(format!("{} is not initialised", self.root.display()));
+        }
+        let root_key = self.load_root_key_async().await?;
         let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
         Ok((root_key, store))
     }
@@ -190,7 +377,7 @@ impl DataDir {
     /// server learns of the account and key within a second (`directory_version`).
     pub async fn create_account(&self, account_id: &AccountId) -> Result<NewAccessKey, String> {
         let settings = self.settings()?;
-        let (root_key, store) = self.open_store()?;
+        let (root_key, store) = self.open_store().await?;
         let now = time::OffsetDateTime::now_utc();
         let key = new_access_key()?;
         let wrapped = root_key
@@ -243,7 +430,7 @@ impl DataDir {
     pub async fn list_accounts(
         &self,
     ) -> Result<Vec<(AccountRecord, Vec<AccessKeyRecord>)>, String> {
-        let (_, store) = self.open_store()?;
+        let store = self.open_database()?;
         let keys = store.list_access_keys().await.map_err(|e| e.to_string())?;
         Ok(store
             .list_accounts()
@@ -264,7 +451,7 @@ impl DataDir {
     /// `trent admin revoke-key`: sets an access key Inactive. A running server stops
     /// accepting it within a second (or at once through IAM's UpdateAccessKey).
     pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, String> {
-        let (_, store) = self.open_store()?;
+        let store = self.open_database()?;
         let mut key = store
             .list_access_keys()
             .await
@@ -279,6 +466,14 @@ impl DataDir {
             .map_err(|e| e.to_string())?;
         Ok(key)
     }
+}
+
+/// Whether `path` is a root key file (`root.key`, `root-N.key`), whose mode is checked, not
+/// fixed.
+fn is_key_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("root") && n.ends_with(".key"))
 }
 
 /// Appends to a private file (creating it with mode 0600 if needed) and syncs it.

@@ -21,6 +21,7 @@ pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod recorder;
+pub mod rotation;
 pub mod strict_json;
 pub mod tls;
 pub mod transport;

@@ -32,7 +32,7 @@ use trent_core::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
     KeyRecord,
 };
-use trent_core::store::{KeyUpdate, Store, StoreError};
+use trent_core::store::{KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId};
 
 mod migrate;
 mod rows;
@@ -47,6 +47,7 @@ use rows::{
     ROLE_COLUMNS, USER_COLUMNS,
 };
 use rows::{constraints_to_json, grant_from_row, operations_to_json, GRANT_COLUMNS};
+use rows::{wrapped_access_key_from_row, wrapped_material_from_row};
 
 /// The schema version this code creates and understands. A database with a higher
 /// version is refused at open.
@@ -1388,6 +1389,59 @@ impl Store for SqliteStore {
                 stmt.execute(params![id]).map_err(backend)?;
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn list_wrapped_secrets(&self) -> Result<Vec<WrappedSecret>, StoreError> {
+        self.read(|conn| {
+            let mut out = query_all(
+                conn,
+                "SELECT m.key_id, m.key_material_id, m.wrapped, k.account_id, k.region \
+                 FROM key_materials m JOIN keys k ON k.key_id = m.key_id \
+                 WHERE k.deleted_date_ms IS NULL ORDER BY m.key_id, m.created_ms, m.seq",
+                [],
+                wrapped_material_from_row,
+            )?;
+            out.extend(query_all(
+                conn,
+                "SELECT access_key_id, wrapped_secret FROM access_keys ORDER BY access_key_id",
+                [],
+                wrapped_access_key_from_row,
+            )?);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn rewrap_secret(
+        &self,
+        id: WrappedSecretId,
+        expected: Vec<u8>,
+        new: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = match &id {
+                WrappedSecretId::KeyMaterial {
+                    key_id,
+                    key_material_id,
+                } => conn.execute(
+                    "UPDATE key_materials SET wrapped = ?3 \
+                     WHERE key_id = ?1 AND key_material_id = ?2 AND wrapped = ?4",
+                    params![key_id.to_string(), &key_material_id.0[..], new, expected],
+                ),
+                WrappedSecretId::AccessKey { access_key_id } => conn.execute(
+                    "UPDATE access_keys SET wrapped_secret = ?2 \
+                     WHERE access_key_id = ?1 AND wrapped_secret = ?3",
+                    params![access_key_id, new, expected],
+                ),
+            }
+            .map_err(backend)?;
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
         })
         .await
     }

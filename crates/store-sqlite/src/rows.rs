@@ -14,6 +14,7 @@ use trent_core::model::{
     KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
 };
 use trent_core::store::StoreError;
+use trent_core::store::{WrappedSecret, WrappedSecretId};
 use trent_core::Action;
 
 use crate::backend;
@@ -209,6 +210,32 @@ pub(crate) fn key_from_row(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
         next_rotation_date: opt_time(row, 16)?,
         pending_window_days: opt_days(row, 17, "pending window")?,
         deleted_date: opt_time(row, 18)?,
+    })
+}
+
+/// Reads a row of `key_materials` joined with `keys`: key id, material id, wrapped, account,
+/// Region (root key rotation's listing).
+pub(crate) fn wrapped_material_from_row(row: &Row<'_>) -> Result<WrappedSecret, StoreError> {
+    let key_id = key_id(row, 0)?;
+    let key_arn = trent_core::model::key_arn(&text(row, 4)?, &account_id(row, 3)?, &key_id);
+    Ok(WrappedSecret {
+        id: WrappedSecretId::KeyMaterial {
+            key_id,
+            key_material_id: material_id(row, 1)?,
+        },
+        key_arn: Some(key_arn),
+        wrapped: blob(row, 2)?,
+    })
+}
+
+/// Reads a row of `access_keys`: access key id, wrapped secret.
+pub(crate) fn wrapped_access_key_from_row(row: &Row<'_>) -> Result<WrappedSecret, StoreError> {
+    Ok(WrappedSecret {
+        id: WrappedSecretId::AccessKey {
+            access_key_id: text(row, 0)?,
+        },
+        key_arn: None,
+        wrapped: blob(row, 1)?,
     })
 }
 
