@@ -45,6 +45,56 @@ pub fn check_encryption_context(context: &EncryptionContext) -> Result<(), CoreE
     Ok(())
 }
 
+/// What ReEncrypt takes: the ciphertext, how to open it (source) and how to seal it again
+/// (destination).
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptInput<'a> {
+    /// The ciphertext to re-encrypt.
+    pub ciphertext: &'a [u8],
+    /// SourceKeyId: required for an asymmetric ciphertext, else checked against the blob.
+    pub source_key_id: Option<&'a str>,
+    /// The encryption context the ciphertext was made with.
+    pub source_context: &'a EncryptionContext,
+    /// The algorithm the ciphertext was made with (`None`: symmetric default).
+    pub source_algorithm: Option<EncryptionAlgorithm>,
+    /// DestinationKeyId.
+    pub destination_key_id: &'a str,
+    /// The encryption context of the new ciphertext.
+    pub destination_context: &'a EncryptionContext,
+    /// The algorithm of the new ciphertext (`None`: symmetric default).
+    pub destination_algorithm: Option<EncryptionAlgorithm>,
+    /// DryRun: check everything, re-encrypt nothing.
+    pub dry_run: bool,
+}
+
+/// What a ReEncrypt dry run with `IGNORE_CIPHERTEXT` takes: a [`ReEncryptInput`] without the
+/// ciphertext (and always a dry run).
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptKeysInput<'a> {
+    /// SourceKeyId: required here, since no ciphertext names the key.
+    pub source_key_id: Option<&'a str>,
+    /// The source encryption context.
+    pub source_context: &'a EncryptionContext,
+    /// The source algorithm (`None`: symmetric default).
+    pub source_algorithm: Option<EncryptionAlgorithm>,
+    /// DestinationKeyId.
+    pub destination_key_id: &'a str,
+    /// The destination encryption context.
+    pub destination_context: &'a EncryptionContext,
+    /// The destination algorithm (`None`: symmetric default).
+    pub destination_algorithm: Option<EncryptionAlgorithm>,
+}
+
+/// A ciphertext as [`Kms::open`] reads it: the key the caller names (if any), the bytes, and
+/// the context and algorithm it was made with.
+#[derive(Clone, Copy)]
+struct Sealed<'a> {
+    key_id: Option<&'a str>,
+    ciphertext: &'a [u8],
+    context: &'a EncryptionContext,
+    algorithm: Option<EncryptionAlgorithm>,
+}
+
 /// Result of Encrypt.
 #[derive(Debug)]
 pub struct EncryptOutput {
@@ -180,17 +230,13 @@ impl Kms {
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
     ) -> Result<DecryptOutput, CoreError> {
-        let opened = self
-            .open(
-                caller,
-                Action::Decrypt,
-                key_id,
-                ciphertext,
-                context,
-                algorithm,
-                dry_run,
-            )
-            .await?;
+        let sealed = Sealed {
+            key_id,
+            ciphertext,
+            context,
+            algorithm,
+        };
+        let opened = self.open(caller, Action::Decrypt, sealed, dry_run).await?;
         self.record_usage(caller, &opened.key, Action::Decrypt);
         Ok(DecryptOutput {
             key_arn: opened.key.arn(),
@@ -202,35 +248,35 @@ impl Kms {
 
     /// ReEncrypt: decrypt under the source key and encrypt under the destination key, without
     /// the plaintext leaving Trent. Either key may be an asymmetric encryption key.
-    #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt(
         &self,
         caller: &Caller,
-        ciphertext: &[u8],
-        source_key_id: Option<&str>,
-        source_context: &EncryptionContext,
-        source_algorithm: Option<EncryptionAlgorithm>,
-        destination_key_id: &str,
-        destination_context: &EncryptionContext,
-        destination_algorithm: Option<EncryptionAlgorithm>,
-        dry_run: bool,
+        input: ReEncryptInput<'_>,
     ) -> Result<ReEncryptOutput, CoreError> {
+        let ReEncryptInput {
+            ciphertext,
+            source_key_id,
+            source_context,
+            source_algorithm,
+            destination_key_id,
+            destination_context,
+            destination_algorithm,
+            dry_run,
+        } = input;
         let dest = self
             .usable_key(caller, destination_key_id, Action::ReEncryptTo)
             .await?
             .record;
         let destination_algorithm =
             check_encryption(&dest, Action::ReEncrypt, destination_algorithm)?;
+        let sealed = Sealed {
+            key_id: source_key_id,
+            ciphertext,
+            context: source_context,
+            algorithm: source_algorithm,
+        };
         let source = self
-            .open(
-                caller,
-                Action::ReEncryptFrom,
-                source_key_id,
-                ciphertext,
-                source_context,
-                source_algorithm,
-                dry_run,
-            )
+            .open(caller, Action::ReEncryptFrom, sealed, dry_run)
             .await?;
         check_plaintext_length(&dest, destination_algorithm, source.plaintext.len())?;
         let (ciphertext, material_id) = self
@@ -273,17 +319,19 @@ impl Kms {
 
     /// ReEncrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: the destination
     /// key as in a dry run, the source key (SourceKeyId, then required) without a ciphertext.
-    #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt_dry_run_ignoring_ciphertext(
         &self,
         caller: &Caller,
-        source_key_id: Option<&str>,
-        source_context: &EncryptionContext,
-        source_algorithm: Option<EncryptionAlgorithm>,
-        destination_key_id: &str,
-        destination_context: &EncryptionContext,
-        destination_algorithm: Option<EncryptionAlgorithm>,
+        input: ReEncryptKeysInput<'_>,
     ) -> Result<std::convert::Infallible, CoreError> {
+        let ReEncryptKeysInput {
+            source_key_id,
+            source_context,
+            source_algorithm,
+            destination_key_id,
+            destination_context,
+            destination_algorithm,
+        } = input;
         let dest = self
             .usable_key(caller, destination_key_id, Action::ReEncryptTo)
             .await?
@@ -457,17 +505,19 @@ impl Kms {
     /// only when the caller names an asymmetric key and an asymmetric algorithm. Otherwise the
     /// ciphertext is read as a symmetric blob, so an RSA ciphertext sent without its algorithm
     /// is an InvalidCiphertextException, as AWS answers.
-    #[allow(clippy::too_many_arguments)]
     async fn open(
         &self,
         caller: &Caller,
         action: Action,
-        key_id: Option<&str>,
-        ciphertext: &[u8],
-        context: &EncryptionContext,
-        algorithm: Option<EncryptionAlgorithm>,
+        sealed: Sealed<'_>,
         dry_run: bool,
     ) -> Result<Opened, CoreError> {
+        let Sealed {
+            key_id,
+            ciphertext,
+            context,
+            algorithm,
+        } = sealed;
         let named = match key_id {
             Some(k) => Some(self.resolve(caller, k).await?),
             None => None,
