@@ -61,25 +61,33 @@ pub struct VerifyInput<'a> {
 /// Result of Sign.
 #[derive(Debug)]
 pub struct SignOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The signature.
     pub signature: Vec<u8>,
+    /// The signing algorithm.
     pub signing_algorithm: SigningAlgorithm,
 }
 
 /// Result of a successful Verify (a wrong signature is `CoreError::InvalidSignature`).
 #[derive(Debug)]
 pub struct VerifyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The signing algorithm.
     pub signing_algorithm: SigningAlgorithm,
 }
 
 /// Result of GetPublicKey.
 #[derive(Debug)]
 pub struct PublicKeyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Vec<u8>,
+    /// The key spec.
     pub key_spec: KeySpec,
+    /// The key usage.
     pub key_usage: KeyUsage,
     /// The algorithms of the key; only the list of its key usage is non-empty.
     pub algorithms: Algorithms,
@@ -88,24 +96,33 @@ pub struct PublicKeyOutput {
 /// Result of DeriveSharedSecret.
 #[derive(Debug)]
 pub struct SharedSecretOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
+    /// The key agreement algorithm.
     pub key_agreement_algorithm: KeyAgreementAlgorithm,
+    /// The key origin.
     pub key_origin: Origin,
 }
 
 /// Result of Encapsulate.
 #[derive(Debug)]
 pub struct EncapsulateOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
 }
 
 /// Result of Decapsulate.
 #[derive(Debug)]
 pub struct DecapsulateOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
 }
 

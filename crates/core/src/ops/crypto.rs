@@ -98,46 +98,65 @@ struct Sealed<'a> {
 /// Result of Encrypt.
 #[derive(Debug)]
 pub struct EncryptOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The encryption algorithm.
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of Decrypt.
 #[derive(Debug)]
 pub struct DecryptOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The plaintext (zeroized on drop).
     pub plaintext: SecretBytes,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The encryption algorithm.
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of ReEncrypt.
 #[derive(Debug)]
 pub struct ReEncryptOutput {
+    /// The ARN of the key that decrypted the source ciphertext.
     pub source_key_arn: String,
+    /// The source key material id.
     pub source_key_material_id: KeyMaterialId,
+    /// The source encryption algorithm.
     pub source_encryption_algorithm: EncryptionAlgorithm,
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The destination encryption algorithm.
     pub destination_encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of GenerateDataKey(WithoutPlaintext).
 #[derive(Debug)]
 pub struct DataKeyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
     /// `None` for GenerateDataKeyWithoutPlaintext.
     pub plaintext: Option<SecretBytes>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
 }
 
 /// Result of GenerateDataKeyPair(WithoutPlaintext).
 #[derive(Debug)]
 pub struct DataKeyPairOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
     /// The private key (PKCS#8 DER) encrypted under the KMS key: a normal symmetric
     /// ciphertext blob that Decrypt accepts.
@@ -146,7 +165,9 @@ pub struct DataKeyPairOutput {
     pub private_key_plaintext: Option<SecretBytes>,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Vec<u8>,
+    /// The key pair spec.
     pub key_pair_spec: DataKeyPairSpec,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
 }
 
