@@ -4,6 +4,14 @@
 //!
 //! Both servers run as child processes on 127.0.0.1; the load is bounded in time and count, and
 //! both children are killed when the benchmark ends, whichever way it ends.
+// a load generator, not a library: it signs with real time, and a panic is its failure report
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 mod baseline;
 mod children;

@@ -3,6 +3,14 @@
 //! (missing or broken signatures, malformed JSON, huge bodies, replays).
 //!
 //! Every test builds its own [`TestServer`], so tests run in parallel and never share state.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -2,6 +2,14 @@
 //! alias ARN (identity policies only) and on every key they affect, and STS AssumeRole sees
 //! the same global condition keys (`aws:SecureTransport`) as KMS requests. Through the real
 //! server, with IAM users whose identity policies allow exactly one part of what is needed.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use serde_json::{json, Value};
 use trent_tests::{alias_arn, key_arn, Creds, RawResponse, TestServer, ACCOUNT};

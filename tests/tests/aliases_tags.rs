@@ -1,4 +1,12 @@
 //! Aliases, tags, and the four ways of naming a key (key id, key ARN, alias name, alias ARN).
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::types::{DataKeySpec, Tag};
 use aws_sdk_kms::Client;

@@ -4,6 +4,14 @@
 //! Encapsulate/Decapsulate, GenerateDataKeyPair(WithoutPlaintext), DryRun, and the errors AWS
 //! gives for each misuse. Signatures, RSA-OAEP ciphertexts and ECDH secrets are also checked
 //! against aws-lc-rs outside Trent, with the public key GetPublicKey returns.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::{agreement, digest, rand, rsa, signature};

@@ -8,6 +8,14 @@
 //! root), the request, and the expected outcome. The IAM cases ([`iam_cases`]) do the same
 //! for IAM users of either account and assumed-role sessions, with their identity policies,
 //! principal tags and grants: AWS's delegation from key policies to identity policies.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation, Tag};
 use aws_sdk_kms::Client;

@@ -6,6 +6,14 @@
 //! Inputs name fixtures by placeholder (`{sym}`, `{hmac}`, `{ct_ctx}`, …), made once before
 //! the rows run; a string that is exactly a placeholder of a JSON value (`{tags51}`) becomes
 //! that value.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

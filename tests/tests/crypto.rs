@@ -1,5 +1,13 @@
 //! Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), GenerateRandom and DryRun
 //! through aws-sdk-kms.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};
 use aws_sdk_kms::Client;

@@ -1,4 +1,12 @@
 //! What survives a restart, what never reaches the disk, and the audit trail.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::types::DataKeySpec;
 use serde_json::json;

@@ -1,6 +1,14 @@
 //! Answers that are not errors but must still be AWS's: which keys show CurrentKeyMaterialId,
 //! ListGrants' GranteeServicePrincipal filter, and Decrypt/ReEncrypt dry runs that ignore the
 //! ciphertext (`DryRunModifiers: ["IGNORE_CIPHERTEXT"]`).
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use serde_json::{json, Value};
 use trent_tests::{TestServer, ACCOUNT};

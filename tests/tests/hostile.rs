@@ -1,6 +1,14 @@
 //! Hostile clients at the transport: slow and byte-at-a-time bodies, idle connections, too
 //! many connections, request smuggling framing, lenient media types and JSON, and hyper's own
 //! error answers. Limits and timeouts are configured small so that each test takes seconds.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};

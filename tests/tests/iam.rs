@@ -1,6 +1,14 @@
 //! IAM and STS on the KMS listener, through raw signed query-protocol requests: users, access
 //! keys, inline policies, roles, AssumeRole sessions, authorization by identity policies and
 //! trust policies, restarts, other accounts, and the audit trail.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use serde_json::json;
 use trent_core::model::AccountId;

@@ -1,5 +1,13 @@
 //! Key lifecycle through aws-sdk-kms: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
 //! UpdateKeyDescription, and key references that name nothing.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::types::{
     EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState, KeyUsageType, OriginType, Tag,

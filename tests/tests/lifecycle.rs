@@ -1,6 +1,14 @@
 //! The key lifecycle through the real server, with a clock the test moves: rotation (on demand
 //! and automatic), scheduled deletion and crypto-shredding, the key-state table, restart in the
 //! middle of due jobs, and GetKeyLastUsage.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{IncludeKeyMaterial, RotationType};

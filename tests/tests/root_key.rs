@@ -5,6 +5,14 @@
 //!
 //! SoftHSM2 comes from Debian's `softhsm2` (`.ci/run` installs it). Without it these tests
 //! fail under `CI=true` and are skipped (with a note) elsewhere.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::collections::BTreeMap;
 use std::io::Read;

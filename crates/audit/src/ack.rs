@@ -20,7 +20,7 @@ use crate::verify::{self, file_digest, Start, WalkCtx};
 use crate::{AuditError, HEAD_FILE, LOG_FILE};
 
 /// `eventName` of the acknowledgement record.
-pub const ACK_EVENT_NAME: &str = "AcknowledgeAuditChainBreak";
+pub(crate) const ACK_EVENT_NAME: &str = "AcknowledgeAuditChainBreak";
 
 /// What an acknowledgement set aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn acknowledge_break(dir: &Path, keys: &AuditKeys) -> Result<Option<AckRepor
             Err(e) => {
                 let name = format!(
                     "{CHECKPOINT_FILE}.broken-{}",
-                    time::OffsetDateTime::now_utc().unix_timestamp()
+                    crate::record::wall_clock_now().unix_timestamp()
                 );
                 if dir.join(&name).exists() {
                     return Err(refuse(format!("{name} already exists")));
@@ -243,7 +243,7 @@ fn finish(
         offset,
         sequence,
         value,
-        time: format_event_time(time::OffsetDateTime::now_utc()),
+        time: format_event_time(crate::record::wall_clock_now()),
     };
     let mut ck = private_options()
         .append(true)
@@ -262,7 +262,7 @@ fn finish(
 fn ack_line(ack: &BreakAck, sequence: u64, last_good: &Cursor) -> Result<Vec<u8>, String> {
     let details = serde_json::to_value(ack).map_err(|e| e.to_string())?;
     let record = AuditRecord {
-        event_time: format_event_time(time::OffsetDateTime::now_utc()),
+        event_time: format_event_time(crate::record::wall_clock_now()),
         event_source: "trent.audit".into(),
         event_name: ACK_EVENT_NAME.into(),
         source_ip_address: "localhost".into(),

@@ -1061,7 +1061,7 @@ impl<S: Sink> Writer<S> {
             offset: state.len,
             sequence: state.sequence,
             value: state.last_hash,
-            time: format_event_time(time::OffsetDateTime::now_utc()),
+            time: format_event_time(crate::record::wall_clock_now()),
         };
         let line = c.to_line(&self.keys);
         let before = self.checkpoints.metadata().map(|m| m.len());

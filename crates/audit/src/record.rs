@@ -190,6 +190,14 @@ impl Resource {
 const EVENT_TIME_FORMAT: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
+/// The current time from the system clock. The audit crate is a leaf without core's `Clock`
+/// port (ARCHITECTURE.md §2, §8): a record's own time stamps (checkpoints, acknowledgements)
+/// are real time, never a test's manual clock, so this is the crate's one wall-clock read.
+#[allow(clippy::disallowed_methods)] // the one place; see above
+pub(crate) fn wall_clock_now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
 /// Formats a time as CloudTrail's `eventTime`: UTC, whole seconds (`2026-11-29T08:00:00Z`).
 pub fn format_event_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);

@@ -5,7 +5,7 @@ macro_rules! actions {
     ($($name:ident),+ $(,)?) => {
         /// One KMS API action.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Action { $($name),+ }
+        pub enum Action { $(#[doc = concat!("`kms:", stringify!($name), "`.")] $name),+ }
         impl Action {
             /// Every action.
             pub const ALL: &'static [Action] = &[$(Action::$name),+];

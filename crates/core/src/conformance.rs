@@ -38,6 +38,8 @@
 //!
 //! What the suite cannot see, each backend tests itself: that `destroy_key` leaves no copy of
 //! the erased material in its files.
+// A test suite (feature `test-util`): each check panics on the first deviation, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![forbid(unsafe_code)]
 
 use std::future::Future;

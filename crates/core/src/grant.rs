@@ -117,6 +117,7 @@ pub struct GrantRecord {
     pub grant_id: String,
     /// The optional friendly name; CreateGrant with the same name and parameters is idempotent.
     pub name: Option<String>,
+    /// When it was created.
     pub creation_date: OffsetDateTime,
     /// Who the grant allows (a principal ARN, or a service principal).
     pub grantee_principal: String,
@@ -233,7 +234,9 @@ const TOKEN_VERSION: u8 = 1;
 /// What a grant token names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantTokenRef {
+    /// The key's id.
     pub key_id: KeyId,
+    /// The grant's id.
     pub grant_id: String,
 }
 

@@ -9,6 +9,9 @@ pub mod authorize;
 pub mod cache;
 pub mod caller;
 pub mod clock;
+/// The store conformance suite, for backends' tests only (feature `test-util`, so it is not
+/// compiled into the `trent` binary; ARCHITECTURE.md §2).
+#[cfg(feature = "test-util")]
 pub mod conformance;
 pub mod default_policy;
 pub mod error;

@@ -103,7 +103,7 @@ macro_rules! aws_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[doc = concat!("`", $text, "`.")] $variant),+ }
         impl $name {
             /// Every value, in the model's order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -207,22 +207,33 @@ pub struct Tag {
 /// Everything Trent stores about a KMS key except its material.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyRecord {
+    /// The key's id.
     pub key_id: KeyId,
+    /// The account that owns it.
     pub account_id: AccountId,
+    /// The Region it lives in.
     pub region: String,
+    /// The key's description.
     pub description: String,
+    /// The key state.
     pub key_state: KeyState,
+    /// The key spec.
     pub key_spec: KeySpec,
+    /// The key usage.
     pub key_usage: KeyUsage,
+    /// Where the key material came from.
     pub origin: Origin,
+    /// When it was created.
     pub creation_date: OffsetDateTime,
     /// When a key in PendingDeletion will be deleted.
     pub deletion_date: Option<OffsetDateTime>,
     /// The key policy document, as the caller gave it (or the default key policy).
     pub policy: String,
+    /// The tags.
     pub tags: Vec<Tag>,
     /// The material new encryptions use.
     pub current_key_material_id: KeyMaterialId,
+    /// Whether it is a multi-Region key (Trent makes none).
     pub multi_region: bool,
     /// Automatic rotation: `Some(period in days)` when enabled.
     pub rotation_period_days: Option<u32>,
@@ -276,10 +287,13 @@ pub fn alias_arn(region: &str, account: &AccountId, alias_name: &str) -> String 
 /// One version of a key's material, only ever stored wrapped by the root key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyMaterialRecord {
+    /// The key's id.
     pub key_id: KeyId,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
     /// RootKey::wrap output; AAD = key ARN ‖ key material id.
     pub wrapped: Vec<u8>,
+    /// When it was created.
     pub created: OffsetDateTime,
     /// How this version came to be: `None` for the key's first material.
     pub rotation_type: Option<RotationType>,
@@ -296,9 +310,11 @@ aws_enum!(
 /// The last successful cryptographic use of a key (GetKeyLastUsage).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyLastUsage {
+    /// The key's id.
     pub key_id: KeyId,
     /// The operation, e.g. `Encrypt`.
     pub operation: String,
+    /// When it happened.
     pub timestamp: OffsetDateTime,
     /// The `eventID` of the operation's audit record.
     pub cloudtrail_event_id: String,
@@ -309,39 +325,52 @@ pub struct KeyLastUsage {
 /// An alias: a friendly name that points at one key of the same account and Region.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AliasRecord {
+    /// The account that owns it.
     pub account_id: AccountId,
+    /// The Region it lives in.
     pub region: String,
     /// Includes the `alias/` prefix.
     pub alias_name: String,
+    /// The target key id.
     pub target_key_id: KeyId,
+    /// When it was created.
     pub creation_date: OffsetDateTime,
+    /// The last updated date.
     pub last_updated_date: OffsetDateTime,
 }
 
 /// Status of an access key, as IAM names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccessKeyStatus {
+    /// The key authenticates requests.
     Active,
+    /// The key is kept but refused.
     Inactive,
 }
 
 /// A long-term access key of a principal; the secret is stored wrapped by the root key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccessKeyRecord {
+    /// The access key id.
     pub access_key_id: String,
+    /// The account that owns it.
     pub account_id: AccountId,
     /// The principal's ARN, e.g. `arn:aws:iam::111122223333:root`.
     pub principal_arn: String,
     /// RootKey::wrap output; AAD = access_key_wrapping_aad(access_key_id).
     pub wrapped_secret: Vec<u8>,
+    /// Active or Inactive.
     pub status: AccessKeyStatus,
+    /// When it was created.
     pub created: OffsetDateTime,
 }
 
 /// An account known to this Trent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
+    /// The account that owns it.
     pub account_id: AccountId,
+    /// When it was created.
     pub created: OffsetDateTime,
 }
 

@@ -9,19 +9,25 @@ use crate::model::{AccountId, KeyId};
 pub enum KeyRef {
     /// A key by id, in the given account (the caller's unless an ARN named another).
     Key {
+        /// The account.
         account: Option<AccountId>,
+        /// The key's id.
         key_id: KeyId,
     },
     /// An alias by name (with `alias/`), in the given account.
     Alias {
+        /// The account.
         account: Option<AccountId>,
+        /// The alias name.
         alias_name: String,
     },
     /// A well-formed multi-Region key id (`mrk-` and 32 hex digits). Trent makes no
     /// multi-Region keys, so it names no key: NotFoundException `Key '<arn>' does not
     /// exist`, as AWS answers for any missing key id.
     MultiRegion {
+        /// The account.
         account: Option<AccountId>,
+        /// The key's id.
         key_id: String,
     },
 }

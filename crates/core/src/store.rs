@@ -1,5 +1,5 @@
 //! The storage port. Core says what it needs stored; each backend (SQLite, later PostgreSQL)
-//! owns its SQL and migrations and must pass the conformance suite in [`crate::conformance`].
+//! owns its SQL and migrations and must pass the conformance suite in `crate::conformance` (feature `test-util`).
 //!
 //! Every method is one transaction: it either happens whole or not at all, and a method that
 //! returned `Ok` has made its change durable.

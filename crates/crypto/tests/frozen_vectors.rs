@@ -7,6 +7,14 @@
 //! file. Customers hold ciphertexts and stores hold wrapped material made in these formats,
 //! so if a test here fails, the code is wrong, not the vector. A new format gets a new
 //! version byte and new vectors beside these.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::collections::BTreeMap;
 

@@ -276,7 +276,7 @@ pub struct ContextKeys {
 /// Keys built only when a policy first asks for one: most requests meet policies without
 /// conditions, and building every key of every request (formatting times and addresses,
 /// copying encryption contexts) cost more than evaluating the policies.
-pub struct Deferred {
+pub(crate) struct Deferred {
     build: Box<dyn Fn(&mut ContextKeys) + Send + Sync>,
     built: OnceLock<ContextKeys>,
 }

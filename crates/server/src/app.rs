@@ -55,11 +55,15 @@ pub enum AppError {
 
 /// Shared by every request.
 pub struct App {
+    /// What `trent serve` was started with.
     pub config: ServerConfig,
+    /// The KMS domain (keys, authorization, caches) over the store.
     pub kms: Kms,
+    /// SigV4 verification, with its signing-key cache.
     pub verifier: Verifier,
     /// The IAM/STS domain, with the in-memory directory of credentials authentication reads.
     pub credentials: Iam,
+    /// The audit trail every request is recorded in before its answer (ARCHITECTURE.md §7).
     pub audit: AuditLog,
     /// The listener's TLS, when `config.tls` names files.
     pub tls: Option<Tls>,

@@ -25,11 +25,15 @@ use trent_wire::Operation;
 
 /// What a request's conditions are built from besides its body.
 pub struct RequestSource<'a> {
+    /// The caller's account (`kms:CallerAccount`).
     pub caller_account: &'a AccountId,
+    /// The Region the request is for (`aws:RequestedRegion`).
     pub region: &'a str,
+    /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<IpAddr>,
     /// The request arrived over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The request's time (`aws:CurrentTime`, `aws:EpochTime`), from the server's clock.
     pub now: OffsetDateTime,
 }
 
@@ -125,9 +129,11 @@ fn encryption_contexts(obj: &Map<String, Value>) -> Vec<BTreeMap<String, String>
 pub struct GlobalSource<'a> {
     /// The Region the request is for (`aws:RequestedRegion`).
     pub region: &'a str,
+    /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<IpAddr>,
     /// The request arrived over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The request's time (`aws:CurrentTime`, `aws:EpochTime`), from the server's clock.
     pub now: OffsetDateTime,
 }
 

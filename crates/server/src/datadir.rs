@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use trent_core::clock::{Clock, SystemClock};
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
 use trent_core::store::Store;
 use trent_crypto::random::random_bytes;
@@ -110,7 +111,9 @@ pub struct DataDir {
 
 /// A newly created access key, as written to the credentials file.
 pub struct NewAccessKey {
+    /// The access key id.
     pub access_key_id: String,
+    /// The secret access key.
     pub secret_access_key: zeroize::Zeroizing<String>,
 }
 
@@ -196,21 +199,27 @@ impl DataDir {
             .await
             .map_err(|e| format!("loading the root key: {e}"))?
     }
+    /// `settings.json`: the data dir's Region and first account.
     pub fn settings_path(&self) -> PathBuf {
         self.root.join("settings.json")
     }
+    /// `root.key`: the root key (mode 0600; ARCHITECTURE.md §3).
     pub fn root_key_path(&self) -> PathBuf {
         self.root.join("root.key")
     }
+    /// `trent.db`: the SQLite database.
     pub fn database_path(&self) -> PathBuf {
         self.root.join("trent.db")
     }
+    /// `audit/`: the audit log's segments and checkpoints (ARCHITECTURE.md §7).
     pub fn audit_dir(&self) -> PathBuf {
         self.root.join("audit")
     }
+    /// `credentials`: the AWS shared credentials file of the administrator access keys.
     pub fn credentials_path(&self) -> PathBuf {
         self.root.join("credentials")
     }
+    /// `config`: the AWS config file (the Region of each profile).
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config")
     }
@@ -244,6 +253,7 @@ impl DataDir {
         warnings
     }
 
+    /// Whether the data dir was initialised (its settings file exists).
     pub fn is_initialised(&self) -> bool {
         self.settings_path().exists()
     }
@@ -300,7 +310,7 @@ impl DataDir {
             .map_err(|e| format!("sealing the root key: {e}"))??
         };
         let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = SystemClock.now();
         let key = new_access_key()?;
         let wrapped = root_key
             .wrap(
@@ -378,7 +388,7 @@ impl DataDir {
     pub async fn create_account(&self, account_id: &AccountId) -> Result<NewAccessKey, String> {
         let settings = self.settings()?;
         let (root_key, store) = self.open_store().await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = SystemClock.now();
         let key = new_access_key()?;
         let wrapped = root_key
             .wrap(

@@ -20,10 +20,20 @@ use zeroize::Zeroizing;
 pub enum TlsError {
     /// The certificate file could not be read or holds no PEM certificate.
     #[error("cannot read a PEM certificate chain from {path}: {reason}")]
-    Certificate { path: PathBuf, reason: String },
+    Certificate {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
     /// The key file could not be read or holds no PEM private key.
     #[error("cannot read a PEM private key from {path}: {reason}")]
-    PrivateKey { path: PathBuf, reason: String },
+    PrivateKey {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
     /// rustls refused the pair (e.g. the key does not match the certificate).
     #[error("the certificate and private key cannot be used together: {0}")]
     Config(String),

@@ -1,6 +1,14 @@
 //! The IAM/STS domain (`trent_core::iam`) against the SQLite store: the generic user/role
 //! operations, the one identity-policy evaluator as IAM uses it, the authorization tokens,
 //! and AssumeRole's rules and sessions.
+// test code: a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::sync::Arc;
 

@@ -61,7 +61,8 @@ pub(crate) fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
 /// Brings the schema up to date in one immediate transaction and returns the version.
 /// A database newer than `migrations` knows, or one that is not Trent's, is an error.
 pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<u32, StoreError> {
-    let known = u32::try_from(migrations.len()).expect("few migrations");
+    let known = u32::try_from(migrations.len())
+        .map_err(|_| StoreError::Backend("sqlite: too many migrations".into()))?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;

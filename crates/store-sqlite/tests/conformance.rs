@@ -1,4 +1,12 @@
 //! The store conformance suite from `trent-core`, against file databases and in memory.
+// test code: real time for SigV4, and a panic is a failed test
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -17,7 +17,7 @@ macro_rules! error_codes {
     ($($name:ident = $status:literal),+ $(,)?) => {
         /// Every error name Trent answers with, and its HTTP status.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum ErrorCode { $($name),+ }
+        pub enum ErrorCode { $(#[doc = concat!("`", stringify!($name), "` (HTTP ", stringify!($status), ").")] $name),+ }
         impl ErrorCode {
             /// Every error code, in declaration order ([`ErrorCode::index`] is the position).
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),+];

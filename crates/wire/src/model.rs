@@ -62,31 +62,53 @@ pub enum Shape {
     },
     /// A string with optional length, pattern and enum constraints.
     String {
+        /// The min.
         min: Option<i64>,
+        /// The max.
         max: Option<i64>,
+        /// The pattern.
         pattern: Option<(String, Regex)>,
+        /// The enum values.
         enum_values: Option<Vec<String>>,
+        /// The sensitive.
         sensitive: bool,
     },
     /// Base64 bytes with optional length limits on the decoded bytes.
-    Blob { min: Option<i64>, max: Option<i64> },
+    Blob {
+        /// The fewest decoded bytes.
+        min: Option<i64>,
+        /// The most decoded bytes.
+        max: Option<i64>,
+    },
     /// A whole number with an optional range.
-    Integer { min: Option<i64>, max: Option<i64> },
+    Integer {
+        /// The smallest value.
+        min: Option<i64>,
+        /// The largest value.
+        max: Option<i64>,
+    },
     /// true or false.
     Boolean,
     /// Epoch seconds.
     Timestamp,
     /// A JSON array.
     List {
+        /// The member.
         member: String,
+        /// The min.
         min: Option<i64>,
+        /// The max.
         max: Option<i64>,
     },
     /// A JSON object with string keys.
     Map {
+        /// The key.
         key: String,
+        /// The value.
         value: String,
+        /// The min.
         min: Option<i64>,
+        /// The max.
         max: Option<i64>,
     },
 }
@@ -105,9 +127,10 @@ pub fn model() -> &'static Model {
 }
 
 impl Model {
+    // The embedded model is part of the build; failing to parse it (or a pattern in it) is a
+    // build defect, caught by this crate's tests, so the expects below cannot fire at run time.
+    #[allow(clippy::expect_used)]
     fn parse(json: &str) -> Model {
-        // The embedded model is part of the build; failing to parse it is a build defect,
-        // caught by this crate's tests.
         let raw: RawModel = serde_json::from_str(json).expect("embedded KMS model parses");
         let inputs = raw
             .operations

@@ -4,7 +4,7 @@ macro_rules! operations {
     ($($name:ident),+ $(,)?) => {
         /// One KMS API operation.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Operation { $($name),+ }
+        pub enum Operation { $(#[doc = concat!("`TrentService.", stringify!($name), "`.")] $name),+ }
         impl Operation {
             /// Every operation in the model.
             pub const ALL: &'static [Operation] = &[$(Operation::$name),+];

@@ -21,7 +21,9 @@ pub struct Empty {}
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
+    /// AWS's `TagKey` member.
     pub tag_key: String,
+    /// AWS's `TagValue` member.
     pub tag_value: String,
 }
 
@@ -29,16 +31,27 @@ pub struct Tag {
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateKeyRequest {
+    /// AWS's `Policy` member.
     pub policy: Option<String>,
+    /// AWS's `Description` member.
     pub description: Option<String>,
+    /// AWS's `KeyUsage` member.
     pub key_usage: Option<String>,
+    /// AWS's `CustomerMasterKeySpec` member.
     pub customer_master_key_spec: Option<String>,
+    /// AWS's `KeySpec` member.
     pub key_spec: Option<String>,
+    /// AWS's `Origin` member.
     pub origin: Option<String>,
+    /// AWS's `CustomKeyStoreId` member.
     pub custom_key_store_id: Option<String>,
+    /// AWS's `BypassPolicyLockoutSafetyCheck` member.
     pub bypass_policy_lockout_safety_check: Option<bool>,
+    /// AWS's `Tags` member.
     pub tags: Option<Vec<Tag>>,
+    /// AWS's `MultiRegion` member.
     pub multi_region: Option<bool>,
+    /// AWS's `XksKeyId` member.
     pub xks_key_id: Option<String>,
 }
 
@@ -47,20 +60,33 @@ pub struct CreateKeyRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct KeyMetadata {
     #[serde(rename = "AWSAccountId")]
+    /// AWS's `AWSAccountId` member.
     pub aws_account_id: String,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Arn` member.
     pub arn: String,
+    /// AWS's `CreationDate` member.
     pub creation_date: Timestamp,
+    /// AWS's `Enabled` member.
     pub enabled: bool,
+    /// AWS's `Description` member.
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `KeyUsage` member.
     pub key_usage: Option<String>,
+    /// AWS's `KeyState` member.
     pub key_state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `DeletionDate` member.
     pub deletion_date: Option<Timestamp>,
+    /// AWS's `Origin` member.
     pub origin: String,
+    /// AWS's `KeyManager` member.
     pub key_manager: String,
+    /// AWS's `CustomerMasterKeySpec` member.
     pub customer_master_key_spec: String,
+    /// AWS's `KeySpec` member.
     pub key_spec: String,
     /// Present only for ENCRYPT_DECRYPT keys.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,10 +103,13 @@ pub struct KeyMetadata {
     /// Present only for GENERATE_VERIFY_MAC keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithms: Option<Vec<String>>,
+    /// AWS's `MultiRegion` member.
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `PendingDeletionWindowInDays` member.
     pub pending_deletion_window_in_days: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `CurrentKeyMaterialId` member.
     pub current_key_material_id: Option<String>,
 }
 
@@ -88,6 +117,7 @@ pub struct KeyMetadata {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyMetadataResponse {
+    /// AWS's `KeyMetadata` member.
     pub key_metadata: KeyMetadata,
 }
 
@@ -95,7 +125,9 @@ pub struct KeyMetadataResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyIdRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
 }
 
@@ -103,7 +135,9 @@ pub struct KeyIdRequest {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateKeyDescriptionRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Description` member.
     pub description: String,
 }
 
@@ -111,8 +145,11 @@ pub struct UpdateKeyDescriptionRequest {
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListRequest {
+    /// AWS's `KeyId` member.
     pub key_id: Option<String>,
+    /// AWS's `Limit` member.
     pub limit: Option<i32>,
+    /// AWS's `Marker` member.
     pub marker: Option<String>,
 }
 
@@ -120,7 +157,9 @@ pub struct ListRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyListEntry {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyArn` member.
     pub key_arn: String,
 }
 
@@ -128,9 +167,12 @@ pub struct KeyListEntry {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeysResponse {
+    /// AWS's `Keys` member.
     pub keys: Vec<KeyListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -138,11 +180,17 @@ pub struct ListKeysResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Plaintext` member.
     pub plaintext: SecretBlob,
+    /// AWS's `EncryptionContext` member.
     pub encryption_context: Option<EncryptionContext>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `EncryptionAlgorithm` member.
     pub encryption_algorithm: Option<String>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -150,8 +198,11 @@ pub struct EncryptRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptResponse {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Blob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `EncryptionAlgorithm` member.
     pub encryption_algorithm: String,
 }
 
@@ -159,12 +210,19 @@ pub struct EncryptResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecryptRequest {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Option<Blob>,
+    /// AWS's `EncryptionContext` member.
     pub encryption_context: Option<EncryptionContext>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `KeyId` member.
     pub key_id: Option<String>,
+    /// AWS's `EncryptionAlgorithm` member.
     pub encryption_algorithm: Option<String>,
+    /// AWS's `Recipient` member.
     pub recipient: Option<serde_json::Value>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
     /// `IGNORE_CIPHERTEXT`: with DryRun, check the key without a ciphertext.
     pub dry_run_modifiers: Option<Vec<String>>,
@@ -174,9 +232,13 @@ pub struct DecryptRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecryptResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Plaintext` member.
     pub plaintext: SecretBlob,
+    /// AWS's `EncryptionAlgorithm` member.
     pub encryption_algorithm: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
 }
 
@@ -184,14 +246,23 @@ pub struct DecryptResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReEncryptRequest {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Option<Blob>,
+    /// AWS's `SourceEncryptionContext` member.
     pub source_encryption_context: Option<EncryptionContext>,
+    /// AWS's `SourceKeyId` member.
     pub source_key_id: Option<String>,
+    /// AWS's `DestinationKeyId` member.
     pub destination_key_id: String,
+    /// AWS's `DestinationEncryptionContext` member.
     pub destination_encryption_context: Option<EncryptionContext>,
+    /// AWS's `SourceEncryptionAlgorithm` member.
     pub source_encryption_algorithm: Option<String>,
+    /// AWS's `DestinationEncryptionAlgorithm` member.
     pub destination_encryption_algorithm: Option<String>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
     /// `IGNORE_CIPHERTEXT`: with DryRun, check the source key without a ciphertext.
     pub dry_run_modifiers: Option<Vec<String>>,
@@ -201,12 +272,19 @@ pub struct ReEncryptRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReEncryptResponse {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Blob,
+    /// AWS's `SourceKeyId` member.
     pub source_key_id: String,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SourceEncryptionAlgorithm` member.
     pub source_encryption_algorithm: String,
+    /// AWS's `DestinationEncryptionAlgorithm` member.
     pub destination_encryption_algorithm: String,
+    /// AWS's `SourceKeyMaterialId` member.
     pub source_key_material_id: String,
+    /// AWS's `DestinationKeyMaterialId` member.
     pub destination_key_material_id: String,
 }
 
@@ -214,12 +292,19 @@ pub struct ReEncryptResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `EncryptionContext` member.
     pub encryption_context: Option<EncryptionContext>,
+    /// AWS's `NumberOfBytes` member.
     pub number_of_bytes: Option<i32>,
+    /// AWS's `KeySpec` member.
     pub key_spec: Option<String>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `Recipient` member.
     pub recipient: Option<serde_json::Value>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -227,9 +312,13 @@ pub struct GenerateDataKeyRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyResponse {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Blob,
+    /// AWS's `Plaintext` member.
     pub plaintext: SecretBlob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
 }
 
@@ -237,8 +326,11 @@ pub struct GenerateDataKeyResponse {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyWithoutPlaintextResponse {
+    /// AWS's `CiphertextBlob` member.
     pub ciphertext_blob: Blob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
 }
 
@@ -246,8 +338,11 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomRequest {
+    /// AWS's `NumberOfBytes` member.
     pub number_of_bytes: Option<i32>,
+    /// AWS's `CustomKeyStoreId` member.
     pub custom_key_store_id: Option<String>,
+    /// AWS's `Recipient` member.
     pub recipient: Option<serde_json::Value>,
 }
 
@@ -255,6 +350,7 @@ pub struct GenerateRandomRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
+    /// AWS's `Plaintext` member.
     pub plaintext: SecretBlob,
 }
 
@@ -262,7 +358,9 @@ pub struct GenerateRandomResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasRequest {
+    /// AWS's `AliasName` member.
     pub alias_name: String,
+    /// AWS's `TargetKeyId` member.
     pub target_key_id: String,
 }
 
@@ -270,6 +368,7 @@ pub struct AliasRequest {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteAliasRequest {
+    /// AWS's `AliasName` member.
     pub alias_name: String,
 }
 
@@ -277,13 +376,18 @@ pub struct DeleteAliasRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasListEntry {
+    /// AWS's `AliasName` member.
     pub alias_name: String,
+    /// AWS's `AliasArn` member.
     pub alias_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `TargetKeyId` member.
     pub target_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `CreationDate` member.
     pub creation_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `LastUpdatedDate` member.
     pub last_updated_date: Option<Timestamp>,
 }
 
@@ -291,9 +395,12 @@ pub struct AliasListEntry {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListAliasesResponse {
+    /// AWS's `Aliases` member.
     pub aliases: Vec<AliasListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -301,7 +408,9 @@ pub struct ListAliasesResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourceRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Tags` member.
     pub tags: Vec<Tag>,
 }
 
@@ -309,7 +418,9 @@ pub struct TagResourceRequest {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct UntagResourceRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `TagKeys` member.
     pub tag_keys: Vec<String>,
 }
 
@@ -317,9 +428,12 @@ pub struct UntagResourceRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListResourceTagsResponse {
+    /// AWS's `Tags` member.
     pub tags: Vec<Tag>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -327,7 +441,9 @@ pub struct ListResourceTagsResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct EnableKeyRotationRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `RotationPeriodInDays` member.
     pub rotation_period_in_days: Option<i32>,
 }
 
@@ -335,13 +451,18 @@ pub struct EnableKeyRotationRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyRotationStatusResponse {
+    /// AWS's `KeyRotationEnabled` member.
     pub key_rotation_enabled: bool,
+    /// AWS's `KeyId` member.
     pub key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `RotationPeriodInDays` member.
     pub rotation_period_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextRotationDate` member.
     pub next_rotation_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `OnDemandRotationStartDate` member.
     pub on_demand_rotation_start_date: Option<Timestamp>,
 }
 
@@ -349,6 +470,7 @@ pub struct GetKeyRotationStatusResponse {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyIdResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
 }
 
@@ -356,9 +478,13 @@ pub struct KeyIdResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeyRotationsRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `IncludeKeyMaterial` member.
     pub include_key_material: Option<String>,
+    /// AWS's `Limit` member.
     pub limit: Option<i32>,
+    /// AWS's `Marker` member.
     pub marker: Option<String>,
 }
 
@@ -366,12 +492,18 @@ pub struct ListKeyRotationsRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct RotationsListEntry {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
+    /// AWS's `KeyMaterialState` member.
     pub key_material_state: String,
+    /// AWS's `RotationDate` member.
     pub rotation_date: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `RotationType` member.
     pub rotation_type: Option<String>,
+    /// AWS's `ExpirationModel` member.
     pub expiration_model: String,
 }
 
@@ -379,9 +511,12 @@ pub struct RotationsListEntry {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeyRotationsResponse {
+    /// AWS's `Rotations` member.
     pub rotations: Vec<RotationsListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -389,7 +524,9 @@ pub struct ListKeyRotationsResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `PendingWindowInDays` member.
     pub pending_window_in_days: Option<i32>,
 }
 
@@ -397,9 +534,13 @@ pub struct ScheduleKeyDeletionRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `DeletionDate` member.
     pub deletion_date: Timestamp,
+    /// AWS's `KeyState` member.
     pub key_state: String,
+    /// AWS's `PendingWindowInDays` member.
     pub pending_window_in_days: u32,
 }
 
@@ -407,9 +548,13 @@ pub struct ScheduleKeyDeletionResponse {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyLastUsageData {
+    /// AWS's `Operation` member.
     pub operation: String,
+    /// AWS's `Timestamp` member.
     pub timestamp: Timestamp,
+    /// AWS's `CloudTrailEventId` member.
     pub cloud_trail_event_id: String,
+    /// AWS's `KmsRequestId` member.
     pub kms_request_id: String,
 }
 
@@ -417,10 +562,14 @@ pub struct KeyLastUsageData {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyLastUsageResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `KeyLastUsage` member.
     pub key_last_usage: Option<KeyLastUsageData>,
+    /// AWS's `TrackingStartDate` member.
     pub tracking_start_date: Timestamp,
+    /// AWS's `KeyCreationDate` member.
     pub key_creation_date: Timestamp,
 }
 
@@ -428,11 +577,17 @@ pub struct GetKeyLastUsageResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct SignRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Message` member.
     pub message: SecretBlob,
+    /// AWS's `MessageType` member.
     pub message_type: Option<String>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `SigningAlgorithm` member.
     pub signing_algorithm: String,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -440,8 +595,11 @@ pub struct SignRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct SignResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Signature` member.
     pub signature: Blob,
+    /// AWS's `SigningAlgorithm` member.
     pub signing_algorithm: String,
 }
 
@@ -449,12 +607,19 @@ pub struct SignResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Message` member.
     pub message: SecretBlob,
+    /// AWS's `MessageType` member.
     pub message_type: Option<String>,
+    /// AWS's `Signature` member.
     pub signature: Blob,
+    /// AWS's `SigningAlgorithm` member.
     pub signing_algorithm: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -462,8 +627,11 @@ pub struct VerifyRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SignatureValid` member.
     pub signature_valid: bool,
+    /// AWS's `SigningAlgorithm` member.
     pub signing_algorithm: String,
 }
 
@@ -471,19 +639,27 @@ pub struct VerifyResponse {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetPublicKeyResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Blob,
+    /// AWS's `CustomerMasterKeySpec` member.
     pub customer_master_key_spec: String,
+    /// AWS's `KeySpec` member.
     pub key_spec: String,
+    /// AWS's `KeyUsage` member.
     pub key_usage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `EncryptionAlgorithms` member.
     pub encryption_algorithms: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `SigningAlgorithms` member.
     pub signing_algorithms: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `KeyAgreementAlgorithms` member.
     pub key_agreement_algorithms: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `EncapsulationAlgorithms` member.
     pub encapsulation_algorithms: Option<Vec<String>>,
 }
 
@@ -491,10 +667,15 @@ pub struct GetPublicKeyResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateMacRequest {
+    /// AWS's `Message` member.
     pub message: SecretBlob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `MacAlgorithm` member.
     pub mac_algorithm: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -502,8 +683,11 @@ pub struct GenerateMacRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateMacResponse {
+    /// AWS's `Mac` member.
     pub mac: Blob,
+    /// AWS's `MacAlgorithm` member.
     pub mac_algorithm: String,
+    /// AWS's `KeyId` member.
     pub key_id: String,
 }
 
@@ -511,11 +695,17 @@ pub struct GenerateMacResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyMacRequest {
+    /// AWS's `Message` member.
     pub message: SecretBlob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `MacAlgorithm` member.
     pub mac_algorithm: String,
+    /// AWS's `Mac` member.
     pub mac: Blob,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -523,8 +713,11 @@ pub struct VerifyMacRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyMacResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `MacValid` member.
     pub mac_valid: bool,
+    /// AWS's `MacAlgorithm` member.
     pub mac_algorithm: String,
 }
 
@@ -532,12 +725,17 @@ pub struct VerifyMacResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeriveSharedSecretRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyAgreementAlgorithm` member.
     pub key_agreement_algorithm: String,
     /// The peer's DER-encoded SubjectPublicKeyInfo.
     pub public_key: Blob,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
+    /// AWS's `Recipient` member.
     pub recipient: Option<serde_json::Value>,
 }
 
@@ -545,9 +743,13 @@ pub struct DeriveSharedSecretRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeriveSharedSecretResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SharedSecret` member.
     pub shared_secret: SecretBlob,
+    /// AWS's `KeyAgreementAlgorithm` member.
     pub key_agreement_algorithm: String,
+    /// AWS's `KeyOrigin` member.
     pub key_origin: String,
 }
 
@@ -555,9 +757,13 @@ pub struct DeriveSharedSecretResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncapsulateRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `EncapsulationAlgorithm` member.
     pub encapsulation_algorithm: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -565,9 +771,13 @@ pub struct EncapsulateRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncapsulateResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SharedSecret` member.
     pub shared_secret: SecretBlob,
+    /// AWS's `SharedSecretCiphertextBlob` member.
     pub shared_secret_ciphertext_blob: Blob,
+    /// AWS's `EncapsulationAlgorithm` member.
     pub encapsulation_algorithm: String,
 }
 
@@ -575,10 +785,15 @@ pub struct EncapsulateResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecapsulateRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SharedSecretCiphertextBlob` member.
     pub shared_secret_ciphertext_blob: Blob,
+    /// AWS's `EncapsulationAlgorithm` member.
     pub encapsulation_algorithm: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -586,8 +801,11 @@ pub struct DecapsulateRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecapsulateResponse {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `SharedSecret` member.
     pub shared_secret: SecretBlob,
+    /// AWS's `EncapsulationAlgorithm` member.
     pub encapsulation_algorithm: String,
 }
 
@@ -595,11 +813,17 @@ pub struct DecapsulateResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyPairRequest {
+    /// AWS's `EncryptionContext` member.
     pub encryption_context: Option<EncryptionContext>,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyPairSpec` member.
     pub key_pair_spec: String,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `Recipient` member.
     pub recipient: Option<serde_json::Value>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -607,13 +831,17 @@ pub struct GenerateDataKeyPairRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyPairResponse {
+    /// AWS's `PrivateKeyCiphertextBlob` member.
     pub private_key_ciphertext_blob: Blob,
     /// PKCS#8 DER private key.
     pub private_key_plaintext: SecretBlob,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Blob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyPairSpec` member.
     pub key_pair_spec: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
 }
 
@@ -621,10 +849,15 @@ pub struct GenerateDataKeyPairResponse {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyPairWithoutPlaintextResponse {
+    /// AWS's `PrivateKeyCiphertextBlob` member.
     pub private_key_ciphertext_blob: Blob,
+    /// AWS's `PublicKey` member.
     pub public_key: Blob,
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `KeyPairSpec` member.
     pub key_pair_spec: String,
+    /// AWS's `KeyMaterialId` member.
     pub key_material_id: String,
 }
 
@@ -848,7 +1081,9 @@ mod tests {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyPolicyRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `PolicyName` member.
     pub policy_name: Option<String>,
 }
 
@@ -856,7 +1091,9 @@ pub struct GetKeyPolicyRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyPolicyResponse {
+    /// AWS's `Policy` member.
     pub policy: String,
+    /// AWS's `PolicyName` member.
     pub policy_name: String,
 }
 
@@ -864,9 +1101,13 @@ pub struct GetKeyPolicyResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutKeyPolicyRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `PolicyName` member.
     pub policy_name: Option<String>,
+    /// AWS's `Policy` member.
     pub policy: String,
+    /// AWS's `BypassPolicyLockoutSafetyCheck` member.
     pub bypass_policy_lockout_safety_check: Option<bool>,
 }
 
@@ -874,9 +1115,12 @@ pub struct PutKeyPolicyRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeyPoliciesResponse {
+    /// AWS's `PolicyNames` member.
     pub policy_names: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -885,8 +1129,10 @@ pub struct ListKeyPoliciesResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct GrantConstraints {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `EncryptionContextSubset` member.
     pub encryption_context_subset: Option<EncryptionContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `EncryptionContextEquals` member.
     pub encryption_context_equals: Option<EncryptionContext>,
 }
 
@@ -894,15 +1140,25 @@ pub struct GrantConstraints {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateGrantRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `GranteePrincipal` member.
     pub grantee_principal: Option<String>,
+    /// AWS's `GranteeServicePrincipal` member.
     pub grantee_service_principal: Option<String>,
+    /// AWS's `RetiringPrincipal` member.
     pub retiring_principal: Option<String>,
+    /// AWS's `RetiringServicePrincipal` member.
     pub retiring_service_principal: Option<String>,
+    /// AWS's `Operations` member.
     pub operations: Vec<String>,
+    /// AWS's `Constraints` member.
     pub constraints: Option<GrantConstraints>,
+    /// AWS's `GrantTokens` member.
     pub grant_tokens: Option<Vec<String>>,
+    /// AWS's `Name` member.
     pub name: Option<String>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -910,7 +1166,9 @@ pub struct CreateGrantRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateGrantResponse {
+    /// AWS's `GrantId` member.
     pub grant_id: String,
+    /// AWS's `GrantToken` member.
     pub grant_token: String,
 }
 
@@ -918,11 +1176,17 @@ pub struct CreateGrantResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListGrantsRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `Limit` member.
     pub limit: Option<i32>,
+    /// AWS's `Marker` member.
     pub marker: Option<String>,
+    /// AWS's `GrantId` member.
     pub grant_id: Option<String>,
+    /// AWS's `GranteePrincipal` member.
     pub grantee_principal: Option<String>,
+    /// AWS's `GranteeServicePrincipal` member.
     pub grantee_service_principal: Option<String>,
 }
 
@@ -930,17 +1194,26 @@ pub struct ListGrantsRequest {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct GrantListEntry {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `GrantId` member.
     pub grant_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `Name` member.
     pub name: Option<String>,
+    /// AWS's `CreationDate` member.
     pub creation_date: Timestamp,
+    /// AWS's `GranteePrincipal` member.
     pub grantee_principal: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `RetiringPrincipal` member.
     pub retiring_principal: Option<String>,
+    /// AWS's `IssuingAccount` member.
     pub issuing_account: String,
+    /// AWS's `Operations` member.
     pub operations: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `Constraints` member.
     pub constraints: Option<GrantConstraints>,
 }
 
@@ -948,9 +1221,12 @@ pub struct GrantListEntry {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListGrantsResponse {
+    /// AWS's `Grants` member.
     pub grants: Vec<GrantListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `NextMarker` member.
     pub next_marker: Option<String>,
+    /// AWS's `Truncated` member.
     pub truncated: bool,
 }
 
@@ -958,9 +1234,13 @@ pub struct ListGrantsResponse {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListRetirableGrantsRequest {
+    /// AWS's `Limit` member.
     pub limit: Option<i32>,
+    /// AWS's `Marker` member.
     pub marker: Option<String>,
+    /// AWS's `RetiringPrincipal` member.
     pub retiring_principal: Option<String>,
+    /// AWS's `RetiringServicePrincipal` member.
     pub retiring_service_principal: Option<String>,
 }
 
@@ -968,9 +1248,13 @@ pub struct ListRetirableGrantsRequest {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct RetireGrantRequest {
+    /// AWS's `GrantToken` member.
     pub grant_token: Option<String>,
+    /// AWS's `KeyId` member.
     pub key_id: Option<String>,
+    /// AWS's `GrantId` member.
     pub grant_id: Option<String>,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }
 
@@ -978,7 +1262,10 @@ pub struct RetireGrantRequest {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct RevokeGrantRequest {
+    /// AWS's `KeyId` member.
     pub key_id: String,
+    /// AWS's `GrantId` member.
     pub grant_id: String,
+    /// AWS's `DryRun` member.
     pub dry_run: Option<bool>,
 }

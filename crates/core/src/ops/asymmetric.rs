@@ -26,28 +26,68 @@ pub const MAX_MESSAGE: usize = 4096;
 /// The length of an ML-DSA external μ (FIPS 204 §6.2).
 pub const EXTERNAL_MU_LEN: usize = 64;
 
+/// What Sign takes (the members of AWS's SignRequest, typed).
+#[derive(Debug, Clone, Copy)]
+pub struct SignInput<'a> {
+    /// The key id, key ARN, alias name or alias ARN.
+    pub key_id: &'a str,
+    /// The message, digest or ML-DSA external μ to sign.
+    pub message: &'a [u8],
+    /// RAW, DIGEST or EXTERNAL_MU; `None` means RAW.
+    pub message_type: Option<MessageType>,
+    /// The signing algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// DryRun: check everything, sign nothing.
+    pub dry_run: bool,
+}
+
+/// What Verify takes (the members of AWS's VerifyRequest, typed).
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyInput<'a> {
+    /// The key id, key ARN, alias name or alias ARN.
+    pub key_id: &'a str,
+    /// The message, digest or ML-DSA external μ that was signed.
+    pub message: &'a [u8],
+    /// RAW, DIGEST or EXTERNAL_MU; `None` means RAW.
+    pub message_type: Option<MessageType>,
+    /// The signature to check.
+    pub signature: &'a [u8],
+    /// The signing algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// DryRun: check everything, verify nothing.
+    pub dry_run: bool,
+}
+
 /// Result of Sign.
 #[derive(Debug)]
 pub struct SignOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The signature.
     pub signature: Vec<u8>,
+    /// The signing algorithm.
     pub signing_algorithm: SigningAlgorithm,
 }
 
 /// Result of a successful Verify (a wrong signature is `CoreError::InvalidSignature`).
 #[derive(Debug)]
 pub struct VerifyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The signing algorithm.
     pub signing_algorithm: SigningAlgorithm,
 }
 
 /// Result of GetPublicKey.
 #[derive(Debug)]
 pub struct PublicKeyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Vec<u8>,
+    /// The key spec.
     pub key_spec: KeySpec,
+    /// The key usage.
     pub key_usage: KeyUsage,
     /// The algorithms of the key; only the list of its key usage is non-empty.
     pub algorithms: Algorithms,
@@ -56,39 +96,50 @@ pub struct PublicKeyOutput {
 /// Result of DeriveSharedSecret.
 #[derive(Debug)]
 pub struct SharedSecretOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
+    /// The key agreement algorithm.
     pub key_agreement_algorithm: KeyAgreementAlgorithm,
+    /// The key origin.
     pub key_origin: Origin,
 }
 
 /// Result of Encapsulate.
 #[derive(Debug)]
 pub struct EncapsulateOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
 }
 
 /// Result of Decapsulate.
 #[derive(Debug)]
 pub struct DecapsulateOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The shared secret (zeroized on drop).
     pub shared_secret: SecretBytes,
 }
 
 impl Kms {
     /// Sign: a signature over a message, a digest, or an ML-DSA external μ.
-    #[allow(clippy::too_many_arguments)]
     pub async fn sign(
         &self,
         caller: &Caller,
-        key_id: &str,
-        message: &[u8],
-        message_type: Option<MessageType>,
-        algorithm: SigningAlgorithm,
-        dry_run: bool,
+        input: SignInput<'_>,
     ) -> Result<SignOutput, CoreError> {
+        let SignInput {
+            key_id,
+            message,
+            message_type,
+            algorithm,
+            dry_run,
+        } = input;
         let action = Action::Sign;
         let key = self.usable_key(caller, key_id, action).await?.record;
         let message_type = check_signing(&key, action, algorithm, message_type, message)?;
@@ -110,17 +161,19 @@ impl Kms {
 
     /// Verify: Ok for a good signature, `KMSInvalidSignatureException` for a bad one. The
     /// message type need not be the one used to sign, as in AWS.
-    #[allow(clippy::too_many_arguments)]
     pub async fn verify(
         &self,
         caller: &Caller,
-        key_id: &str,
-        message: &[u8],
-        message_type: Option<MessageType>,
-        signature: &[u8],
-        algorithm: SigningAlgorithm,
-        dry_run: bool,
+        input: VerifyInput<'_>,
     ) -> Result<VerifyOutput, CoreError> {
+        let VerifyInput {
+            key_id,
+            message,
+            message_type,
+            signature,
+            algorithm,
+            dry_run,
+        } = input;
         let action = Action::Verify;
         let key = self.usable_key(caller, key_id, action).await?.record;
         let message_type = check_signing(&key, action, algorithm, message_type, message)?;

@@ -45,49 +45,118 @@ pub fn check_encryption_context(context: &EncryptionContext) -> Result<(), CoreE
     Ok(())
 }
 
+/// What ReEncrypt takes: the ciphertext, how to open it (source) and how to seal it again
+/// (destination).
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptInput<'a> {
+    /// The ciphertext to re-encrypt.
+    pub ciphertext: &'a [u8],
+    /// SourceKeyId: required for an asymmetric ciphertext, else checked against the blob.
+    pub source_key_id: Option<&'a str>,
+    /// The encryption context the ciphertext was made with.
+    pub source_context: &'a EncryptionContext,
+    /// The algorithm the ciphertext was made with (`None`: symmetric default).
+    pub source_algorithm: Option<EncryptionAlgorithm>,
+    /// DestinationKeyId.
+    pub destination_key_id: &'a str,
+    /// The encryption context of the new ciphertext.
+    pub destination_context: &'a EncryptionContext,
+    /// The algorithm of the new ciphertext (`None`: symmetric default).
+    pub destination_algorithm: Option<EncryptionAlgorithm>,
+    /// DryRun: check everything, re-encrypt nothing.
+    pub dry_run: bool,
+}
+
+/// What a ReEncrypt dry run with `IGNORE_CIPHERTEXT` takes: a [`ReEncryptInput`] without the
+/// ciphertext (and always a dry run).
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptKeysInput<'a> {
+    /// SourceKeyId: required here, since no ciphertext names the key.
+    pub source_key_id: Option<&'a str>,
+    /// The source encryption context.
+    pub source_context: &'a EncryptionContext,
+    /// The source algorithm (`None`: symmetric default).
+    pub source_algorithm: Option<EncryptionAlgorithm>,
+    /// DestinationKeyId.
+    pub destination_key_id: &'a str,
+    /// The destination encryption context.
+    pub destination_context: &'a EncryptionContext,
+    /// The destination algorithm (`None`: symmetric default).
+    pub destination_algorithm: Option<EncryptionAlgorithm>,
+}
+
+/// A ciphertext as [`Kms::open`] reads it: the key the caller names (if any), the bytes, and
+/// the context and algorithm it was made with.
+#[derive(Clone, Copy)]
+struct Sealed<'a> {
+    key_id: Option<&'a str>,
+    ciphertext: &'a [u8],
+    context: &'a EncryptionContext,
+    algorithm: Option<EncryptionAlgorithm>,
+}
+
 /// Result of Encrypt.
 #[derive(Debug)]
 pub struct EncryptOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The encryption algorithm.
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of Decrypt.
 #[derive(Debug)]
 pub struct DecryptOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The plaintext (zeroized on drop).
     pub plaintext: SecretBytes,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The encryption algorithm.
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of ReEncrypt.
 #[derive(Debug)]
 pub struct ReEncryptOutput {
+    /// The ARN of the key that decrypted the source ciphertext.
     pub source_key_arn: String,
+    /// The source key material id.
     pub source_key_material_id: KeyMaterialId,
+    /// The source encryption algorithm.
     pub source_encryption_algorithm: EncryptionAlgorithm,
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// The destination encryption algorithm.
     pub destination_encryption_algorithm: EncryptionAlgorithm,
 }
 
 /// Result of GenerateDataKey(WithoutPlaintext).
 #[derive(Debug)]
 pub struct DataKeyOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The ciphertext (for symmetric keys, the blob of ARCHITECTURE.md §4).
     pub ciphertext: Vec<u8>,
     /// `None` for GenerateDataKeyWithoutPlaintext.
     pub plaintext: Option<SecretBytes>,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
 }
 
 /// Result of GenerateDataKeyPair(WithoutPlaintext).
 #[derive(Debug)]
 pub struct DataKeyPairOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
     /// The private key (PKCS#8 DER) encrypted under the KMS key: a normal symmetric
     /// ciphertext blob that Decrypt accepts.
@@ -96,7 +165,9 @@ pub struct DataKeyPairOutput {
     pub private_key_plaintext: Option<SecretBytes>,
     /// DER-encoded SubjectPublicKeyInfo.
     pub public_key: Vec<u8>,
+    /// The key pair spec.
     pub key_pair_spec: DataKeyPairSpec,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
 }
 
@@ -180,17 +251,13 @@ impl Kms {
         algorithm: Option<EncryptionAlgorithm>,
         dry_run: bool,
     ) -> Result<DecryptOutput, CoreError> {
-        let opened = self
-            .open(
-                caller,
-                Action::Decrypt,
-                key_id,
-                ciphertext,
-                context,
-                algorithm,
-                dry_run,
-            )
-            .await?;
+        let sealed = Sealed {
+            key_id,
+            ciphertext,
+            context,
+            algorithm,
+        };
+        let opened = self.open(caller, Action::Decrypt, sealed, dry_run).await?;
         self.record_usage(caller, &opened.key, Action::Decrypt);
         Ok(DecryptOutput {
             key_arn: opened.key.arn(),
@@ -202,35 +269,35 @@ impl Kms {
 
     /// ReEncrypt: decrypt under the source key and encrypt under the destination key, without
     /// the plaintext leaving Trent. Either key may be an asymmetric encryption key.
-    #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt(
         &self,
         caller: &Caller,
-        ciphertext: &[u8],
-        source_key_id: Option<&str>,
-        source_context: &EncryptionContext,
-        source_algorithm: Option<EncryptionAlgorithm>,
-        destination_key_id: &str,
-        destination_context: &EncryptionContext,
-        destination_algorithm: Option<EncryptionAlgorithm>,
-        dry_run: bool,
+        input: ReEncryptInput<'_>,
     ) -> Result<ReEncryptOutput, CoreError> {
+        let ReEncryptInput {
+            ciphertext,
+            source_key_id,
+            source_context,
+            source_algorithm,
+            destination_key_id,
+            destination_context,
+            destination_algorithm,
+            dry_run,
+        } = input;
         let dest = self
             .usable_key(caller, destination_key_id, Action::ReEncryptTo)
             .await?
             .record;
         let destination_algorithm =
             check_encryption(&dest, Action::ReEncrypt, destination_algorithm)?;
+        let sealed = Sealed {
+            key_id: source_key_id,
+            ciphertext,
+            context: source_context,
+            algorithm: source_algorithm,
+        };
         let source = self
-            .open(
-                caller,
-                Action::ReEncryptFrom,
-                source_key_id,
-                ciphertext,
-                source_context,
-                source_algorithm,
-                dry_run,
-            )
+            .open(caller, Action::ReEncryptFrom, sealed, dry_run)
             .await?;
         check_plaintext_length(&dest, destination_algorithm, source.plaintext.len())?;
         let (ciphertext, material_id) = self
@@ -273,17 +340,19 @@ impl Kms {
 
     /// ReEncrypt with `DryRun` and `DryRunModifiers: [IGNORE_CIPHERTEXT]`: the destination
     /// key as in a dry run, the source key (SourceKeyId, then required) without a ciphertext.
-    #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt_dry_run_ignoring_ciphertext(
         &self,
         caller: &Caller,
-        source_key_id: Option<&str>,
-        source_context: &EncryptionContext,
-        source_algorithm: Option<EncryptionAlgorithm>,
-        destination_key_id: &str,
-        destination_context: &EncryptionContext,
-        destination_algorithm: Option<EncryptionAlgorithm>,
+        input: ReEncryptKeysInput<'_>,
     ) -> Result<std::convert::Infallible, CoreError> {
+        let ReEncryptKeysInput {
+            source_key_id,
+            source_context,
+            source_algorithm,
+            destination_key_id,
+            destination_context,
+            destination_algorithm,
+        } = input;
         let dest = self
             .usable_key(caller, destination_key_id, Action::ReEncryptTo)
             .await?
@@ -457,17 +526,19 @@ impl Kms {
     /// only when the caller names an asymmetric key and an asymmetric algorithm. Otherwise the
     /// ciphertext is read as a symmetric blob, so an RSA ciphertext sent without its algorithm
     /// is an InvalidCiphertextException, as AWS answers.
-    #[allow(clippy::too_many_arguments)]
     async fn open(
         &self,
         caller: &Caller,
         action: Action,
-        key_id: Option<&str>,
-        ciphertext: &[u8],
-        context: &EncryptionContext,
-        algorithm: Option<EncryptionAlgorithm>,
+        sealed: Sealed<'_>,
         dry_run: bool,
     ) -> Result<Opened, CoreError> {
+        let Sealed {
+            key_id,
+            ciphertext,
+            context,
+            algorithm,
+        } = sealed;
         let named = match key_id {
             Some(k) => Some(self.resolve(caller, k).await?),
             None => None,

@@ -27,30 +27,45 @@ use crate::store::StoreError;
 /// What CreateGrant was asked for, already converted from the wire.
 #[derive(Debug, Default)]
 pub struct CreateGrantInput {
+    /// The key's id.
     pub key_id: String,
+    /// The grantee principal.
     pub grantee_principal: String,
+    /// The retiring principal.
     pub retiring_principal: Option<String>,
+    /// The operations the grant allows.
     pub operations: Vec<Action>,
+    /// Encryption context constraints, if any.
     pub constraints: Option<GrantConstraints>,
+    /// The optional name that makes a repeated CreateGrant idempotent.
     pub name: Option<String>,
+    /// DryRun: check everything, change nothing.
     pub dry_run: bool,
 }
 
 /// CreateGrant's result.
 #[derive(Debug)]
 pub struct CreateGrantOutput {
+    /// The grant's id.
     pub grant_id: String,
+    /// The grant token.
     pub grant_token: String,
+    /// The ARN of the key the operation used.
     pub key_arn: String,
 }
 
 /// ListGrants' filters.
 #[derive(Debug, Default)]
 pub struct ListGrantsInput {
+    /// The key's id.
     pub key_id: String,
+    /// The page size (Limit).
     pub limit: Option<i32>,
+    /// Where the page starts (Marker).
     pub marker: Option<String>,
+    /// The grant's id.
     pub grant_id: Option<String>,
+    /// The grantee principal.
     pub grantee_principal: Option<String>,
     /// Only grants for this AWS service principal (stored as the grantee principal).
     pub grantee_service_principal: Option<String>,
@@ -59,9 +74,13 @@ pub struct ListGrantsInput {
 /// How RetireGrant names its grant: by token, or by key and grant id.
 #[derive(Debug, Default)]
 pub struct RetireGrantInput {
+    /// The grant token.
     pub grant_token: Option<String>,
+    /// The key's id.
     pub key_id: Option<String>,
+    /// The grant's id.
     pub grant_id: Option<String>,
+    /// DryRun: check everything, change nothing.
     pub dry_run: bool,
 }
 

@@ -20,14 +20,23 @@ use crate::ops::{page_limit, Page};
 /// What CreateKey was asked for, already converted from the wire.
 #[derive(Debug, Default)]
 pub struct CreateKeyInput {
+    /// The key's description.
     pub description: Option<String>,
+    /// The key spec.
     pub key_spec: Option<KeySpec>,
+    /// The key usage.
     pub key_usage: Option<KeyUsage>,
+    /// Where the key material came from.
     pub origin: Option<Origin>,
+    /// The key policy document.
     pub policy: Option<String>,
+    /// Skip the check that the policy still lets the caller manage the key.
     pub bypass_policy_lockout_safety_check: bool,
+    /// The tags.
     pub tags: Vec<Tag>,
+    /// Whether it is a multi-Region key (Trent makes none).
     pub multi_region: bool,
+    /// A custom key store (refused: Trent has none).
     pub custom_key_store_id: Option<String>,
 }
 

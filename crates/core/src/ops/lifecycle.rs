@@ -33,38 +33,56 @@ pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
 /// GetKeyRotationStatus.
 #[derive(Debug)]
 pub struct RotationStatus {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// Whether automatic rotation is enabled.
     pub enabled: bool,
+    /// The rotation period in days, when enabled.
     pub period_days: Option<u32>,
+    /// The next rotation date.
     pub next_rotation_date: Option<OffsetDateTime>,
+    /// The on demand rotation start date.
     pub on_demand_rotation_start_date: Option<OffsetDateTime>,
 }
 
 /// One entry of ListKeyRotations.
 #[derive(Debug)]
 pub struct RotationEntry {
+    /// The key's id.
     pub key_id: KeyId,
+    /// The key material the operation used.
     pub key_material_id: KeyMaterialId,
+    /// Whether this is the material new encryptions use.
     pub current: bool,
+    /// The rotation date.
     pub rotation_date: OffsetDateTime,
+    /// AUTOMATIC or ON_DEMAND (none for the first material).
     pub rotation_type: Option<RotationType>,
 }
 
 /// ScheduleKeyDeletion's answer.
 #[derive(Debug)]
 pub struct ScheduledDeletion {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The deletion date.
     pub deletion_date: OffsetDateTime,
+    /// The key state.
     pub key_state: KeyState,
+    /// The waiting period in days.
     pub pending_window_days: u32,
 }
 
 /// GetKeyLastUsage's answer.
 #[derive(Debug)]
 pub struct LastUsage {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The last cryptographic use, if any since tracking started.
     pub last_usage: Option<KeyLastUsage>,
+    /// The tracking start date.
     pub tracking_start_date: OffsetDateTime,
+    /// The key creation date.
     pub key_creation_date: OffsetDateTime,
 }
 

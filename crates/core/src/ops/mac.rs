@@ -13,15 +13,20 @@ pub const MAX_MESSAGE: usize = 4096;
 /// Result of GenerateMac.
 #[derive(Debug)]
 pub struct MacOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The HMAC tag.
     pub mac: Vec<u8>,
+    /// The mac algorithm.
     pub mac_algorithm: MacAlgorithm,
 }
 
 /// Result of a successful VerifyMac (a wrong MAC is `CoreError::InvalidMac`).
 #[derive(Debug)]
 pub struct VerifyMacOutput {
+    /// The ARN of the key the operation used.
     pub key_arn: String,
+    /// The mac algorithm.
     pub mac_algorithm: MacAlgorithm,
 }
 

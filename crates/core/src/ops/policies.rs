@@ -18,16 +18,22 @@ pub const DEFAULT_POLICY_NAME: &str = "default";
 /// A key policy and its name (GetKeyPolicy).
 #[derive(Debug)]
 pub struct KeyPolicyOutput {
+    /// The policy name.
     pub policy_name: String,
+    /// The key policy document.
     pub policy: String,
 }
 
 /// What CreateKey knows of the key it is about to make, for the lockout safety check.
 #[derive(Debug)]
 pub struct NewKeyFacts<'a> {
+    /// The key spec.
     pub key_spec: KeySpec,
+    /// The key usage.
     pub key_usage: KeyUsage,
+    /// Where the key material came from.
     pub origin: Origin,
+    /// The tags.
     pub tags: &'a [Tag],
 }
 

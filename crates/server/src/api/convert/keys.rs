@@ -1,0 +1,142 @@
+//! Key creation, description and listing, enable and disable: mirrors `trent_core::ops::keys`.
+
+use serde_json::Value;
+use trent_core::model::{KeyRecord, KeyUsage, Origin};
+use trent_core::ops::keys::CreateKeyInput;
+use trent_core::{Caller, CoreError, Kms};
+use trent_wire::types::*;
+
+use super::{algorithm_names, decode, epoch, parse_enum, tags_in, Outcome};
+use crate::api::errors::ApiError;
+
+/// CreateKey.
+pub(super) async fn create_key(kms: &Kms, caller: &Caller, v: Value) -> Result<Outcome, ApiError> {
+    let r: CreateKeyRequest = decode(v)?;
+    if r.key_spec.is_some() && r.customer_master_key_spec.is_some() {
+        return Err(CoreError::Validation(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.".into(),
+        )
+        .into());
+    }
+    let input = CreateKeyInput {
+        description: r.description,
+        key_spec: parse_enum("keySpec", r.key_spec.or(r.customer_master_key_spec))?,
+        key_usage: parse_enum::<KeyUsage>("keyUsage", r.key_usage)?,
+        origin: parse_enum::<Origin>("origin", r.origin)?,
+        policy: r.policy,
+        bypass_policy_lockout_safety_check: r.bypass_policy_lockout_safety_check.unwrap_or(false),
+        tags: tags_in(r.tags),
+        multi_region: r.multi_region.unwrap_or(false),
+        custom_key_store_id: r.custom_key_store_id,
+    };
+    let key = kms.create_key(caller, input).await?;
+    metadata_outcome(&key)
+}
+
+/// DescribeKey.
+pub(super) async fn describe_key(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+) -> Result<Outcome, ApiError> {
+    let r: KeyIdRequest = decode(v)?;
+    let key = kms.describe_key(caller, &r.key_id).await?;
+    let resp = KeyMetadataResponse {
+        key_metadata: key_metadata(&key),
+    };
+    Outcome::json(&resp, Some(key.arn()))
+}
+
+/// ListKeys.
+pub(super) async fn list_keys(kms: &Kms, caller: &Caller, v: Value) -> Result<Outcome, ApiError> {
+    let r: ListRequest = decode(v)?;
+    let page = kms.list_keys(caller, r.limit, r.marker.as_deref()).await?;
+    Outcome::json(
+        &ListKeysResponse {
+            keys: page
+                .items
+                .iter()
+                .map(|k| KeyListEntry {
+                    key_id: k.key_id.to_string(),
+                    key_arn: k.arn(),
+                })
+                .collect(),
+            truncated: page.next_marker.is_some(),
+            next_marker: page.next_marker,
+        },
+        None,
+    )
+}
+
+/// EnableKey.
+pub(super) async fn enable_key(kms: &Kms, caller: &Caller, v: Value) -> Result<Outcome, ApiError> {
+    let r: KeyIdRequest = decode(v)?;
+    kms.enable_key(caller, &r.key_id).await?;
+    Ok(Outcome::empty(None))
+}
+
+/// DisableKey.
+pub(super) async fn disable_key(kms: &Kms, caller: &Caller, v: Value) -> Result<Outcome, ApiError> {
+    let r: KeyIdRequest = decode(v)?;
+    kms.disable_key(caller, &r.key_id).await?;
+    Ok(Outcome::empty(None))
+}
+
+/// UpdateKeyDescription.
+pub(super) async fn update_key_description(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+) -> Result<Outcome, ApiError> {
+    let r: UpdateKeyDescriptionRequest = decode(v)?;
+    kms.update_key_description(caller, &r.key_id, r.description)
+        .await?;
+    Ok(Outcome::empty(None))
+}
+
+/// KeyMetadata as DescribeKey returns it.
+fn key_metadata(k: &KeyRecord) -> KeyMetadata {
+    let algorithms = k.key_spec.algorithms(k.key_usage);
+    KeyMetadata {
+        aws_account_id: k.account_id.to_string(),
+        key_id: k.key_id.to_string(),
+        arn: k.arn(),
+        creation_date: epoch(k.creation_date),
+        enabled: k.key_state == trent_core::model::KeyState::Enabled,
+        description: k.description.clone(),
+        key_usage: Some(k.key_usage.to_string()),
+        key_state: k.key_state.to_string(),
+        deletion_date: k.deletion_date.map(epoch),
+        origin: k.origin.to_string(),
+        key_manager: "CUSTOMER".into(),
+        customer_master_key_spec: k.key_spec.to_string(),
+        key_spec: k.key_spec.to_string(),
+        encryption_algorithms: algorithm_names(algorithms.encryption),
+        signing_algorithms: algorithm_names(algorithms.signing),
+        key_agreement_algorithms: algorithm_names(algorithms.key_agreement),
+        encapsulation_algorithms: algorithm_names(algorithms.encapsulation),
+        mac_algorithms: algorithm_names(algorithms.mac),
+        multi_region: k.multi_region,
+        pending_deletion_window_in_days: k
+            .pending_window_days
+            .filter(|_| k.key_state == trent_core::model::KeyState::PendingDeletion)
+            .map(|d| d as i32),
+        current_key_material_id: has_key_material_id(k).then(|| k.current_key_material_id.to_hex()),
+    }
+}
+
+/// Whether KeyMetadata carries CurrentKeyMaterialId: the API Reference (KeyMetadata) says it
+/// is present for symmetric encryption keys with AWS_KMS origin and single-Region symmetric
+/// encryption keys with EXTERNAL origin, the keys that rotate; not for HMAC or asymmetric.
+fn has_key_material_id(k: &KeyRecord) -> bool {
+    k.key_spec == trent_core::model::KeySpec::SymmetricDefault
+        && (k.origin == Origin::AwsKms || (k.origin == Origin::External && !k.multi_region))
+}
+
+fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
+    let resp = KeyMetadataResponse {
+        key_metadata: key_metadata(k),
+    };
+    let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Outcome::json(&resp, Some(k.arn()))?.with_elements(elements))
+}
