@@ -173,3 +173,41 @@ async fn dry_runs_that_ignore_the_ciphertext_check_the_named_key_only() {
     .assert_error(400, "ValidationException");
     assert!(m.contains("SourceKeyId"), "{m}");
 }
+
+#[tokio::test]
+async fn describe_custom_key_stores_lists_none_and_an_unknown_store_is_not_found() {
+    let server = TestServer::start().await.unwrap();
+    let listed = server.call_ok("DescribeCustomKeyStores", json!({})).await;
+    assert_eq!(listed, json!({"CustomKeyStores": [], "Truncated": false}));
+    for body in [
+        json!({"CustomKeyStoreId": "cks-1234567890abcdef0"}),
+        json!({"CustomKeyStoreName": "ExampleKeyStore"}),
+    ] {
+        let err = server.call("DescribeCustomKeyStores", &body).await.unwrap();
+        assert_eq!(err.status, 400, "{body}");
+        assert_eq!(
+            err.json()["__type"],
+            "CustomKeyStoreNotFoundException",
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn replicate_key_on_a_single_region_key_is_unsupported_after_authorization() {
+    let server = TestServer::start().await.unwrap();
+    let k = server.create_key_with(json!({})).await;
+    let err = server
+        .call(
+            "ReplicateKey",
+            &json!({"KeyId": k, "ReplicaRegion": "eu-west-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(err.status, 400);
+    assert_eq!(err.json()["__type"], "UnsupportedOperationException");
+    assert!(err.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("is not a multi-Region key"));
+}

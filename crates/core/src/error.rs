@@ -69,6 +69,10 @@ pub enum CoreError {
     /// UnsupportedOperationException.
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// CustomKeyStoreNotFoundException: no custom key store has this id or name (Trent has
+    /// none yet, so every id names nothing).
+    #[error("{0}")]
+    CustomKeyStoreNotFound(String),
     /// InvalidGrantTokenException.
     #[error("{0}")]
     InvalidGrantToken(String),

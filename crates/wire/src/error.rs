@@ -53,6 +53,7 @@ error_codes!(
     // The KMS model's errors.
     AlreadyExistsException = 400,
     ConflictException = 400,
+    CustomKeyStoreNotFoundException = 400,
     DependencyTimeoutException = 503,
     DisabledException = 400,
     // 400, as AWS answers (the API Reference gives no status; recorded answers are 400).

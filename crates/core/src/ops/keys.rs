@@ -70,10 +70,8 @@ impl Kms {
                 "Origin {origin} is not supported by this Trent version."
             )));
         }
-        if input.custom_key_store_id.is_some() {
-            return Err(CoreError::UnsupportedOperation(
-                "Custom key stores are not supported by this Trent version.".into(),
-            ));
+        if let Some(id) = &input.custom_key_store_id {
+            return Err(custom_key_store_not_found(id));
         }
         if input.multi_region {
             return Err(CoreError::UnsupportedOperation(
@@ -273,4 +271,34 @@ fn dedupe_tags(tags: Vec<Tag>) -> Vec<Tag> {
         }
     }
     out
+}
+
+/// The answer for a custom key store id that names no store. AWS's message is not recorded
+/// anywhere public (tests/aws-answers.md); Trent has no custom key stores yet, so every id
+/// names nothing.
+pub fn custom_key_store_not_found(id: &str) -> CoreError {
+    CoreError::CustomKeyStoreNotFound(format!("Custom key store {id} does not exist."))
+}
+
+impl Kms {
+    /// ReplicateKey and UpdatePrimaryRegion before multi-Region keys exist (issue 13): the key
+    /// is resolved and authorized as AWS does first, so a key that does not exist is
+    /// NotFoundException and a caller without `action` is AccessDeniedException; every key that
+    /// does exist is a single-Region key, which AWS refuses with UnsupportedOperationException.
+    /// Returns the error to answer.
+    pub async fn refuse_multi_region_operation(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        action: Action,
+    ) -> CoreError {
+        match self.usable_key(caller, key_id, action).await {
+            Err(e) => e,
+            Ok(key) => CoreError::UnsupportedOperation(format!(
+                "{} is not a multi-Region key: {} is not supported by this Trent version.",
+                key.record.arn(),
+                action.name()
+            )),
+        }
+    }
 }

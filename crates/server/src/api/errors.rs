@@ -134,6 +134,7 @@ impl ApiError {
                     CoreError::InvalidMac => E::KMSInvalidMacException,
                     CoreError::DryRun => E::DryRunOperationException,
                     CoreError::UnsupportedOperation(_) => E::UnsupportedOperationException,
+                    CoreError::CustomKeyStoreNotFound(_) => E::CustomKeyStoreNotFoundException,
                     CoreError::InvalidGrantToken(_) => E::InvalidGrantTokenException,
                     CoreError::InvalidGrantId(_) => E::InvalidGrantIdException,
                     CoreError::Internal(_) => {
@@ -381,6 +382,7 @@ mod tests {
                 CoreError::InvalidMac => "Core::InvalidMac",
                 CoreError::DryRun => "Core::DryRun",
                 CoreError::UnsupportedOperation(_) => "Core::UnsupportedOperation",
+                CoreError::CustomKeyStoreNotFound(_) => "Core::CustomKeyStoreNotFound",
                 CoreError::InvalidGrantToken(_) => "Core::InvalidGrantToken",
                 CoreError::InvalidGrantId(_) => "Core::InvalidGrantId",
                 CoreError::Internal(_) => "Core::Internal",
@@ -594,6 +596,12 @@ mod tests {
                 Says::Exactly("m"),
             ),
             (
+                ApiError::Core(CoreError::CustomKeyStoreNotFound(m())),
+                E::CustomKeyStoreNotFoundException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
                 ApiError::Core(CoreError::InvalidGrantToken(m())),
                 E::InvalidGrantTokenException,
                 400,
@@ -640,8 +648,8 @@ mod tests {
             }
         }
         // One row per variant: 6 ApiError variants of their own, 6 of SigV4, 2 of the wire,
-        // 24 of core.
-        assert_eq!(named.len(), 38);
+        // 25 of core.
+        assert_eq!(named.len(), 39);
     }
 
     /// As [`api_variant`], for the IAM/STS path.

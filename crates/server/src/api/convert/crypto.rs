@@ -4,7 +4,7 @@
 use serde_json::Value;
 use trent_core::model::{DataKeyPairSpec, EncryptionAlgorithm};
 use trent_core::ops::crypto::{DataKeySize, ReEncryptInput, ReEncryptKeysInput};
-use trent_core::{Caller, CoreError, Kms};
+use trent_core::{Caller, Kms};
 use trent_wire::types::*;
 use trent_wire::{Blob, SecretBlob, WireError};
 use zeroize::Zeroizing;
@@ -233,11 +233,8 @@ pub(super) async fn generate_data_key_pair(
 /// GenerateRandom.
 pub(super) fn generate_random(kms: &Kms, v: Value) -> Result<Outcome, ApiError> {
     let r: GenerateRandomRequest = decode(v)?;
-    if r.custom_key_store_id.is_some() {
-        return Err(CoreError::UnsupportedOperation(
-            "Custom key stores are not supported by this Trent version.".into(),
-        )
-        .into());
+    if let Some(id) = &r.custom_key_store_id {
+        return Err(trent_core::ops::keys::custom_key_store_not_found(id).into());
     }
     if r.recipient.is_some() {
         return Err(recipient_unsupported());

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use trent_core::model::{KeyRecord, KeyUsage, Origin};
 use trent_core::ops::keys::CreateKeyInput;
-use trent_core::{Caller, CoreError, Kms};
+use trent_core::{Action, Caller, CoreError, Kms};
 use trent_wire::types::*;
 
 use super::{algorithm_names, decode, epoch, parse_enum, tags_in, Outcome};
@@ -139,4 +139,40 @@ fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
     };
     let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Outcome::json(&resp, Some(k.arn()))?.with_elements(elements))
+}
+
+/// ReplicateKey and UpdatePrimaryRegion, until multi-Region keys exist: the key is resolved and
+/// authorized, then refused as the single-Region key it is (`Kms::refuse_multi_region_operation`).
+pub(super) async fn refuse_multi_region(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+    action: Action,
+) -> Result<Outcome, ApiError> {
+    let key_id = v
+        .get("KeyId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Err(kms
+        .refuse_multi_region_operation(caller, &key_id, action)
+        .await
+        .into())
+}
+
+/// The custom key store operations that name a store by id (or DescribeCustomKeyStores by id
+/// or name). Trent has no custom key stores yet (issue 15), so any id or name names nothing
+/// (CustomKeyStoreNotFoundException, as AWS answers for an unknown store) and the unfiltered
+/// DescribeCustomKeyStores lists none.
+pub(super) fn custom_key_store_by_id(v: Value) -> Result<Outcome, ApiError> {
+    let named = ["CustomKeyStoreId", "CustomKeyStoreName"]
+        .iter()
+        .find_map(|member| v.get(*member).and_then(Value::as_str));
+    match named {
+        Some(id) => Err(trent_core::ops::keys::custom_key_store_not_found(id).into()),
+        None => Outcome::json(
+            &serde_json::json!({"CustomKeyStores": [], "Truncated": false}),
+            None,
+        ),
+    }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use trent_core::model::Tag;
-use trent_core::{Caller, CoreError, Kms};
+use trent_core::{Action, Caller, CoreError, Kms};
 use trent_wire::{Operation, SecretBlob, WireError};
 use zeroize::Zeroizing;
 
@@ -196,6 +196,15 @@ pub async fn execute(
         O::ScheduleKeyDeletion => lifecycle::schedule_key_deletion(kms, caller, v).await,
         O::CancelKeyDeletion => lifecycle::cancel_key_deletion(kms, caller, v).await,
         O::GetKeyLastUsage => lifecycle::get_key_last_usage(kms, caller, v).await,
+        O::ReplicateKey => keys::refuse_multi_region(kms, caller, v, Action::ReplicateKey).await,
+        O::UpdatePrimaryRegion => {
+            keys::refuse_multi_region(kms, caller, v, Action::UpdatePrimaryRegion).await
+        }
+        O::DescribeCustomKeyStores
+        | O::ConnectCustomKeyStore
+        | O::DisconnectCustomKeyStore
+        | O::UpdateCustomKeyStore
+        | O::DeleteCustomKeyStore => keys::custom_key_store_by_id(v),
         other => Err(CoreError::UnsupportedOperation(format!(
             "{} is not supported by this Trent version.",
             other.name()
