@@ -1000,3 +1000,23 @@ async fn created_key_id(
         .expect("KeyMetadata")
         .key_id
 }
+
+/// The `trent` binary the black-box tests spawn: `TRENT_BIN`, or `target/debug/trent` beside
+/// the running test (the workspace build makes it). Panics with what to do when it is missing.
+pub fn trent_bin() -> std::path::PathBuf {
+    let bin = std::env::var_os("TRENT_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().expect("the test's path");
+            exe.parent()
+                .and_then(|deps| deps.parent())
+                .expect("target/debug")
+                .join("trent")
+        });
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it first (cargo build -p trent-cli) or set TRENT_BIN",
+        bin.display()
+    );
+    bin
+}

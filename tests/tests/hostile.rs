@@ -295,20 +295,7 @@ impl ServeProcess {
     /// Starts the `trent` binary (`TRENT_BIN`, or `target/debug/trent` beside this test; the
     /// workspace build makes it) on a fresh data dir with `args`.
     fn start(args: &[&str]) -> ServeProcess {
-        let bin = std::env::var_os("TRENT_BIN")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                let exe = std::env::current_exe().expect("the test's path");
-                exe.parent()
-                    .and_then(|deps| deps.parent())
-                    .expect("target/debug")
-                    .join("trent")
-            });
-        assert!(
-            bin.exists(),
-            "{} does not exist: build it first (cargo build -p trent-cli) or set TRENT_BIN",
-            bin.display()
-        );
+        let bin = trent_tests::trent_bin();
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(&bin)
             .arg("serve")

@@ -25,27 +25,10 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::primitives::Blob;
+use trent_tests::trent_bin;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const PIN: &str = "4711-user-pin";
-
-fn trent_bin() -> PathBuf {
-    let bin = std::env::var_os("TRENT_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().expect("the test's path");
-            exe.parent()
-                .and_then(|deps| deps.parent())
-                .expect("target/debug")
-                .join("trent")
-        });
-    assert!(
-        bin.exists(),
-        "{} does not exist: build it first (cargo build -p trent-cli) or set TRENT_BIN",
-        bin.display()
-    );
-    bin
-}
 
 /// A SoftHSM2 token in its own directory (its own `SOFTHSM2_CONF`).
 struct SoftHsm {
