@@ -23,20 +23,6 @@ use trent_core::policy::ContextKeys;
 use trent_core::{CoreError, RequestConditions};
 use trent_wire::Operation;
 
-/// What a request's conditions are built from besides its body.
-pub struct RequestSource<'a> {
-    /// The caller's account (`kms:CallerAccount`).
-    pub caller_account: &'a AccountId,
-    /// The Region the request is for (`aws:RequestedRegion`).
-    pub region: &'a str,
-    /// The client's address (`aws:SourceIp`).
-    pub source_ip: Option<IpAddr>,
-    /// The request arrived over TLS (`aws:SecureTransport`).
-    pub secure_transport: bool,
-    /// The request's time (`aws:CurrentTime`, `aws:EpochTime`), from the server's clock.
-    pub now: OffsetDateTime,
-}
-
 /// The request members that condition keys are made of. Only these are kept for the keys,
 /// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
 /// policies are never copied).
@@ -73,7 +59,7 @@ const CONDITION_MEMBERS: [&str; 30] = [
     "TagKeys",
 ];
 
-/// [`RequestSource`], owned by the deferred keys.
+/// [`GlobalSource`] and the caller's account, owned by the deferred keys.
 struct Source {
     caller_account: AccountId,
     region: String,
@@ -88,7 +74,8 @@ struct Source {
 pub fn request_conditions(
     op: Operation,
     body: &Value,
-    src: &RequestSource<'_>,
+    caller_account: &AccountId,
+    src: &GlobalSource<'_>,
 ) -> RequestConditions {
     let empty = Map::new();
     let obj = body.as_object().unwrap_or(&empty);
@@ -98,7 +85,7 @@ pub fn request_conditions(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     let source = Source {
-        caller_account: src.caller_account.clone(),
+        caller_account: caller_account.clone(),
         region: src.region.to_string(),
         source_ip: src.source_ip,
         secure_transport: src.secure_transport,
@@ -378,8 +365,8 @@ mod tests {
         request_conditions(
             op,
             &body,
-            &RequestSource {
-                caller_account: &account,
+            &account,
+            &GlobalSource {
                 region: "us-east-1",
                 source_ip: Some("10.1.2.3".parse().unwrap()),
                 secure_transport: false,

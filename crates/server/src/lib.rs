@@ -3,11 +3,7 @@
 //! [`pipeline`] top to bottom for the whole path of a request), request ↔ domain
 //! conversion and the one error mapping.
 
-pub mod api {
-    //! Conversion between the wire and the KMS, and the error mapping.
-    pub mod convert;
-    pub mod errors;
-}
+pub mod api;
 pub mod app;
 pub mod authenticate;
 pub mod conditions;
@@ -20,6 +16,7 @@ pub mod jobs;
 pub mod listener;
 pub mod metrics;
 pub mod pipeline;
+pub(crate) mod protocol;
 pub mod recorder;
 pub mod rotation;
 pub mod strict_json;

@@ -1,7 +1,8 @@
 //! IAM and STS on the KMS listener, in AWS's query protocol: `POST /` with a form-encoded body
 //! (`Action=CreateUser&Version=2010-05-08&…`), SigV4 with signing name `iam` or `sts`, XML
-//! answers. The path mirrors the KMS pipeline: ① frame → ② authenticate → ③ parse →
-//! ⑤ authorize and execute → ⑥ audit (before the answer, fail closed) → ⑦ encode.
+//! answers. [`Query`] is this protocol's part of the one skeleton every request runs
+//! ([`crate::pipeline`]): ① frame → ② authenticate → ③ decode → ④ authorize → ⑤ execute →
+//! ⑥ audit (before the answer, fail closed) → ⑦ encode.
 //!
 //! IAM calls are authorized by the caller's identity policies (`iam:CreateUser` on
 //! `arn:aws:iam::ACCOUNT:user/NAME`, …); an account root may do everything in its own account;
@@ -13,21 +14,24 @@ mod roles;
 mod sts;
 mod users;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use serde_json::Value;
-use trent_audit::{format_event_time, new_event_id, AuditRecord, UserIdentity};
-use trent_core::iam::{Iam, IamCaller, KeyOwner, RoleRecord, UserRecord};
+use trent_audit::{AuditRecord, UserIdentity};
+use trent_core::iam::{Iam, IamCaller, IamError, KeyOwner, RoleRecord, UserRecord};
+use trent_core::model::AccountId;
+use trent_core::policy::ContextKeys;
 
 use crate::api::errors::QueryError;
 use crate::app::App;
-use crate::authenticate::verify_signature;
-use crate::http::{header, read_body};
+use crate::conditions::GlobalSource;
+use crate::http::header;
+use crate::protocol::{Protocol, Signer, Signing};
 use query::Params;
 
 /// IAM's XML namespace.
@@ -110,162 +114,250 @@ pub(crate) struct Ctx<'a> {
     pub(crate) params: &'a Params,
 }
 
-/// What the audit record needs to know.
-struct Facts {
+/// IAM's and STS's query protocol, as the pipeline's skeleton ([`crate::pipeline`]) runs it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Query;
+
+/// A query-protocol operation: the service and the `Action` parameter (at most 128
+/// characters, as it is echoed in the audit record and the answer).
+#[derive(Clone, Debug)]
+pub(crate) struct QueryOp {
     service: Service,
     action: String,
-    access_key_id: Option<String>,
-    caller: Option<KeyOwner>,
-    user_agent: Option<String>,
-    request_parameters: Option<Value>,
-    tls_details: Option<trent_audit::TlsDetails>,
-    /// The audit intent of a request that may change state (committed with its change).
-    intent: Option<trent_core::audit_intent::AuditIntent>,
 }
 
-/// Handles one IAM or STS request end to end.
-pub async fn handle(
-    app: Arc<App>,
-    parts: http::request::Parts,
-    body: Incoming,
-    peer: SocketAddr,
-) -> Response<Full<Bytes>> {
-    let request_id = trent_audit::new_request_id();
-    let event_id = new_event_id();
-    let mut facts = Facts {
-        service: match signed_service(&parts) {
-            Some("sts") => Service::Sts,
+/// Who an IAM or STS request acts as.
+#[derive(Clone)]
+pub(crate) struct QueryCaller {
+    owner: KeyOwner,
+    keys: Arc<ContextKeys>,
+}
+
+impl Protocol for Query {
+    /// The service the signature names, if it names one.
+    type Head = Option<Service>;
+    type Frame = Option<Service>;
+    type Op = QueryOp;
+    /// The form parameters.
+    type Parsed = Params;
+    type Input = Params;
+    type Caller = QueryCaller;
+    /// What a handler answered, and the `Version` the request named.
+    type Output = Reply;
+    type Error = QueryError;
+
+    fn head(parts: &Parts) -> Option<Service> {
+        signed_service(parts).map(|s| match s {
+            "sts" => Service::Sts,
             _ => Service::Iam,
-        },
-        action: String::new(),
-        access_key_id: None,
-        caller: None,
-        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
-        request_parameters: None,
-        tls_details: crate::http::tls_details(&parts),
-        intent: None,
-    };
-    let ids = (request_id.as_str(), event_id.as_str());
-    let result = run(&app, &parts, body, peer, ids, &mut facts).await;
-
-    // ⑥ audit — before anything is sent.
-    let record = audit_record(&app, &facts, peer, ids, Some(&result));
-    let result = match crate::recorder::record(&app, record, facts.intent.as_ref()).await {
-        Ok(()) => result,
-        Err(e) => Err(QueryError::Audit(e.to_string())),
-    };
-
-    // ⑦ encode
-    let namespace = facts.service.namespace();
-    let (status, body) = match result {
-        Ok(reply) => (
-            StatusCode::OK,
-            query::response(
-                namespace,
-                &facts.action,
-                reply.result.as_deref(),
-                &request_id,
-            ),
-        ),
-        Err(e) => {
-            if e.is_internal() {
-                tracing::error!(request_id, error = ?e, "IAM request failed inside Trent");
-            }
-            let status = StatusCode::from_u16(e.code().status).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, query::error_response(namespace, &e, &request_id))
-        }
-    };
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("text/xml"));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
+        })
     }
-    resp
+
+    /// `POST /` (the media type chose this protocol).
+    fn frame(service: &Option<Service>, parts: &Parts) -> Result<Option<Service>, QueryError> {
+        if parts.method != http::Method::POST || parts.uri.path() != "/" {
+            return Err(QueryError::InvalidAction(format!(
+                "{} {} is not an IAM or STS API request",
+                parts.method,
+                parts.uri.path()
+            )));
+        }
+        Ok(*service)
+    }
+
+    /// The form's `Action`; an STS action in a request whose signature names no service is
+    /// STS's.
+    fn operation(signed: Option<Service>, body: &[u8]) -> (QueryOp, Params) {
+        let params = Params::parse(body);
+        let action: String = params
+            .get("Action")
+            .unwrap_or_default()
+            .chars()
+            .take(128)
+            .collect();
+        let service = signed.unwrap_or(if sts::is_sts_action(&action) {
+            Service::Sts
+        } else {
+            Service::Iam
+        });
+        (QueryOp { service, action }, params)
+    }
+
+    fn signing<'a>(op: &QueryOp, served_region: &'a str) -> Signing<'a> {
+        Signing {
+            service: op.service.signing_name(),
+            regions: match op.service {
+                Service::Iam => [IAM_SIGNING_REGION, served_region],
+                Service::Sts => [served_region, IAM_SIGNING_REGION],
+            },
+        }
+    }
+
+    /// IAM is global (us-east-1); STS is served in this server's Region.
+    fn region<'a>(
+        signed: &Option<Service>,
+        op: Option<&QueryOp>,
+        served_region: &'a str,
+    ) -> &'a str {
+        match service_of(signed, op) {
+            Service::Iam => IAM_SIGNING_REGION,
+            Service::Sts => served_region,
+        }
+    }
+
+    fn caller(signer: Signer) -> QueryCaller {
+        QueryCaller {
+            owner: signer.owner,
+            keys: Arc::new(ContextKeys::new()),
+        }
+    }
+
+    fn account(caller: &QueryCaller) -> &AccountId {
+        &caller.owner.account_id
+    }
+
+    /// The parameters are checked by each action's handler, after the IAM domain authorized
+    /// what it can before them.
+    fn decode(
+        _op: &QueryOp,
+        params: Params,
+        _body: &[u8],
+        request_parameters: &mut Option<Value>,
+    ) -> Result<Params, QueryError> {
+        *request_parameters = Some(params.to_request_parameters());
+        Ok(params)
+    }
+
+    /// Only the global keys: IAM's own are its policies' business.
+    fn conditions(
+        _op: &QueryOp,
+        _params: &Params,
+        caller: &mut QueryCaller,
+        global: &GlobalSource<'_>,
+    ) {
+        caller.keys = Arc::new(crate::conditions::global_keys(global));
+    }
+
+    /// Every IAM and STS action is authorized by the IAM domain as it executes, before its
+    /// members are checked and before anything changes.
+    fn authorize(_app: &App, _op: &QueryOp, _caller: &QueryCaller) -> Result<(), QueryError> {
+        Ok(())
+    }
+
+    /// IAM actions other than `Get*` and `List*` (STS changes nothing stored).
+    fn may_change(op: &QueryOp) -> bool {
+        op.service == Service::Iam && !is_read_only(&op.action)
+    }
+
+    async fn execute(
+        app: &App,
+        op: &QueryOp,
+        caller: &QueryCaller,
+        params: Params,
+    ) -> Result<Reply, QueryError> {
+        let ctx = Ctx {
+            iam: &app.credentials,
+            caller: IamCaller {
+                owner: &caller.owner,
+                keys: caller.keys.clone(),
+            },
+            params: &params,
+        };
+        execute(&ctx, op, params.get("Version")).await
+    }
+
+    fn audit_failure(why: String) -> QueryError {
+        QueryError::Audit(why)
+    }
+
+    fn internal(what: &'static str) -> QueryError {
+        QueryError::Iam(IamError::Internal(what.into()))
+    }
+
+    fn user_identity(caller: QueryCaller, access_key_id: Option<String>) -> UserIdentity {
+        let owner = caller.owner;
+        UserIdentity {
+            type_: owner.kind.cloudtrail_type().to_string(),
+            principal_id: Some(owner.user_id),
+            arn: Some(owner.principal_arn),
+            account_id: Some(owner.account_id.to_string()),
+            access_key_id,
+            invoked_by: None,
+        }
+    }
+
+    fn describe(signed: &Option<Service>, op: Option<&QueryOp>, record: &mut AuditRecord) {
+        let (service, action) = (service_of(signed, op), action_of(op));
+        record.event_source = service.event_source().to_string();
+        record.event_name = action.to_string();
+        record.read_only = is_read_only(action);
+    }
+
+    fn outcome(
+        result: &Result<Reply, QueryError>,
+        _account: Option<&str>,
+        record: &mut AuditRecord,
+    ) {
+        match result {
+            Ok(reply) => record.response_elements = reply.response_elements.clone(),
+            Err(e) => {
+                record.error_code = Some(e.code().code.to_string());
+                record.error_message = Some(e.message());
+            }
+        }
+    }
+
+    /// IAM's XML, in the service's namespace.
+    fn encode(
+        _app: &App,
+        signed: &Option<Service>,
+        op: Option<&QueryOp>,
+        request_id: &str,
+        result: Result<Reply, QueryError>,
+        _took: Duration,
+    ) -> Response<Full<Bytes>> {
+        let (service, action) = (service_of(signed, op), action_of(op));
+        let namespace = service.namespace();
+        let (status, body) = match result {
+            Ok(reply) => (
+                StatusCode::OK,
+                query::response(namespace, action, reply.result.as_deref(), request_id),
+            ),
+            Err(e) => {
+                if e.is_internal() {
+                    tracing::error!(request_id, error = ?e, "IAM request failed inside Trent");
+                }
+                let status =
+                    StatusCode::from_u16(e.code().status).unwrap_or(StatusCode::BAD_REQUEST);
+                (status, query::error_response(namespace, &e, request_id))
+            }
+        };
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert("content-type", HeaderValue::from_static("text/xml"));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            h.insert("x-amzn-requestid", v);
+        }
+        resp
+    }
 }
 
-async fn run(
-    app: &App,
-    parts: &http::request::Parts,
-    body: Incoming,
-    peer: SocketAddr,
-    ids: (&str, &str),
-    facts: &mut Facts,
-) -> Result<Reply, QueryError> {
-    // ① frame
-    if parts.method != http::Method::POST || parts.uri.path() != "/" {
-        return Err(QueryError::InvalidAction(format!(
-            "{} {} is not an IAM or STS API request",
-            parts.method,
-            parts.uri.path()
-        )));
-    }
-    let body = read_body(body, &parts.headers, app.config.max_body_bytes).await?;
-    let params = Params::parse(&body);
-    facts.action = params
-        .get("Action")
-        .unwrap_or_default()
-        .chars()
-        .take(128)
-        .collect();
-    if signed_service(parts).is_none() && sts::is_sts_action(&facts.action) {
-        facts.service = Service::Sts;
-    }
+/// The service of a request: its operation's, or before it was read the one the signature
+/// names (IAM when none).
+fn service_of(signed: &Option<Service>, op: Option<&QueryOp>) -> Service {
+    op.map_or(signed.unwrap_or(Service::Iam), |op| op.service)
+}
 
-    // ② authenticate
-    let regions: &[&str] = match facts.service {
-        Service::Iam => &[IAM_SIGNING_REGION, &app.config.region],
-        Service::Sts => &[&app.config.region, IAM_SIGNING_REGION],
-    };
-    let (_, caller) = verify_signature(
-        app,
-        parts,
-        &body,
-        facts.service.signing_name(),
-        regions,
-        &mut facts.access_key_id,
-    )?;
-    facts.caller = Some(caller.clone());
-
-    // ③ parse
-    facts.request_parameters = Some(params.to_request_parameters());
-    let version = params.get("Version");
-    let keys = crate::conditions::global_keys(&crate::conditions::GlobalSource {
-        region: match facts.service {
-            Service::Iam => IAM_SIGNING_REGION,
-            Service::Sts => &app.config.region,
-        },
-        source_ip: Some(peer.ip()),
-        secure_transport: crate::http::is_secure(parts),
-        now: app.kms.now(),
-    });
-    let ctx = Ctx {
-        iam: &app.credentials,
-        caller: IamCaller {
-            owner: &caller,
-            keys: Arc::new(keys),
-        },
-        params: &params,
-    };
-
-    // ⑤ authorize and execute; a change commits with the request's audit intent.
-    if facts.service == Service::Iam && !is_read_only(&facts.action) {
-        // Fail closed before changing anything when the audit log is known to be unwritable.
-        if !app.audit.is_healthy() {
-            return Err(QueryError::Audit("the audit log is not writable".into()));
-        }
-        facts.intent =
-            crate::recorder::intent(&audit_record(app, facts, peer, ids, None), app.kms.now());
-    }
-    let intent = facts.intent.clone();
-    trent_core::audit_intent::scope(intent, execute(&ctx, facts, version)).await
+/// The action of a request (empty before it was read).
+fn action_of(op: Option<&QueryOp>) -> &str {
+    op.map_or("", |op| op.action.as_str())
 }
 
 /// ⑤ Dispatches to the action's handler.
-async fn execute(ctx: &Ctx<'_>, facts: &Facts, version: Option<&str>) -> Result<Reply, QueryError> {
-    let action = facts.action.as_str();
-    let (expected_version, service) = match facts.service {
+async fn execute(ctx: &Ctx<'_>, op: &QueryOp, version: Option<&str>) -> Result<Reply, QueryError> {
+    let action = op.action.as_str();
+    let (expected_version, service) = match op.service {
         Service::Iam => ("2010-05-08", Service::Iam),
         Service::Sts => ("2011-06-15", Service::Sts),
     };
@@ -319,60 +411,6 @@ fn invalid_action(action: &str, version: Option<&str>) -> QueryError {
 /// IAM actions that change nothing (`Get*`, `List*`).
 fn is_read_only(action: &str) -> bool {
     ["Get", "List"].iter().any(|p| action.starts_with(p))
-}
-
-/// The request's audit record; without a `result`, as known before it executes (its intent).
-fn audit_record(
-    app: &App,
-    facts: &Facts,
-    peer: SocketAddr,
-    (request_id, event_id): (&str, &str),
-    result: Option<&Result<Reply, QueryError>>,
-) -> AuditRecord {
-    let user_identity = match &facts.caller {
-        Some(c) => Some(UserIdentity {
-            type_: c.kind.cloudtrail_type().to_string(),
-            principal_id: Some(c.user_id.clone()),
-            arn: Some(c.principal_arn.clone()),
-            account_id: Some(c.account_id.to_string()),
-            access_key_id: facts.access_key_id.clone(),
-            invoked_by: None,
-        }),
-        None => facts.access_key_id.as_ref().map(|akid| UserIdentity {
-            type_: "Unknown".into(),
-            access_key_id: Some(akid.clone()),
-            ..Default::default()
-        }),
-    };
-    let read_only = is_read_only(&facts.action);
-    let mut record = AuditRecord {
-        user_identity,
-        event_time: format_event_time(app.kms.now()),
-        event_source: facts.service.event_source().to_string(),
-        event_name: facts.action.clone(),
-        aws_region: match facts.service {
-            Service::Iam => IAM_SIGNING_REGION.to_string(),
-            Service::Sts => app.config.region.clone(),
-        },
-        source_ip_address: peer.ip().to_string(),
-        user_agent: facts.user_agent.clone(),
-        request_parameters: facts.request_parameters.clone(),
-        request_id: request_id.to_string(),
-        event_id: event_id.to_string(),
-        read_only,
-        recipient_account_id: facts.caller.as_ref().map(|c| c.account_id.to_string()),
-        tls_details: facts.tls_details.clone(),
-        ..Default::default()
-    };
-    match result {
-        None => {}
-        Some(Ok(reply)) => record.response_elements = reply.response_elements.clone(),
-        Some(Err(e)) => {
-            record.error_code = Some(e.code().code.to_string());
-            record.error_message = Some(e.message());
-        }
-    }
-    record
 }
 
 #[cfg(test)]
