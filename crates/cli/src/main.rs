@@ -260,9 +260,8 @@ fn open_dir(path: &std::path::Path, passphrase_file: &Option<PathBuf>) -> DataDi
 fn audit_keys(dir: &DataDir) -> Result<trent_audit::AuditKeys> {
     let root = dir
         .load_root_key()
-        .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the audit keys are derived from the root key")?;
-    trent_server::app::audit_keys(&root).map_err(|e| anyhow::anyhow!(e))
+    Ok(trent_server::app::audit_keys(&root)?)
 }
 
 fn audit(command: AuditCommand, passphrase_file: Option<PathBuf>) -> Result<ExitCode> {
@@ -385,7 +384,6 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
             let key = dir
                 .create_account(&account)
                 .await
-                .map_err(|e| anyhow::anyhow!(e))
                 .context("trent admin create-account failed")?;
             println!(
                 "Created account {account}.\nAdministrator access key {} written as profile 'trent-{account}' to {}.\nA running server accepts it within a second.",
@@ -394,10 +392,7 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
             );
         }
         AdminCommand::ListAccounts { data_dir } => {
-            let accounts = DataDir::new(&data_dir)
-                .list_accounts()
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let accounts = DataDir::new(&data_dir).list_accounts().await?;
             for (account, keys) in accounts {
                 println!("{}", account.account_id);
                 for k in keys {
@@ -423,7 +418,6 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
                 Unlock::from_cli_env(new_passphrase_file, "TRENT_NEW_ROOT_PASSPHRASE"),
             )
             .await
-            .map_err(|e| anyhow::anyhow!(e))
             .context("trent admin rotate-root-key failed")?;
             println!(
                 "Root key rotated from {} to {}: {} secret(s) re-wrapped{}.",
@@ -444,10 +438,7 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
             data_dir,
             access_key_id,
         } => {
-            let key = DataDir::new(&data_dir)
-                .revoke_key(&access_key_id)
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let key = DataDir::new(&data_dir).revoke_key(&access_key_id).await?;
             println!(
                 "Access key {} of {} is now Inactive (a running server refuses it within a second).",
                 key.access_key_id, key.principal_arn
@@ -472,7 +463,6 @@ async fn init(
     let key = dir
         .init_with(region, &account, &provider)
         .await
-        .map_err(|e| anyhow::anyhow!(e))
         .context("trent init failed")?;
     println!(
         "Initialised {} for account {account} in {region}.\nAdministrator access key {} written as profile 'trent' to {}\n(Region in {}).",
@@ -533,7 +523,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         )
         .await?;
     }
-    let settings = dir.settings().map_err(|e| anyhow::anyhow!(e))?;
+    let settings = dir.settings()?;
     let dev_account = if dev {
         Some(AccountId::parse(&settings.first_account_id).map_err(|e| anyhow::anyhow!("{e}"))?)
     } else {
@@ -559,8 +549,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         std::sync::Arc::new(trent_core::clock::SystemClock),
         Unlock::from_cli(passphrase_file),
     )
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?;
+    .await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -633,11 +622,34 @@ async fn shutdown_signal() {
     }
 }
 
-/// `--max-header-bytes`: hyper needs at least 8 KiB of read buffer.
-fn parse_header_bytes(s: &str) -> std::result::Result<usize, String> {
-    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
-    if n < 8192 {
-        return Err("must be at least 8192".into());
+/// The least `--max-header-bytes`: hyper needs at least 8 KiB of read buffer.
+const MIN_HEADER_BYTES: usize = 8192;
+
+/// Why a `--max-header-bytes` value is refused (clap prints it after the option's name).
+#[derive(Debug)]
+enum HeaderBytesError {
+    /// Not a whole number.
+    NotANumber(std::num::ParseIntError),
+    /// Below [`MIN_HEADER_BYTES`].
+    TooSmall,
+}
+
+impl std::fmt::Display for HeaderBytesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderBytesError::NotANumber(e) => write!(f, "{e}"),
+            HeaderBytesError::TooSmall => write!(f, "must be at least {MIN_HEADER_BYTES}"),
+        }
+    }
+}
+
+impl std::error::Error for HeaderBytesError {}
+
+/// `--max-header-bytes`: a whole number of at least [`MIN_HEADER_BYTES`].
+fn parse_header_bytes(s: &str) -> std::result::Result<usize, HeaderBytesError> {
+    let n: usize = s.parse().map_err(HeaderBytesError::NotANumber)?;
+    if n < MIN_HEADER_BYTES {
+        return Err(HeaderBytesError::TooSmall);
     }
     Ok(n)
 }

@@ -27,7 +27,7 @@ pub enum AppError {
     RootKey(#[from] trent_crypto::CryptoError),
     /// The data dir's root key provider (file, passphrase or PKCS#11 token, ARCHITECTURE.md §3).
     #[error("{0}")]
-    RootKeyProvider(String),
+    RootKeyProvider(#[from] crate::datadir::DataDirError),
     /// The database.
     #[error("{0}")]
     Store(#[from] trent_core::store::StoreError),
@@ -50,7 +50,7 @@ pub enum AppError {
     Iam(#[from] trent_core::iam::IamError),
     /// Writing the records of changes committed before the last stop.
     #[error("{0}")]
-    Recovery(String),
+    Recovery(#[from] crate::recorder::RecoveryError),
 }
 
 /// Shared by every request.
@@ -102,11 +102,7 @@ impl App {
             tracing::warn!("data dir permissions: {warning}");
         }
         // Through the data dir's provider, on the blocking pool (ARCHITECTURE.md §3).
-        let root_key = Arc::new(
-            dir.load_root_key_async()
-                .await
-                .map_err(AppError::RootKeyProvider)?,
-        );
+        let root_key = Arc::new(dir.load_root_key_async().await?);
         let store = SqliteStore::open(&dir.database_path())?;
         let audit = AuditLog::open(
             &dir.audit_dir(),
@@ -132,9 +128,7 @@ impl App {
             recorder: Default::default(),
         };
         // Changes committed before the last stop get their records before anything is served.
-        crate::recorder::recover(&app)
-            .await
-            .map_err(AppError::Recovery)?;
+        crate::recorder::recover(&app).await?;
         Ok(Arc::new(app))
     }
 }

@@ -22,11 +22,86 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use trent_core::clock::{Clock, SystemClock};
 use trent_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
-use trent_core::store::Store;
+use trent_core::store::{Store, StoreError};
 use trent_crypto::random::random_bytes;
 use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey, RootKeySecrets};
-use trent_rootkey::{ProviderSpec, Unlock};
+use trent_crypto::CryptoError;
+use trent_rootkey::{ProviderSpec, RootKeyError, Unlock};
 use trent_store_sqlite::SqliteStore;
+
+/// Why a data dir operation failed (`trent init`, `trent admin …`, opening the root key). The
+/// CLI prints its text; the server's start reports it as [`crate::app::AppError`]. No text
+/// holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    /// A file or directory of the data dir could not be read, created or written.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was attempted (`cannot read`, `cannot create`, …).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A JSON file of the data dir does not parse.
+    #[error("{} is not valid: {source}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// `settings.json` names a root key provider that does not parse.
+    #[error("settings.json: {0}")]
+    Settings(RootKeyError),
+    /// The root key provider (file, passphrase or PKCS#11 token) failed.
+    #[error("{0}")]
+    RootKey(#[from] RootKeyError),
+    /// The new root key of a rotation under way could not be loaded.
+    #[error("the new root key of the rotation under way: {0}")]
+    RotationKey(RootKeyError),
+    /// A cryptographic step (making or wrapping a secret).
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+    /// The database.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A file could not be written as JSON.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// `trent init` on a dir that already holds a data dir.
+    #[error("{} is already initialised; refusing to overwrite it", .0.display())]
+    AlreadyInitialised(PathBuf),
+    /// An operation that needs an initialised data dir.
+    #[error("{} is not initialised", .0.display())]
+    NotInitialised(PathBuf),
+    /// `trent admin create-account` for an account that exists.
+    #[error("account {0} already exists")]
+    AccountExists(AccountId),
+    /// `trent admin revoke-key` for an unknown access key.
+    #[error("no access key {0}")]
+    NoAccessKey(String),
+    /// A step on the blocking pool ended without an answer (it panicked).
+    #[error("{what}: {source}")]
+    Task {
+        /// The step.
+        what: &'static str,
+        /// Why.
+        source: tokio::task::JoinError,
+    },
+}
+
+impl DataDirError {
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError {
+        let path = path.to_path_buf();
+        move |source| DataDirError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
 
 /// Settings fixed when the data dir was made.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -54,10 +129,10 @@ fn is_zero(n: &u32) -> bool {
 
 impl Settings {
     /// The root key provider these settings name.
-    pub fn root_key_provider(&self) -> Result<ProviderSpec, String> {
+    pub fn root_key_provider(&self) -> Result<ProviderSpec, DataDirError> {
         match &self.root_key {
             None => Ok(ProviderSpec::File),
-            Some(spec) => spec.parse().map_err(|e| format!("settings.json: {e}")),
+            Some(spec) => spec.parse().map_err(DataDirError::Settings),
         }
     }
 
@@ -133,14 +208,13 @@ impl DataDir {
     }
 
     /// The secrets of the root key the settings name (not a pending rotation's).
-    pub fn unseal_current(&self) -> Result<RootKeySecrets, String> {
+    pub fn unseal_current(&self) -> Result<RootKeySecrets, DataDirError> {
         let settings = self.settings()?;
-        trent_rootkey::unseal(
+        Ok(trent_rootkey::unseal(
             &settings.root_key_provider()?,
             &self.root.join(settings.root_key_file_name()),
             &self.unlock(),
-        )
-        .map_err(|e| e.to_string())
+        )?)
     }
 
     fn unlock(&self) -> Arc<Unlock> {
@@ -155,23 +229,21 @@ impl DataDir {
     }
 
     /// The pending root key rotation, if one is under way.
-    pub fn pending_rotation(&self) -> Result<Option<PendingRotation>, String> {
-        match fs::read(self.rotation_path()) {
+    pub fn pending_rotation(&self) -> Result<Option<PendingRotation>, DataDirError> {
+        let path = self.rotation_path();
+        match fs::read(&path) {
             Ok(text) => serde_json::from_slice(&text)
                 .map(Some)
-                .map_err(|e| format!("{} is not valid: {e}", self.rotation_path().display())),
+                .map_err(|source| DataDirError::Invalid { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!(
-                "cannot read {}: {e}",
-                self.rotation_path().display()
-            )),
+            Err(e) => Err(DataDirError::io("cannot read", &path)(e)),
         }
     }
 
     /// Loads the root key through the provider the settings name. While a rotation is
     /// under way, the key falls back to the new root key for what was already re-wrapped.
     /// Blocks (token calls, Argon2id): async callers use [`DataDir::load_root_key_async`].
-    pub fn load_root_key(&self) -> Result<RootKey, String> {
+    pub fn load_root_key(&self) -> Result<RootKey, DataDirError> {
         let settings = self.settings()?;
         let unlock = self.unlock();
         let spec = settings.root_key_provider()?;
@@ -179,13 +251,12 @@ impl DataDir {
             &spec,
             &self.root.join(settings.root_key_file_name()),
             &unlock,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         match self.pending_rotation()? {
             Some(p) if p.file != settings.root_key_file_name() => {
-                let to: ProviderSpec = p.to.parse().map_err(|e| format!("{e}"))?;
+                let to: ProviderSpec = p.to.parse()?;
                 let next = trent_rootkey::load(&to, &self.root.join(&p.file), &unlock)
-                    .map_err(|e| format!("the new root key of the rotation under way: {e}"))?;
+                    .map_err(DataDirError::RotationKey)?;
                 Ok(current.with_fallback(next))
             }
             _ => Ok(current),
@@ -193,11 +264,14 @@ impl DataDir {
     }
 
     /// [`DataDir::load_root_key`] on the blocking pool.
-    pub async fn load_root_key_async(&self) -> Result<RootKey, String> {
+    pub async fn load_root_key_async(&self) -> Result<RootKey, DataDirError> {
         let dir = self.clone();
         tokio::task::spawn_blocking(move || dir.load_root_key())
             .await
-            .map_err(|e| format!("loading the root key: {e}"))?
+            .map_err(|source| DataDirError::Task {
+                what: "loading the root key",
+                source,
+            })?
     }
     /// `settings.json`: the data dir's Region and first account.
     pub fn settings_path(&self) -> PathBuf {
@@ -259,16 +333,19 @@ impl DataDir {
     }
 
     /// Reads the settings.
-    pub fn settings(&self) -> Result<Settings, String> {
-        let text = fs::read_to_string(self.settings_path())
-            .map_err(|e| format!("cannot read {}: {e}", self.settings_path().display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not valid: {e}", self.settings_path().display()))
+    pub fn settings(&self) -> Result<Settings, DataDirError> {
+        let path = self.settings_path();
+        let text = fs::read_to_string(&path).map_err(DataDirError::io("cannot read", &path))?;
+        serde_json::from_str(&text).map_err(|source| DataDirError::Invalid { path, source })
     }
 
     /// Creates a data dir: root key, database, the first account with an administrator
     /// access key, and the AWS credentials/config files. Refuses an initialised dir.
-    pub async fn init(&self, region: &str, account_id: &AccountId) -> Result<NewAccessKey, String> {
+    pub async fn init(
+        &self,
+        region: &str,
+        account_id: &AccountId,
+    ) -> Result<NewAccessKey, DataDirError> {
         self.init_with(region, account_id, &ProviderSpec::File)
             .await
     }
@@ -281,43 +358,40 @@ impl DataDir {
         region: &str,
         account_id: &AccountId,
         provider: &ProviderSpec,
-    ) -> Result<NewAccessKey, String> {
+    ) -> Result<NewAccessKey, DataDirError> {
         let key_file = trent_rootkey::file_name(provider, 0);
         if self.is_initialised()
             || self.root_key_path().exists()
             || self.root.join(&key_file).exists()
         {
-            return Err(format!(
-                "{} is already initialised; refusing to overwrite it",
-                self.root.display()
-            ));
+            return Err(DataDirError::AlreadyInitialised(self.root.clone()));
         }
-        fs::create_dir_all(&self.root)
-            .map_err(|e| format!("cannot create {}: {e}", self.root.display()))?;
+        fs::create_dir_all(&self.root).map_err(DataDirError::io("cannot create", &self.root))?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot restrict {}: {e}", self.root.display()))?;
+            .map_err(DataDirError::io("cannot restrict", &self.root))?;
         let root_key = if *provider == ProviderSpec::File {
-            RootKey::create_file(self.root_key_path()).map_err(|e| e.to_string())?
+            RootKey::create_file(self.root_key_path())?
         } else {
             let path = self.root.join(&key_file);
             let (spec, unlock) = (provider.clone(), self.unlock());
-            tokio::task::spawn_blocking(move || -> Result<RootKey, String> {
-                let secrets = RootKeySecrets::generate().map_err(|e| e.to_string())?;
-                trent_rootkey::seal(&spec, &path, &secrets, &unlock).map_err(|e| e.to_string())?;
-                secrets.root_key().map_err(|e| e.to_string())
+            tokio::task::spawn_blocking(move || -> Result<RootKey, DataDirError> {
+                let secrets = RootKeySecrets::generate()?;
+                trent_rootkey::seal(&spec, &path, &secrets, &unlock)?;
+                Ok(secrets.root_key()?)
             })
             .await
-            .map_err(|e| format!("sealing the root key: {e}"))??
+            .map_err(|source| DataDirError::Task {
+                what: "sealing the root key",
+                source,
+            })??
         };
-        let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
+        let store = SqliteStore::open(&self.database_path())?;
         let now = SystemClock.now();
         let key = new_access_key()?;
-        let wrapped = root_key
-            .wrap(
-                &access_key_secret_wrapping_aad(&key.access_key_id),
-                key.secret_access_key.as_bytes(),
-            )
-            .map_err(|e| e.to_string())?;
+        let wrapped = root_key.wrap(
+            &access_key_secret_wrapping_aad(&key.access_key_id),
+            key.secret_access_key.as_bytes(),
+        )?;
         store
             .create_account(
                 AccountRecord {
@@ -333,8 +407,7 @@ impl DataDir {
                     created: now,
                 },
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         write_private(
             &self.credentials_path(),
             &format!(
@@ -356,7 +429,7 @@ impl DataDir {
             root_key_file: (*provider != ProviderSpec::File).then_some(key_file),
             root_key_generation: 0,
         };
-        let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        let json = serde_json::to_string_pretty(&settings)?;
         write_private(&self.settings_path(), &json)?;
         Ok(key)
     }
@@ -366,36 +439,37 @@ impl DataDir {
     /// Opens the root key and the store of an initialised dir (a running server may hold the
     /// database open too: SQLite's WAL lets both work).
     /// Opens the store of an initialised dir, without the root key.
-    fn open_database(&self) -> Result<SqliteStore, String> {
+    fn open_database(&self) -> Result<SqliteStore, DataDirError> {
         if !self.is_initialised() {
-            return Err(format!("{} is not initialised", self.root.display()));
+            return Err(DataDirError::NotInitialised(self.root.clone()));
         }
-        SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())
+        Ok(SqliteStore::open(&self.database_path())?)
     }
 
-    async fn open_store(&self) -> Result<(RootKey, SqliteStore), String> {
+    async fn open_store(&self) -> Result<(RootKey, SqliteStore), DataDirError> {
         if !self.is_initialised() {
-            return Err(format!("{} is not initialised", self.root.display()));
+            return Err(DataDirError::NotInitialised(self.root.clone()));
         }
         let root_key = self.load_root_key_async().await?;
-        let store = SqliteStore::open(&self.database_path()).map_err(|e| e.to_string())?;
+        let store = SqliteStore::open(&self.database_path())?;
         Ok((root_key, store))
     }
 
     /// `trent admin create-account`: a new account with an administrator (root) access key,
     /// appended to `DIR/credentials` and `DIR/config` as profile `trent-ACCOUNT`. A running
     /// server learns of the account and key within a second (`directory_version`).
-    pub async fn create_account(&self, account_id: &AccountId) -> Result<NewAccessKey, String> {
+    pub async fn create_account(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<NewAccessKey, DataDirError> {
         let settings = self.settings()?;
         let (root_key, store) = self.open_store().await?;
         let now = SystemClock.now();
         let key = new_access_key()?;
-        let wrapped = root_key
-            .wrap(
-                &access_key_secret_wrapping_aad(&key.access_key_id),
-                key.secret_access_key.as_bytes(),
-            )
-            .map_err(|e| e.to_string())?;
+        let wrapped = root_key.wrap(
+            &access_key_secret_wrapping_aad(&key.access_key_id),
+            key.secret_access_key.as_bytes(),
+        )?;
         store
             .create_account(
                 AccountRecord {
@@ -413,10 +487,8 @@ impl DataDir {
             )
             .await
             .map_err(|e| match e {
-                trent_core::store::StoreError::AlreadyExists => {
-                    format!("account {account_id} already exists")
-                }
-                other => other.to_string(),
+                StoreError::AlreadyExists => DataDirError::AccountExists(account_id.clone()),
+                other => DataDirError::Store(other),
             })?;
         append_private(
             &self.credentials_path(),
@@ -439,13 +511,12 @@ impl DataDir {
     /// `trent admin list-accounts`: every account with its access keys.
     pub async fn list_accounts(
         &self,
-    ) -> Result<Vec<(AccountRecord, Vec<AccessKeyRecord>)>, String> {
+    ) -> Result<Vec<(AccountRecord, Vec<AccessKeyRecord>)>, DataDirError> {
         let store = self.open_database()?;
-        let keys = store.list_access_keys().await.map_err(|e| e.to_string())?;
+        let keys = store.list_access_keys().await?;
         Ok(store
             .list_accounts()
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .into_iter()
             .map(|a| {
                 let mine = keys
@@ -460,20 +531,16 @@ impl DataDir {
 
     /// `trent admin revoke-key`: sets an access key Inactive. A running server stops
     /// accepting it within a second (or at once through IAM's UpdateAccessKey).
-    pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, String> {
+    pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, DataDirError> {
         let store = self.open_database()?;
         let mut key = store
             .list_access_keys()
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .into_iter()
             .find(|k| k.access_key_id == access_key_id)
-            .ok_or_else(|| format!("no access key {access_key_id}"))?;
+            .ok_or_else(|| DataDirError::NoAccessKey(access_key_id.to_string()))?;
         key.status = AccessKeyStatus::Inactive;
-        store
-            .put_access_key(key.clone())
-            .await
-            .map_err(|e| e.to_string())?;
+        store.put_access_key(key.clone()).await?;
         Ok(key)
     }
 }
@@ -508,36 +575,36 @@ fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) {
     }
 }
 
-fn append_private(path: &Path, text: &str) -> Result<(), String> {
+fn append_private(path: &Path, text: &str) -> Result<(), DataDirError> {
     let mut f = fs::OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        .map_err(DataDirError::io("cannot open", path))?;
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(DataDirError::io("cannot write", path))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
+fn write_private(path: &Path, text: &str) -> Result<(), DataDirError> {
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        .map_err(DataDirError::io("cannot create", path))?;
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(DataDirError::io("cannot write", path))
 }
 
 /// An access key in AWS's shape: `AKIA` + 16 of [A-Z2-7], and a 40-character secret.
-pub fn new_access_key() -> Result<NewAccessKey, String> {
+pub fn new_access_key() -> Result<NewAccessKey, CryptoError> {
     const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const SECRET_ALPHABET: &[u8] =
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let rnd = random_bytes(56).map_err(|e| e.to_string())?;
+    let rnd = random_bytes(56)?;
     let bytes = rnd.as_bytes();
     let mut id = String::from("AKIA");
     id.extend(
@@ -553,4 +620,54 @@ pub fn new_access_key() -> Result<NewAccessKey, String> {
         access_key_id: id,
         secret_access_key: zeroize::Zeroizing::new(secret),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI prints these texts as they were when the errors were strings; the variants let
+    /// callers tell the cases apart.
+    #[tokio::test]
+    async fn data_dir_errors_are_typed_and_say_what_failed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path().join("data"));
+        let account = AccountId::parse("111122223333").unwrap();
+
+        let e = dir.settings().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DataDirError::Io {
+                    action: "cannot read",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().starts_with("cannot read "), "{e}");
+        assert!(e.to_string().contains("settings.json"), "{e}");
+        let e = dir.revoke_key("AKIAEXAMPLE").await.unwrap_err();
+        assert!(matches!(e, DataDirError::NotInitialised(_)), "{e:?}");
+        assert!(e.to_string().ends_with(" is not initialised"), "{e}");
+
+        dir.init("us-east-1", &account).await.unwrap();
+        let Err(e) = dir.init("us-east-1", &account).await else {
+            panic!("a second init succeeded")
+        };
+        assert!(matches!(e, DataDirError::AlreadyInitialised(_)), "{e:?}");
+        assert!(e.to_string().ends_with("refusing to overwrite it"), "{e}");
+        let Err(e) = dir.create_account(&account).await else {
+            panic!("an existing account was created again")
+        };
+        assert!(matches!(e, DataDirError::AccountExists(_)), "{e:?}");
+        assert_eq!(e.to_string(), "account 111122223333 already exists");
+        let e = dir.revoke_key("AKIAEXAMPLE").await.unwrap_err();
+        assert_eq!(e.to_string(), "no access key AKIAEXAMPLE");
+
+        std::fs::write(dir.settings_path(), "{").unwrap();
+        let e = dir.settings().unwrap_err();
+        assert!(matches!(e, DataDirError::Invalid { .. }), "{e:?}");
+        assert!(e.to_string().contains("is not valid: "), "{e}");
+    }
 }

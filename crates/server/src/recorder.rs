@@ -24,6 +24,7 @@ use parking_lot::Mutex;
 use trent_audit::{AuditError, AuditRecord, Resource, UserIdentity};
 use trent_core::audit_intent::AuditIntent;
 use trent_core::ops::lifecycle::{ServiceEvent, ServiceEventAudit, ServiceEventKind};
+use trent_core::store::StoreError;
 
 use crate::app::App;
 
@@ -142,24 +143,47 @@ pub async fn drain_stranded(app: &std::sync::Arc<App>) {
     forget_durable(app).await;
 }
 
+/// Why the records of changes committed before the last stop could not be written at start
+/// (the server then refuses to start: it would serve with changes the log does not show).
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    /// The stored audit intents could not be read.
+    #[error("cannot read audit intents: {0}")]
+    ReadIntents(StoreError),
+    /// The audit log could not be searched for their records.
+    #[error("cannot search the audit log: {0}")]
+    Search(AuditError),
+    /// A recovered record could not be appended.
+    #[error("cannot write recovered audit records: {0}")]
+    Write(AuditError),
+    /// The log could not be fsynced.
+    #[error("cannot fsync the audit log: {0}")]
+    Sync(AuditError),
+    /// The recovered intents could not be deleted.
+    #[error("cannot delete recovered audit intents: {0}")]
+    Forget(StoreError),
+    /// A step on the blocking pool ended without an answer (it panicked).
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// At start, before serving: writes to the log the record of every stored intent that is not
 /// there yet, fsyncs, and forgets them all. Returns how many records it wrote.
-pub async fn recover(app: &App) -> Result<usize, String> {
+pub async fn recover(app: &App) -> Result<usize, RecoveryError> {
     let intents = app
         .kms
         .store()
         .audit_intents()
         .await
-        .map_err(|e| format!("cannot read audit intents: {e}"))?;
+        .map_err(RecoveryError::ReadIntents)?;
     if intents.is_empty() {
         return Ok(0);
     }
     let ids: HashSet<String> = intents.iter().map(|i| i.event_id.clone()).collect();
     let audit = app.audit.clone();
     let present = tokio::task::spawn_blocking(move || audit.find_event_ids(&ids))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot search the audit log: {e}"))?;
+        .await?
+        .map_err(RecoveryError::Search)?;
     let mut written = 0;
     // An intent that does not parse stays in the store (and is reported at every start).
     let mut handled = Vec::with_capacity(intents.len());
@@ -179,20 +203,19 @@ pub async fn recover(app: &App) -> Result<usize, String> {
         app.audit
             .append(record)
             .await
-            .map_err(|e| format!("cannot write recovered audit records: {e}"))?;
+            .map_err(RecoveryError::Write)?;
         written += 1;
         handled.push(stored.event_id);
     }
     let audit = app.audit.clone();
     tokio::task::spawn_blocking(move || audit.sync())
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot fsync the audit log: {e}"))?;
+        .await?
+        .map_err(RecoveryError::Sync)?;
     app.kms
         .store()
         .forget_audit_intents(handled)
         .await
-        .map_err(|e| format!("cannot delete recovered audit intents: {e}"))?;
+        .map_err(RecoveryError::Forget)?;
     if written > 0 {
         tracing::warn!(
             records = written,

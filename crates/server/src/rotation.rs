@@ -17,27 +17,94 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use trent_audit::{AuditLog, AuditOptions, AuditRecord, UserIdentity};
+use trent_audit::{AuditError, AuditLog, AuditOptions, AuditRecord, UserIdentity};
 use trent_core::clock::{Clock, SystemClock};
-use trent_core::store::{Store, WrappedSecretId};
+use trent_core::store::{Store, StoreError, WrappedSecretId};
 use trent_crypto::root::{access_key_secret_wrapping_aad, material_wrapping_aad, RootKey};
-use trent_rootkey::{ProviderSpec, Unlock};
+use trent_crypto::CryptoError;
+use trent_rootkey::{ProviderSpec, RootKeyError, Unlock};
 use trent_store_sqlite::SqliteStore;
 
-use crate::datadir::{DataDir, PendingRotation, RotationReport, Settings};
+use crate::app::AppError;
+use crate::datadir::{DataDir, DataDirError, PendingRotation, RotationReport, Settings};
 
 /// The audit record's event name.
 pub const ROTATE_ROOT_KEY_EVENT: &str = "RotateRootKey";
 
+/// Why a root key rotation stopped. Each step before the commit can be rerun; the CLI prints
+/// the text (no secret or PIN in it).
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    /// The data dir's settings or root key.
+    #[error("{0}")]
+    DataDir(#[from] DataDirError),
+    /// Sealing or loading the new root key.
+    #[error("{0}")]
+    RootKey(#[from] RootKeyError),
+    /// Unwrapping or wrapping a secret.
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+    /// The database.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A file could not be written as JSON.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// A step on the blocking pool ended without an answer (it panicked).
+    #[error("blocking task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Another rotation is under way.
+    #[error("a rotation to {0} is under way; rerun it with that --to to finish it first")]
+    OtherUnderWay(String),
+    /// A file of the data dir could not be written, synced or removed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store listed a key's material without the key's ARN (its wrapping AAD).
+    #[error("key {0}: material listed without its ARN")]
+    MissingArn(String),
+    /// A secret opens under neither the old nor the new root key.
+    #[error("{0}: opens under neither root key")]
+    OpensUnderNeither(String),
+    /// A secret's re-wrapped form could not be stored.
+    #[error("{secret}: {source}")]
+    Rewrap {
+        /// Which secret.
+        secret: String,
+        /// Why.
+        source: StoreError,
+    },
+    /// The audit log's keys.
+    #[error("{0}")]
+    AuditKeys(Box<AppError>),
+    /// The audit log could not be opened (a server holds its lock, or it is broken).
+    #[error("cannot open the audit log (rotate-root-key runs with the server stopped): {0}")]
+    AuditOpen(AuditError),
+    /// The rotation's audit record could not be written.
+    #[error("cannot write the audit record: {0}")]
+    AuditRecord(AuditError),
+}
+
+/// The error of an I/O step on `path`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RotationError {
+    let path = path.to_path_buf();
+    move |source| RotationError::Io { path, source }
+}
+
 /// Runs `f` on the blocking pool (token calls, Argon2id).
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| format!("blocking task failed: {e}"))?
+async fn blocking<T: Send + 'static, E: Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, RotationError>
+where
+    RotationError: From<E>,
+{
+    Ok(tokio::task::spawn_blocking(f).await??)
 }
 
 /// Rotates the root key of `dir` to a new key kept by `to` (see the module documentation).
@@ -47,7 +114,7 @@ pub async fn rotate_root_key(
     dir: &DataDir,
     to: ProviderSpec,
     new_unlock: Unlock,
-) -> Result<RotationReport, String> {
+) -> Result<RotationReport, RotationError> {
     let settings = dir.settings()?;
     let pending = dir.pending_rotation()?;
     if let Some(p) = &pending {
@@ -66,10 +133,7 @@ pub async fn rotate_root_key(
             return Ok(report);
         }
         if p.to != to.to_spec_string() {
-            return Err(format!(
-                "a rotation to {} is under way; rerun it with that --to to finish it first",
-                display_spec(&p.to)
-            ));
+            return Err(RotationError::OtherUnderWay(display_spec(&p.to)));
         }
     }
 
@@ -92,16 +156,11 @@ pub async fn rotate_root_key(
             // A key sealed before a kill that came before `root-rotation.json`: nothing was
             // ever wrapped under it.
             if file != settings.root_key_file_name() && path.exists() {
-                fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                fs::remove_file(&path).map_err(io(&path))?;
             }
-            let next = old_only
-                .with_new_wrapping_key()
-                .map_err(|e| e.to_string())?;
+            let next = old_only.with_new_wrapping_key()?;
             let (spec, unlock) = (to.clone(), new_unlock.clone());
-            blocking(move || {
-                trent_rootkey::seal(&spec, &path, &next, &unlock).map_err(|e| e.to_string())
-            })
-            .await?;
+            blocking(move || trent_rootkey::seal(&spec, &path, &next, &unlock)).await?;
             let plan = PendingRotation {
                 from: settings.root_key.clone().unwrap_or_else(|| "file".into()),
                 from_file: settings.root_key_file_name().to_string(),
@@ -109,24 +168,19 @@ pub async fn rotate_root_key(
                 file,
                 generation,
             };
-            let json = serde_json::to_vec_pretty(&plan).map_err(|e| e.to_string())?;
+            let json = serde_json::to_vec_pretty(&plan)?;
             replace_durably(&dir.rotation_path(), &json)?;
             (plan, false)
         }
     };
     let new_key: RootKey = {
         let (spec, path, unlock) = (to.clone(), dir.root.join(&plan.file), new_unlock.clone());
-        blocking(move || trent_rootkey::load(&spec, &path, &unlock).map_err(|e| e.to_string()))
-            .await?
+        blocking(move || trent_rootkey::load(&spec, &path, &unlock)).await?
     };
 
-    let store = SqliteStore::open(&dir.database_path()).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir.database_path())?;
     let (mut rewrapped, mut already) = (0, 0);
-    for secret in store
-        .list_wrapped_secrets()
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    for secret in store.list_wrapped_secrets().await? {
         let aad = match (&secret.id, &secret.key_arn) {
             (
                 WrappedSecretId::KeyMaterial {
@@ -138,7 +192,7 @@ pub async fn rotate_root_key(
                 access_key_secret_wrapping_aad(access_key_id)
             }
             (WrappedSecretId::KeyMaterial { key_id, .. }, None) => {
-                return Err(format!("key {key_id}: material listed without its ARN"))
+                return Err(RotationError::MissingArn(key_id.to_string()))
             }
         };
         if new_key.unwrap_own(&aad, &secret.wrapped).is_ok() {
@@ -147,14 +201,15 @@ pub async fn rotate_root_key(
         }
         let plain = old_key
             .unwrap(&aad, &secret.wrapped)
-            .map_err(|_| format!("{}: opens under neither root key", describe(&secret.id)))?;
-        let wrapped = new_key
-            .wrap(&aad, plain.as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| RotationError::OpensUnderNeither(describe(&secret.id)))?;
+        let wrapped = new_key.wrap(&aad, plain.as_bytes())?;
         store
             .rewrap_secret(secret.id.clone(), secret.wrapped, wrapped)
             .await
-            .map_err(|e| format!("{}: {e}", describe(&secret.id)))?;
+            .map_err(|source| RotationError::Rewrap {
+                secret: describe(&secret.id),
+                source,
+            })?;
         rewrapped += 1;
     }
 
@@ -163,7 +218,7 @@ pub async fn rotate_root_key(
     next.root_key = (to != ProviderSpec::File).then(|| to.to_spec_string());
     next.root_key_file = (plan.file != "root.key").then(|| plan.file.clone());
     next.root_key_generation = plan.generation;
-    let json = serde_json::to_string_pretty(&next).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&next)?;
     replace_durably(&dir.settings_path(), json.as_bytes())?;
 
     let report = RotationReport {
@@ -195,15 +250,13 @@ fn describe(id: &WrappedSecretId) -> String {
 }
 
 /// Opens the audit log first of all: its lock refuses while a server runs on the dir.
-fn open_audit(dir: &DataDir, key: &RootKey) -> Result<AuditLog, String> {
+fn open_audit(dir: &DataDir, key: &RootKey) -> Result<AuditLog, RotationError> {
     AuditLog::open(
         &dir.audit_dir(),
-        crate::app::audit_keys(key).map_err(|e| e.to_string())?,
+        crate::app::audit_keys(key).map_err(|e| RotationError::AuditKeys(Box::new(e)))?,
         AuditOptions::default(),
     )
-    .map_err(|e| {
-        format!("cannot open the audit log (rotate-root-key runs with the server stopped): {e}")
-    })
+    .map_err(RotationError::AuditOpen)
 }
 
 /// The audit record, then the old key file shredded, then the rotation file removed.
@@ -213,11 +266,11 @@ async fn finish(
     plan: &PendingRotation,
     audit: AuditLog,
     report: &RotationReport,
-) -> Result<(), String> {
+) -> Result<(), RotationError> {
     let record = record(settings, plan, report);
     let appended = audit.append(record).await;
     audit.close();
-    appended.map_err(|e| format!("cannot write the audit record: {e}"))?;
+    appended.map_err(RotationError::AuditRecord)?;
 
     if plan.from_file != plan.file {
         shred(&dir.root.join(&plan.from_file))?;
@@ -225,7 +278,7 @@ async fn finish(
     match fs::remove_file(dir.rotation_path()) {
         Ok(()) => sync_dir(&dir.root),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("{}: {e}", dir.rotation_path().display())),
+        Err(e) => Err(io(&dir.rotation_path())(e)),
     }
 }
 
@@ -266,48 +319,44 @@ fn record(settings: &Settings, plan: &PendingRotation, report: &RotationReport) 
 
 /// Overwrites a key file with zeros, syncs, and removes it (a sealed file is harmless, but
 /// goes the same way). Missing is fine: a rerun may find it gone.
-fn shred(path: &Path) -> Result<(), String> {
-    let shown = path.display();
+fn shred(path: &Path) -> Result<(), RotationError> {
     match fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("{shown}: {e}")),
+        Err(e) => return Err(io(path)(e)),
         Ok(meta) => {
             let mut f = OpenOptions::new()
                 .write(true)
                 .open(path)
-                .map_err(|e| format!("{shown}: {e}"))?;
+                .map_err(io(path))?;
             let zeros = vec![0u8; usize::try_from(meta.len()).unwrap_or(0)];
             f.write_all(&zeros)
                 .and_then(|()| f.sync_all())
-                .map_err(|e| format!("{shown}: {e}"))?;
+                .map_err(io(path))?;
         }
     }
-    fs::remove_file(path).map_err(|e| format!("{shown}: {e}"))?;
+    fs::remove_file(path).map_err(io(path))?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// Replaces `path` atomically: a temporary file (0600) written and fsynced, renamed over it,
 /// then the directory fsynced.
-pub(crate) fn replace_durably(path: &Path, contents: &[u8]) -> Result<(), String> {
+pub(crate) fn replace_durably(path: &Path, contents: &[u8]) -> Result<(), RotationError> {
     let tmp = path.with_extension("tmp");
-    let shown = tmp.display();
     let _ = fs::remove_file(&tmp);
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(|e| format!("{shown}: {e}"))?;
+        .map_err(io(&tmp))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{shown}: {e}"))?;
+        .map_err(io(&tmp))?;
     drop(f);
-    fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+    fs::rename(&tmp, path).map_err(io(path))?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), String> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("{}: {e}", dir.display()))
+fn sync_dir(dir: &Path) -> Result<(), RotationError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
