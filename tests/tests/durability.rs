@@ -532,6 +532,60 @@ async fn create_key_after_an_audit_write_failure_is_refused_before_it_executes()
     );
 }
 
+/// IAM and STS go down the same pipeline as KMS: while the audit log is known to fail, an IAM
+/// change is refused with IAM's `ServiceFailure` before the IAM domain validates, authorizes or
+/// executes it, so nothing is committed (a valid CreateUser would otherwise commit and be
+/// answered, its record kept in the store), and STS fails closed like any request whose record
+/// cannot be written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_change_while_the_audit_log_fails_is_refused_before_validation_and_not_committed() {
+    let mut server = TestServer::start_with(audit_log_to_dev_full)
+        .await
+        .expect("the server starts on an audit log whose writes fail");
+    let admin = server.admin();
+    // The first request discovers that the log cannot be written: it fails closed too.
+    let listed = server.iam(&admin, "ListUsers", &[]).await.unwrap();
+    let message = listed.assert_query_error(500, "ServiceFailure");
+    assert_eq!(listed.xml("Type").as_deref(), Some("Receiver"));
+    assert!(
+        !message.contains("/dev/full") && !message.contains("audit"),
+        "no detail leaks: {message}"
+    );
+    assert!(listed.request_id().is_some());
+    assert!(!server.app().audit.is_healthy());
+
+    // A valid change and invalid ones: each is refused the same way, before its members are
+    // looked at (an invalid name or a missing one is not a ValidationError here).
+    for params in [
+        vec![("UserName", "must-not-exist")],
+        vec![("UserName", "not a valid name!")],
+        vec![],
+    ] {
+        let r = server.iam(&admin, "CreateUser", &params).await.unwrap();
+        r.assert_query_error(500, "ServiceFailure");
+    }
+    let r = server.sts(&admin, "GetCallerIdentity", &[]).await.unwrap();
+    r.assert_query_error(500, "ServiceFailure");
+    assert_eq!(
+        server.app().kms.store().audit_intents().await.unwrap(),
+        [],
+        "no change was committed, so no intent was stored"
+    );
+
+    // Restart with a working audit log: no user was created.
+    server.stop().await.unwrap();
+    std::fs::remove_file(server.audit_dir().join(trent_audit::LOG_FILE)).unwrap();
+    server.open().await.unwrap();
+    let users = server.iam(&admin, "ListUsers", &[]).await.unwrap();
+    users.assert_query_ok();
+    assert_eq!(users.xml_all("UserName"), Vec::<String>::new());
+    let records = server.audit_records().unwrap();
+    assert!(
+        records.iter().all(|r| r["eventName"] != "CreateUser"),
+        "{records:#?}"
+    );
+}
+
 /// A tmpfs mounted on the audit dir, unmounted on drop.
 struct SmallAuditDisk(std::path::PathBuf);
 
