@@ -169,9 +169,10 @@ async fn run<P: Protocol>(
         // ⑤ execute
         return P::execute(app, &op, caller, input).await;
     }
-    // Fail closed before changing anything when the audit log is known to be unwritable: a
-    // change must not be committed when its record cannot be written. (A write that fails
-    // for the first time after the commit still fails the request, like a crash would.)
+    // Fail closed before changing anything (before the domain validates or authorizes it)
+    // when the audit log is known to be unwritable: a change must not be committed when its
+    // record cannot be written. (A log write that fails for the first time after the commit
+    // keeps the full record in the store and answers: ARCHITECTURE.md §7.2.)
     if !app.audit.is_healthy() {
         return Err(P::audit_failure("the audit log is not writable".into()));
     }
@@ -227,4 +228,70 @@ fn audit_record<P: Protocol>(
     }
     record.recipient_account_id = account;
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trent_core::iam::KeyOwner;
+    use trent_core::model::AccountId;
+    use trent_core::Identity;
+
+    fn signer(account: &AccountId) -> Signer {
+        Signer {
+            access_key_id: "AKIAEXAMPLE".into(),
+            owner: KeyOwner::account_root(account, Arc::new(Identity::account_root(account))),
+            source_ip: "10.1.2.3".parse().unwrap(),
+            request_id: "request".into(),
+            event_id: "event".into(),
+        }
+    }
+
+    /// Both protocols take their global condition keys from the one source the skeleton
+    /// builds, so a "deny unless TLS" or "deny outside this Region" statement sees the same
+    /// values for an IAM, STS or KMS request.
+    #[test]
+    fn every_protocol_gets_the_same_global_condition_keys() {
+        let account = AccountId::parse("111122223333").unwrap();
+        let global = GlobalSource {
+            region: "eu-west-1",
+            source_ip: Some("10.1.2.3".parse().unwrap()),
+            secure_transport: true,
+            now: time::macros::datetime!(2026-12-08 10:00:00.5 UTC),
+        };
+
+        let mut kms = Json::caller(signer(&account));
+        let op = trent_wire::Operation::ListKeys;
+        Json::conditions(&op, &serde_json::json!({}), &mut kms, &global);
+        let kms_keys = kms_keys(&kms);
+
+        let (op, params) = Query::operation(None, b"Action=AssumeRole&Version=2011-06-15");
+        let mut query = Query::caller(signer(&account));
+        Query::conditions(&op, &params, &mut query, &global);
+        let query_keys = query_keys(&query);
+
+        let expected = [
+            ("aws:SourceIp", "10.1.2.3"),
+            ("aws:CurrentTime", "2026-12-08T10:00:00Z"),
+            ("aws:EpochTime", "1796724000"),
+            ("aws:SecureTransport", "true"),
+            ("aws:RequestedRegion", "eu-west-1"),
+        ];
+        for (key, value) in expected {
+            assert_eq!(kms_keys(key), Some(vec![value.to_string()]), "KMS {key}");
+            assert_eq!(
+                query_keys(key),
+                Some(vec![value.to_string()]),
+                "query {key}"
+            );
+        }
+    }
+
+    fn kms_keys(caller: &crate::api::json::KmsCaller) -> impl Fn(&str) -> Option<Vec<String>> + '_ {
+        move |k| caller.conditions().keys.get(k).map(<[String]>::to_vec)
+    }
+
+    fn query_keys(caller: &crate::iam::QueryCaller) -> impl Fn(&str) -> Option<Vec<String>> + '_ {
+        move |k| caller.keys().get(k).map(<[String]>::to_vec)
+    }
 }

@@ -46,6 +46,14 @@ pub(crate) struct KmsCaller {
     principal_id: String,
 }
 
+impl KmsCaller {
+    /// The request's condition keys and encryption contexts.
+    #[cfg(test)]
+    pub(crate) fn conditions(&self) -> &RequestConditions {
+        &self.caller.request
+    }
+}
+
 impl Protocol for Json {
     /// The `X-Amz-Target` header as sent (the event name of a request with an unknown one).
     type Head = String;

@@ -133,6 +133,14 @@ pub(crate) struct QueryCaller {
     keys: Arc<ContextKeys>,
 }
 
+impl QueryCaller {
+    /// The request's condition keys.
+    #[cfg(test)]
+    pub(crate) fn keys(&self) -> &ContextKeys {
+        &self.keys
+    }
+}
+
 impl Protocol for Query {
     /// The service the signature names, if it names one.
     type Head = Option<Service>;
