@@ -199,6 +199,7 @@ impl TestServer {
             listen: addr,
             data_dir: self.data_dir.clone(),
             region: REGION.to_string(),
+            regions: Vec::new(),
             dev_account: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_connections: 1024,

@@ -30,7 +30,7 @@ use trent_wire::{Operation, WireError};
 use crate::api::convert::{execute, Outcome};
 use crate::api::errors::ApiError;
 use crate::app::App;
-use crate::authenticate::verify_signature;
+use crate::authenticate::{signed_region, verify_signature};
 use crate::conditions::{check_grant_tokens, request_conditions, RequestSource};
 pub use crate::http::SecureTransport;
 use crate::http::{header, is_media_type, is_secure, read_body, tls_details};
@@ -139,7 +139,7 @@ async fn run(
         &value,
         &RequestSource {
             caller_account: &caller.account_id,
-            region: &app.config.region,
+            region: caller.region,
             source_ip: caller.source_ip,
             secure_transport: is_secure(parts),
             now: app.kms.now(),
@@ -214,19 +214,18 @@ fn authenticate(
     facts: &mut Facts,
 ) -> Result<Caller, ApiError> {
     let mut access_key_id = None;
-    let verified = verify_signature(
-        app,
-        parts,
-        body,
-        "kms",
-        &[&app.config.region],
-        &mut access_key_id,
-    );
+    // The request's Region is its credential scope's, if this Trent serves it; otherwise the
+    // check against the default Region refuses it as AWS refuses a wrong Region.
+    let region = signed_region(parts)
+        .and_then(|r| app.config.served_region(r))
+        .unwrap_or_else(|| app.config.default_region());
+    let verified = verify_signature(app, parts, body, "kms", &[region], &mut access_key_id);
     facts.access_key_id = access_key_id;
     let (access_key_id, owner) = verified?;
     facts.owner = Some((owner.kind, owner.user_id.clone()));
     Ok(Caller {
         account_id: owner.account_id,
+        region,
         principal_arn: owner.principal_arn,
         identity: owner.identity,
         access_key_id,
@@ -272,6 +271,11 @@ fn audit_record(
             .collect(),
     };
     let account: Option<AccountId> = facts.caller.as_ref().map(|c| c.account_id.clone());
+    // The request's Region once authenticated; before, the default Region.
+    let aws_region = facts
+        .caller
+        .as_ref()
+        .map_or_else(|| app.config.region.clone(), |c| c.region.to_string());
     let owner = facts.owner.take();
     let mut record = AuditRecord {
         user_identity: match (facts.caller.take(), facts.access_key_id.take()) {
@@ -285,7 +289,7 @@ fn audit_record(
         },
         event_time: format_event_time(app.kms.now()),
         event_name,
-        aws_region: app.config.region.clone(),
+        aws_region,
         source_ip_address: peer.ip().to_string(),
         user_agent: facts.user_agent.take(),
         request_parameters: facts.request_parameters.take(),

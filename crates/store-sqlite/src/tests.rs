@@ -2,8 +2,9 @@
 
 use rusqlite::Connection;
 use trent_core::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
-    KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType, Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId,
+    KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+    Tag,
 };
 use trent_core::store::{KeyUpdate, Store, StoreError};
 
@@ -44,8 +45,14 @@ fn key(key_id: KeyId) -> KeyRecord {
     }
 }
 
+/// The key `key_id` in us-east-1, where these tests' keys live.
+fn at(key_id: KeyId) -> KeyAddr {
+    KeyAddr::new("us-east-1", key_id)
+}
+
 fn material(key_id: KeyId, n: u8) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: "us-east-1".into(),
         key_id,
         key_material_id: KeyMaterialId([n; 32]),
         wrapped: (0..=255u8).rev().collect(),
@@ -140,7 +147,7 @@ async fn reopened_database_has_everything() {
         store.add_key_material(material(k.key_id, 2)).await.unwrap();
         store.create_alias(alias.clone()).await.unwrap();
         store
-            .update_key(k.key_id, Box::new(|_| Ok(())))
+            .update_key(at(k.key_id), Box::new(|_| Ok(())))
             .await
             .unwrap();
     }
@@ -150,9 +157,9 @@ async fn reopened_database_has_everything() {
     assert_eq!(store.list_access_keys().await.unwrap(), vec![access_key()]);
     let mut expected = k.clone();
     expected.version += 1;
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(expected));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(expected));
     assert_eq!(
-        store.get_key_materials(k.key_id).await.unwrap(),
+        store.get_key_materials(at(k.key_id)).await.unwrap(),
         vec![material(k.key_id, 1), material(k.key_id, 2)]
     );
     assert_eq!(
@@ -313,10 +320,13 @@ async fn readers_are_not_blocked_by_an_open_write() {
         // Dropping the transaction rolls it back.
     });
     held_rx.recv().unwrap();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(5), store.get_key(k.key_id))
-        .await
-        .expect("a read must not wait for the writer")
-        .unwrap();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.get_key(at(k.key_id)),
+    )
+    .await
+    .expect("a read must not wait for the writer")
+    .unwrap();
     release_tx.send(()).unwrap();
     holder.join().unwrap();
     assert_eq!(read, Some(k), "readers see only committed data");
@@ -458,7 +468,10 @@ async fn destroyed_material_leaves_no_copy(in_db: bool) {
         assert_eq!(files_containing(&path, &large_probe), vec![wal]);
     }
 
-    let tombstone = store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    let tombstone = store
+        .destroy_key(at(k.key_id), destroy_now())
+        .await
+        .unwrap();
     assert!(tombstone.deleted_date.is_some());
     assert_eq!(wal_len(&path), 0, "the write-ahead log is truncated");
     assert!(
@@ -475,19 +488,27 @@ async fn destroyed_material_leaves_no_copy(in_db: bool) {
         !files_containing(&path, &survivor).is_empty(),
         "other keys' material is still stored"
     );
-    assert!(store.get_key_materials(k.key_id).await.unwrap().is_empty());
+    assert!(store
+        .get_key_materials(at(k.key_id))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        store.get_key_materials(other.key_id).await.unwrap().len(),
+        store
+            .get_key_materials(at(other.key_id))
+            .await
+            .unwrap()
+            .len(),
         1
     );
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(tombstone));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(tombstone));
 
     // Still true after the store is closed and reopened.
     drop(store);
     let store = SqliteStore::open(&path).unwrap();
     assert!(files_containing(&path, &small).is_empty());
     assert!(files_containing(&path, &large_probe).is_empty());
-    assert!(store.get_key(k.key_id).await.unwrap().is_some());
+    assert!(store.get_key(at(k.key_id)).await.unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,7 +553,10 @@ async fn destroy_waits_for_a_reader_to_let_the_log_go() {
         std::thread::sleep(Duration::from_millis(300));
         release.send(()).unwrap();
     });
-    store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    store
+        .destroy_key(at(k.key_id), destroy_now())
+        .await
+        .unwrap();
     releaser.join().unwrap();
     reader.join().unwrap();
     assert_eq!(wal_len(&path), 0);
@@ -583,7 +607,7 @@ async fn a_blocked_truncation_is_reported_and_retried_at_later_writes() {
     reader.join().unwrap();
     // The next write does.
     store
-        .update_key(other.key_id, Box::new(|_| Ok(())))
+        .update_key(at(other.key_id), Box::new(|_| Ok(())))
         .await
         .unwrap();
     assert!(!store.inner.shred_pending.load(Ordering::SeqCst));
@@ -660,8 +684,11 @@ async fn version_1_database_is_migrated_with_empty_lifecycle_fields() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(k.clone()));
-    assert_eq!(store.get_key_materials(k.key_id).await.unwrap(), vec![m]);
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(k.clone()));
+    assert_eq!(
+        store.get_key_materials(at(k.key_id)).await.unwrap(),
+        vec![m]
+    );
     assert_eq!(
         store
             .list_keys(&account(), "us-east-1", None, 10)
@@ -688,6 +715,7 @@ async fn lifecycle_columns_are_stored_as_documented() {
     store.create_key(k.clone(), m).await.unwrap();
     store
         .put_key_last_usage(vec![KeyLastUsage {
+            region: "us-east-1".into(),
             key_id: k.key_id,
             operation: "Encrypt".into(),
             timestamp: ts(1_700_000_000_777),
@@ -731,11 +759,11 @@ async fn rotated_material_of_another_key_is_refused() {
         .unwrap();
     let r = store
         .rotate_key(
-            k.key_id,
+            at(k.key_id),
             material(KeyId::generate(), 2),
             Box::new(|_| Ok(())),
         )
         .await;
     assert!(matches!(r, Err(StoreError::Backend(_))), "{r:?}");
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(k));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(k));
 }

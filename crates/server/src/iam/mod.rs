@@ -214,9 +214,13 @@ async fn run(
     }
 
     // ② authenticate
+    // STS is signed for the client's Region (any served one, ARCHITECTURE.md §10).
+    let sts_region = crate::authenticate::signed_region(parts)
+        .and_then(|r| app.config.served_region(r))
+        .unwrap_or_else(|| app.config.default_region());
     let regions: &[&str] = match facts.service {
         Service::Iam => &[IAM_SIGNING_REGION, &app.config.region],
-        Service::Sts => &[&app.config.region, IAM_SIGNING_REGION],
+        Service::Sts => &[sts_region, IAM_SIGNING_REGION],
     };
     let (_, caller) = verify_signature(
         app,
@@ -234,7 +238,7 @@ async fn run(
     let keys = crate::conditions::global_keys(&crate::conditions::GlobalSource {
         region: match facts.service {
             Service::Iam => IAM_SIGNING_REGION,
-            Service::Sts => &app.config.region,
+            Service::Sts => sts_region,
         },
         source_ip: Some(peer.ip()),
         secure_transport: crate::http::is_secure(parts),
