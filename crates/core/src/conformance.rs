@@ -2043,7 +2043,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
     ];
     for k in &keys {
         store
-            .create_key(k.clone(), material_of(&k, 1, T0))
+            .create_key(k.clone(), material_of(k, 1, T0))
             .await
             .expect("create_key");
     }
@@ -2872,7 +2872,7 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
         );
     }
     let materials = store
-        .get_key_materials(at(keys[0].key_id))
+        .get_key_materials(keys[0].addr())
         .await
         .expect("materials");
     assert_eq!(materials[1].wrapped, vec![1u8; 40]);

@@ -767,3 +767,133 @@ async fn rotated_material_of_another_key_is_refused() {
     assert!(matches!(r, Err(StoreError::Backend(_))), "{r:?}");
     assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(k));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_6_database_moves_every_row_into_its_keys_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trent.db");
+    let east = key(KeyId::generate());
+    let mut west = key(KeyId::generate());
+    west.region = "eu-west-1".into();
+    let when = 1_700_000_000_500i64;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        assert_eq!(
+            migrate::migrate(&mut conn, &migrate::MIGRATIONS[..6]).unwrap(),
+            6
+        );
+        for (n, k) in [&east, &west].into_iter().enumerate() {
+            let id = k.key_id.to_string();
+            conn.execute(
+                "INSERT INTO keys (key_id, account_id, region, description, key_state, key_spec, \
+                 key_usage, origin, creation_date_ms, deletion_date_ms, policy, tags, \
+                 current_key_material_id, multi_region, version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, 3)",
+                params![
+                    id,
+                    k.account_id.as_str(),
+                    k.region,
+                    k.description,
+                    k.key_state.as_str(),
+                    k.key_spec.as_str(),
+                    k.key_usage.as_str(),
+                    k.origin.as_str(),
+                    1_700_000_000_123i64,
+                    1_800_000_000_456i64,
+                    k.policy,
+                    r#"[{"key":"a","value":"b"}]"#,
+                    &k.current_key_material_id.0[..],
+                ],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO key_materials (key_id, key_material_id, wrapped, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![id, &[1u8; 32][..], vec![9u8; 40], when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO aliases VALUES (?1, ?2, 'alias/same-name', ?3, ?4, ?4)",
+                params![k.account_id.as_str(), k.region, id, when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO key_last_usage VALUES (?1, 'Encrypt', ?2, 'event', 'request')",
+                params![id, when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO grants VALUES (?1, ?2, NULL, ?3, 'arn:aws:iam::111122223333:root', \
+                 'arn:aws:iam::111122223333:root', '111122223333', '[\"Decrypt\"]', NULL)",
+                params![format!("{n:064}"), id, when],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        pragma_i64(&store.inner.writer.lock(), "user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
+    for k in [&east, &west] {
+        let stored = store.get_key(k.addr()).await.unwrap().expect("the key");
+        assert_eq!(
+            (stored.key_id, stored.region.as_str()),
+            (k.key_id, k.region.as_str())
+        );
+        let materials = store.get_key_materials(k.addr()).await.unwrap();
+        assert_eq!(materials.len(), 1);
+        assert_eq!(materials[0].region, k.region);
+        assert_eq!(
+            materials[0].wrapped,
+            vec![9u8; 40],
+            "wrapped bytes unchanged"
+        );
+        let alias = store
+            .get_alias(&account(), &k.region, "alias/same-name")
+            .await
+            .unwrap()
+            .expect("the alias");
+        assert_eq!(alias.target_key_id, k.key_id);
+        let usage = store.get_key_last_usage(k.addr()).await.unwrap().unwrap();
+        assert_eq!(
+            (usage.region.as_str(), usage.key_id),
+            (k.region.as_str(), k.key_id)
+        );
+        let grants = store.list_grants(k.addr()).await.unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].region, k.region);
+        // Only its own Region knows it.
+        let elsewhere = KeyAddr::new(
+            if k.region == "us-east-1" {
+                "eu-west-1"
+            } else {
+                "us-east-1"
+            },
+            k.key_id,
+        );
+        assert_eq!(store.get_key(elsewhere).await.unwrap(), None);
+        assert!(store.get_key_materials(elsewhere).await.unwrap().is_empty());
+    }
+    let secrets = store.list_wrapped_secrets().await.unwrap();
+    assert_eq!(secrets.len(), 2);
+    // The foreign keys name the new tables.
+    let conn = store.inner.writer.lock();
+    let violations: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(violations, 0);
+    let sql: String = conn
+        .query_row(
+            "SELECT group_concat(sql, ' ') FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !sql.contains("_v7"),
+        "no reference to a rebuilt table's temporary name: {sql}"
+    );
+}
