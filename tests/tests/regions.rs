@@ -500,3 +500,65 @@ async fn a_data_dir_made_before_regions_opens_and_decrypts() {
         server.restart().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_requested_region_is_the_region_of_the_request() {
+    let server = TestServer::start().await.unwrap();
+    let admin = server.admin();
+    let ok = |r: anyhow::Result<RawResponse>| {
+        r.unwrap().assert_query_ok();
+    };
+    ok(server
+        .iam(&admin, "CreateUser", &[("UserName", "regional")])
+        .await);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}"#;
+    ok(server
+        .iam(
+            &admin,
+            "PutUserPolicy",
+            &[
+                ("UserName", "regional"),
+                ("PolicyName", "eu-west-1-only"),
+                ("PolicyDocument", policy),
+            ],
+        )
+        .await);
+    let r = server
+        .iam(&admin, "CreateAccessKey", &[("UserName", "regional")])
+        .await
+        .unwrap();
+    r.assert_query_ok();
+    let id = r.xml("AccessKeyId").unwrap();
+    let secret = r.xml("SecretAccessKey").unwrap();
+    let client_in = |region: &'static str| {
+        let server = &server;
+        let (id, secret) = (id.clone(), secret.clone());
+        async move {
+            let cfg = aws_sdk_kms::config::Builder::new()
+                .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+                .region(aws_sdk_kms::config::Region::new(region))
+                .credentials_provider(aws_sdk_kms::config::Credentials::new(
+                    id, secret, None, None, "regions",
+                ))
+                .endpoint_url(server.endpoint())
+                .build();
+            aws_sdk_kms::Client::from_conf(cfg)
+        }
+    };
+    let west = client_in("eu-west-1").await;
+    let key = west
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    west.describe_key()
+        .key_id(&key.key_id)
+        .send()
+        .await
+        .unwrap();
+    let east = client_in("us-east-1").await;
+    assert_aws_error!(east.create_key().send().await, "AccessDeniedException");
+    assert_aws_error!(east.list_keys().send().await, "AccessDeniedException");
+}
