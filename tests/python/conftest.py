@@ -53,11 +53,12 @@ def make_server(tmp_path: Path):
     for HTTPS); stops them after."""
     started: list[TrentServer] = []
 
-    def make(*, dev: bool = False, init: bool = True, tls: tuple[Path, Path] | None = None) -> TrentServer:
+    def make(*, dev: bool = False, init: bool = True, tls: tuple[Path, Path] | None = None,
+             extra_args: list[str] | None = None) -> TrentServer:
         data_dir = tmp_path / f"data{len(started)}"
         if init:
             run_trent("init", "--data-dir", str(data_dir), "--region", REGION, "--account-id", ACCOUNT_ID)
-        server = TrentServer(data_dir, dev=dev, tls=tls)
+        server = TrentServer(data_dir, dev=dev, tls=tls, extra_args=list(extra_args or []))
         started.append(server)
         return server.start()
 

@@ -106,6 +106,8 @@ class TrentServer:
     dev: bool = False
     # (certificate PEM, private key PEM) for `--tls-cert` / `--tls-key`: serve HTTPS.
     tls: tuple[Path, Path] | None = None
+    # More `trent serve` arguments (e.g. `--regions`).
+    extra_args: list[str] = field(default_factory=list)
     endpoint: str = ""
     port: int = 0
     proc: subprocess.Popen | None = None
@@ -118,6 +120,7 @@ class TrentServer:
             args.append("--dev")
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+        args += self.extra_args
         self._stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr.log"
         stderr = open(self._stderr_path, "wb")
         env = clean_env()
@@ -263,9 +266,10 @@ class RequestCounter:
 
 
 def boto3_client(profile: Profile, endpoint: str, counter: RequestCounter | None = None,
-                 verify: str | bool | None = None):
+                 verify: str | bool | None = None, region: str | None = None):
     """A KMS client that finds its credentials and Region through profile `trent` in the files
-    (`verify`: a CA bundle to trust for HTTPS, as boto3 takes it)."""
+    (`verify`: a CA bundle to trust for HTTPS, as boto3 takes it; `region`: another Region than
+    the profile's)."""
     core = botocore.session.Session()
     core.set_config_variable("credentials_file", str(profile.credentials_file))
     core.set_config_variable("config_file", str(profile.config_file))
@@ -273,6 +277,7 @@ def boto3_client(profile: Profile, endpoint: str, counter: RequestCounter | None
     session = boto3.Session(botocore_session=core)
     client = session.client(
         "kms",
+        region_name=region,
         endpoint_url=endpoint,
         verify=verify,
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60),

@@ -61,6 +61,8 @@ pub struct TestServer {
     tls: Option<TestTls>,
     /// Changes to the default test configuration (limits), applied at every open.
     configure: Option<Configure>,
+    /// The data dir's default Region ([`REGION`] unless opened from a fixture).
+    default_region: String,
 }
 
 /// A change to the server configuration of a test server.
@@ -184,7 +186,52 @@ impl TestServer {
             clock: Arc::new(SystemClock),
             tls: None,
             configure: None,
+            default_region: REGION.to_string(),
         })
+    }
+
+    /// Starts a server on a copy of the data dir `fixture` (made by an earlier Trent: its
+    /// files, permissions tightened as a restore would), with the `trent` profile's access key
+    /// of its `credentials` file and the default Region of its `settings.json`.
+    pub async fn start_from_copy(fixture: &Path) -> anyhow::Result<TestServer> {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().context("creating a temporary directory")?;
+        let data_dir = tmp.path().join("data");
+        copy_dir(fixture, &data_dir)?;
+        for entry in walk(&data_dir)? {
+            let mode = if entry.is_dir() { 0o700 } else { 0o600 };
+            std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode))?;
+        }
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700))?;
+        let credentials = std::fs::read_to_string(data_dir.join("credentials"))?;
+        let field = |name: &str| -> anyhow::Result<String> {
+            credentials
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix(name)
+                        .map(|v| v.trim_start_matches([' ', '=']))
+                })
+                .map(|v| v.trim().to_string())
+                .with_context(|| format!("{name} in the fixture's credentials"))
+        };
+        let settings: Value =
+            serde_json::from_str(&std::fs::read_to_string(data_dir.join("settings.json"))?)?;
+        let mut server = TestServer {
+            _tmp: tmp,
+            data_dir,
+            access_key_id: field("aws_access_key_id")?,
+            secret_access_key: field("aws_secret_access_key")?,
+            running: None,
+            clock: Arc::new(SystemClock),
+            tls: None,
+            configure: None,
+            default_region: settings["region"]
+                .as_str()
+                .context("region in settings.json")?
+                .to_string(),
+        };
+        server.open().await?;
+        Ok(server)
     }
 
     /// Opens the data dir and starts serving on a new port. Fails if already running or if the
@@ -198,7 +245,8 @@ impl TestServer {
         let mut config = ServerConfig {
             listen: addr,
             data_dir: self.data_dir.clone(),
-            region: REGION.to_string(),
+            region: self.default_region.clone(),
+            regions: Vec::new(),
             dev_account: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_connections: 1024,
@@ -375,6 +423,29 @@ impl TestServer {
         secret: &str,
         certificate_pem: Option<&str>,
     ) -> aws_sdk_kms::Client {
+        self.kms_client_for(access_key_id, secret, certificate_pem, REGION)
+            .await
+    }
+
+    /// An aws-sdk-kms client with the admin key, configured for `region` (the Region its
+    /// requests are signed for: each Region is its own KMS on the one endpoint).
+    pub async fn kms_client_in(&self, region: &str) -> aws_sdk_kms::Client {
+        self.kms_client_for(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.certificate_pem(),
+            region,
+        )
+        .await
+    }
+
+    async fn kms_client_for(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        certificate_pem: Option<&str>,
+        region: &str,
+    ) -> aws_sdk_kms::Client {
         use aws_smithy_http_client::tls;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(pem) = certificate_pem {
@@ -400,7 +471,7 @@ impl TestServer {
                 None,
                 "trent-tests",
             ))
-            .region(Region::new(REGION))
+            .region(Region::new(region.to_string()))
             .endpoint_url(self.endpoint())
             .retry_config(RetryConfig::standard().with_max_attempts(1))
             .load()
@@ -1019,4 +1090,32 @@ pub fn trent_bin() -> std::path::PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Copies a directory tree.
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file and directory under `dir`.
+fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        }
+        out.push(path);
+    }
+    Ok(out)
 }

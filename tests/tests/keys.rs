@@ -113,7 +113,11 @@ async fn create_key_stores_description_tags_and_given_policy() {
     server.stop().await.unwrap();
     let store = trent_store_sqlite::SqliteStore::open(&server.data_dir().join("trent.db")).unwrap();
     let key_id = trent_core::model::KeyId::parse(&m.key_id).unwrap();
-    let record = store.get_key(key_id).await.unwrap().expect("stored key");
+    let record = store
+        .get_key(trent_core::model::KeyAddr::new(REGION, key_id))
+        .await
+        .unwrap()
+        .expect("stored key");
     assert_eq!(record.policy, policy);
 }
 
@@ -125,7 +129,10 @@ async fn create_key_without_policy_stores_the_default_key_policy() {
     server.stop().await.unwrap();
     let store = trent_store_sqlite::SqliteStore::open(&server.data_dir().join("trent.db")).unwrap();
     let record = store
-        .get_key(trent_core::model::KeyId::parse(&key_id).unwrap())
+        .get_key(trent_core::model::KeyAddr::new(
+            REGION,
+            trent_core::model::KeyId::parse(&key_id).unwrap(),
+        ))
         .await
         .unwrap()
         .expect("stored key");

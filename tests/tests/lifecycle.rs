@@ -233,7 +233,7 @@ async fn deletion_window_then_crypto_shredding() {
         .app()
         .kms
         .store()
-        .get_key_materials(key_id)
+        .get_key_materials(trent_core::model::KeyAddr::new(REGION, key_id))
         .await
         .unwrap()
         .into_iter()

@@ -38,7 +38,8 @@ enum Command {
         /// The data directory to create.
         #[arg(long, default_value = "./trent-data", env = "TRENT_DATA_DIR")]
         data_dir: PathBuf,
-        /// The Region this Trent serves.
+        /// The default Region, written to the config file (`trent serve` serves every Region
+        /// of the `aws` partition unless `--regions` limits it).
         #[arg(long, default_value = "us-east-1")]
         region: String,
         /// The first account's 12-digit id.
@@ -79,9 +80,14 @@ struct ServeArgs {
     /// Loopback only.
     #[arg(long)]
     dev: bool,
-    /// The Region, used only when the data dir is initialised by this command.
+    /// The default Region, used only when the data dir is initialised by this command.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Serve only these Regions (comma-separated, e.g. us-east-1,eu-west-1); by default every
+    /// Region of the `aws` partition and the data dir's default Region. A request signed for
+    /// another Region is refused (InvalidSignatureException).
+    #[arg(long, env = "TRENT_REGIONS")]
+    regions: Option<String>,
     /// The first account's id, used only when the data dir is initialised by this command.
     #[arg(long, default_value = "111122223333")]
     account_id: String,
@@ -480,6 +486,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         listen,
         dev,
         region,
+        regions,
         account_id,
         root_key,
         max_connections,
@@ -491,6 +498,11 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         tls_key,
         metrics_listen,
     } = args;
+    let regions = match regions {
+        Some(list) => trent_server::config::parse_regions(&list)
+            .map_err(|e| anyhow::anyhow!("--regions: {e}"))?,
+        None => Vec::new(),
+    };
     raise_open_files_limit(max_connections);
     let tls = tls_cert.zip(tls_key);
     disable_core_dumps();
@@ -533,6 +545,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         listen,
         data_dir: data_dir.clone(),
         region: settings.region.clone(),
+        regions,
         dev_account,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         max_connections,
@@ -566,8 +579,14 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
             "trent: WARNING: serving plain HTTP on {bound}, which is not a loopback address: plaintexts, data keys and request signatures cross the network unencrypted. Use --tls-cert and --tls-key, or a TLS proxy in front of Trent."
         );
     }
+    let served = app.config.served_regions();
+    let served = if app.config.regions.is_empty() {
+        format!("{} Regions of the aws partition", served.len())
+    } else {
+        served.join(",")
+    };
     println!(
-        "Trent listening on {scheme}://{bound} (Region {}, data dir {})",
+        "Trent listening on {scheme}://{bound} (Region {}, data dir {}; serving {served})",
         settings.region,
         data_dir.display()
     );

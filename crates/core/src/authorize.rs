@@ -22,7 +22,7 @@ use crate::caller::{Caller, Identity};
 use crate::error::CoreError;
 use crate::grant::GrantRecord;
 use crate::kms::Kms;
-use crate::model::{AccountId, KeyId, KeyRecord};
+use crate::model::{AccountId, KeyAddr, KeyRecord};
 
 /// AWS's MalformedPolicyDocumentException message when the lockout safety check fails.
 pub const LOCKOUT_MESSAGE: &str =
@@ -62,14 +62,15 @@ struct KeyKeys {
     keys: Arc<ContextKeys>,
 }
 
-/// What authorization keeps in memory so that evaluating reads no store.
+/// What authorization keeps in memory so that evaluating reads no store; keyed by (Region,
+/// key id) like every key cache (ARCHITECTURE.md §10).
 pub(crate) struct AccessCaches {
-    policies: Cache<KeyId, ParsedPolicy>,
-    key_keys: Cache<KeyId, KeyKeys>,
-    grants: Cache<KeyId, Vec<GrantRecord>>,
+    policies: Cache<KeyAddr, ParsedPolicy>,
+    key_keys: Cache<KeyAddr, KeyKeys>,
+    grants: Cache<KeyAddr, Vec<GrantRecord>>,
     /// Bumped by every grant change, so a load that raced a change is not cached.
     grants_generation: AtomicU64,
-    aliases: Cache<KeyId, Vec<String>>,
+    aliases: Cache<KeyAddr, Vec<String>>,
     /// Bumped by every alias change, likewise.
     aliases_generation: AtomicU64,
 }
@@ -89,25 +90,25 @@ impl AccessCaches {
 
     /// An alias changed (created, re-pointed or deleted): forget the alias lists that held
     /// it and the list of its new target.
-    pub(crate) fn alias_changed(&self, alias_name: &str, target: Option<KeyId>) {
+    pub(crate) fn alias_changed(&self, alias_name: &str, target: Option<KeyAddr>) {
         self.aliases_generation.fetch_add(1, Ordering::SeqCst);
         self.aliases
             .remove_where(|k, names| Some(*k) == target || names.iter().any(|n| n == alias_name));
     }
 
     /// The key's grants changed.
-    pub(crate) fn grants_changed(&self, key_id: KeyId) {
+    pub(crate) fn grants_changed(&self, key: KeyAddr) {
         self.grants_generation.fetch_add(1, Ordering::SeqCst);
-        self.grants.remove(&key_id);
+        self.grants.remove(&key);
     }
 
     /// The key was destroyed: its grants and aliases are gone.
-    pub(crate) fn forget_key(&self, key_id: KeyId) {
-        self.grants_changed(key_id);
+    pub(crate) fn forget_key(&self, key: KeyAddr) {
+        self.grants_changed(key);
         self.aliases_generation.fetch_add(1, Ordering::SeqCst);
-        self.aliases.remove(&key_id);
-        self.key_keys.remove(&key_id);
-        self.policies.remove(&key_id);
+        self.aliases.remove(&key);
+        self.key_keys.remove(&key);
+        self.policies.remove(&key);
     }
 }
 
@@ -223,7 +224,7 @@ impl Kms {
         }
         let policy = self.parsed_key_policy(key)?;
         let key_keys = self.key_keys(key).await?;
-        let grants = self.grants_of(key.key_id).await?;
+        let grants = self.grants_of(key.addr()).await?;
         self.decide(caller, action, key, &policy, key_keys, &grants)
     }
 
@@ -340,7 +341,7 @@ impl Kms {
 
     /// The key's policy, parsed once per change.
     fn parsed_key_policy(&self, key: &KeyRecord) -> Result<Arc<Policy>, CoreError> {
-        if let Some(p) = self.access.policies.get(&key.key_id) {
+        if let Some(p) = self.access.policies.get(&key.addr()) {
             if p.version == key.version {
                 return Ok(p.policy.clone());
             }
@@ -368,7 +369,7 @@ impl Kms {
     /// Caches a parsed policy for a key record (unless a newer record's is cached).
     pub(crate) fn remember_policy(&self, key: &KeyRecord, policy: Arc<Policy>) {
         self.access.policies.put_unless(
-            key.key_id,
+            key.addr(),
             Arc::new(ParsedPolicy {
                 version: key.version,
                 text: key.policy.clone(),
@@ -380,15 +381,15 @@ impl Kms {
 
     /// The key's condition keys, built once per record version and alias change.
     async fn key_keys(&self, key: &KeyRecord) -> Result<Arc<ContextKeys>, CoreError> {
-        let aliases = self.aliases_of(&key.account_id, key.key_id).await?;
-        if let Some(k) = self.access.key_keys.get(&key.key_id) {
+        let aliases = self.aliases_of(&key.account_id, key.addr()).await?;
+        if let Some(k) = self.access.key_keys.get(&key.addr()) {
             if k.version == key.version && Arc::ptr_eq(&k.aliases, &aliases) {
                 return Ok(k.keys.clone());
             }
         }
         let keys = Arc::new(key_condition_keys(key, &aliases));
         self.access.key_keys.put_unless(
-            key.key_id,
+            key.addr(),
             Arc::new(KeyKeys {
                 version: key.version,
                 aliases,
@@ -403,39 +404,36 @@ impl Kms {
     async fn aliases_of(
         &self,
         account: &AccountId,
-        key_id: KeyId,
+        key: KeyAddr,
     ) -> Result<Arc<Vec<String>>, CoreError> {
-        if let Some(a) = self.access.aliases.get(&key_id) {
+        if let Some(a) = self.access.aliases.get(&key) {
             return Ok(a);
         }
         let generation = self.access.aliases_generation.load(Ordering::SeqCst);
         let names: Vec<String> = self
             .store
-            .list_aliases(account, &self.region)
+            .list_aliases(account, key.region)
             .await?
             .into_iter()
-            .filter(|a| a.target_key_id == key_id)
+            .filter(|a| a.target_key_id == key.key_id)
             .map(|a| a.alias_name)
             .collect();
         let names = Arc::new(names);
         if self.access.aliases_generation.load(Ordering::SeqCst) == generation {
-            self.access.aliases.put(key_id, names.clone());
+            self.access.aliases.put(key, names.clone());
         }
         Ok(names)
     }
 
     /// The key's grants: cached, else read from the store once.
-    pub(crate) async fn grants_of(
-        &self,
-        key_id: KeyId,
-    ) -> Result<Arc<Vec<GrantRecord>>, CoreError> {
-        if let Some(g) = self.access.grants.get(&key_id) {
+    pub(crate) async fn grants_of(&self, key: KeyAddr) -> Result<Arc<Vec<GrantRecord>>, CoreError> {
+        if let Some(g) = self.access.grants.get(&key) {
             return Ok(g);
         }
         let generation = self.access.grants_generation.load(Ordering::SeqCst);
-        let grants = Arc::new(self.store.list_grants(key_id).await?);
+        let grants = Arc::new(self.store.list_grants(key).await?);
         if self.access.grants_generation.load(Ordering::SeqCst) == generation {
-            self.access.grants.put(key_id, grants.clone());
+            self.access.grants.put(key, grants.clone());
         }
         Ok(grants)
     }
@@ -448,7 +446,7 @@ mod tests {
 
     fn record() -> KeyRecord {
         KeyRecord {
-            key_id: KeyId::generate(),
+            key_id: crate::model::KeyId::generate(),
             account_id: AccountId::parse("111122223333").unwrap(),
             region: "us-east-1".into(),
             description: String::new(),

@@ -12,6 +12,9 @@ use crate::model::AccountId;
 pub struct Caller {
     /// The principal's account.
     pub account_id: AccountId,
+    /// The Region of the request: its SigV4 credential scope's (ARCHITECTURE.md §10). Every
+    /// key, alias and grant the request names or lists is looked up in this Region.
+    pub region: &'static str,
     /// The principal's ARN, e.g. `arn:aws:iam::111122223333:root`.
     pub principal_arn: String,
     /// What IAM knows about the principal, for policy evaluation. Shared: built once per

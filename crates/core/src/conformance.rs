@@ -55,9 +55,9 @@ use crate::error::CoreError;
 use crate::grant::{GrantConstraints, GrantRecord};
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
-    KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
-    Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId,
+    KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
+    RotationType, Tag,
 };
 use crate::store::{Store, StoreError, WrappedSecret, WrappedSecretId};
 
@@ -161,8 +161,25 @@ fn key_record(key_id: KeyId, account_id: &AccountId, region: &str) -> KeyRecord 
     }
 }
 
+/// The Region the suite's keys live in unless a check says otherwise.
+const REGION: &str = "us-east-1";
+
+/// The key `key_id` in [`REGION`].
+fn at(key_id: KeyId) -> KeyAddr {
+    KeyAddr::new(REGION, key_id)
+}
+
+/// Material `n` of the key `k`, in its Region.
+fn material_of(k: &KeyRecord, n: u8, created_ms: i64) -> KeyMaterialRecord {
+    KeyMaterialRecord {
+        region: k.region.clone(),
+        ..material(k.key_id, n, created_ms)
+    }
+}
+
 fn material(key_id: KeyId, n: u8, created_ms: i64) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: REGION.to_string(),
         key_id,
         key_material_id: material_id(n),
         wrapped: all_bytes(n),
@@ -204,7 +221,7 @@ fn alias(account_id: &AccountId, region: &str, name: &str, target: KeyId) -> Ali
 async fn put_key<S: Store>(store: &S, account_id: &AccountId, region: &str) -> KeyRecord {
     let key = key_record(KeyId::generate(), account_id, region);
     store
-        .create_key(key.clone(), material(key.key_id, 1, T0))
+        .create_key(key.clone(), material_of(&key, 1, T0))
         .await
         .expect("create_key");
     key
@@ -464,32 +481,35 @@ pub async fn key_round_trip<S: Store>(store: &S) {
     k2.version = 41;
 
     store
-        .create_key(k1.clone(), material(k1.key_id, 1, T0))
+        .create_key(k1.clone(), material_of(&k1, 1, T0))
         .await
         .expect("create k1");
     store
-        .create_key(k2.clone(), material(k2.key_id, 2, T0 + 1))
+        .create_key(k2.clone(), material_of(&k2, 2, T0 + 1))
         .await
         .expect("create k2");
 
     assert_eq!(
-        store.get_key(k1.key_id).await.expect("get k1"),
+        store.get_key(k1.addr()).await.expect("get k1"),
         Some(k1.clone()),
         "key round-trip (deletion_date None, tags, policy)"
     );
     assert_eq!(
-        store.get_key(k2.key_id).await.expect("get k2"),
+        store.get_key(k2.addr()).await.expect("get k2"),
         Some(k2.clone()),
         "key round-trip (deletion_date Some, multi-Region, no tags)"
     );
     assert_eq!(
-        store.get_key(KeyId::generate()).await.expect("get unknown"),
+        store
+            .get_key(at(KeyId::generate()))
+            .await
+            .expect("get unknown"),
         None,
         "unknown key id reads as None"
     );
     assert_eq!(
-        store.get_key_materials(k1.key_id).await.expect("materials"),
-        vec![material(k1.key_id, 1, T0)],
+        store.get_key_materials(k1.addr()).await.expect("materials"),
+        vec![material_of(&k1, 1, T0)],
         "create_key stores the first material"
     );
 }
@@ -512,14 +532,14 @@ pub async fn key_enums_round_trip<S: Store>(store: &S) {
         k.multi_region = i % 2 == 0;
         k.version = i as u64;
         store
-            .create_key(k.clone(), material(k.key_id, 1, T0))
+            .create_key(k.clone(), material_of(&k, 1, T0))
             .await
             .expect("create_key");
         keys.push(k);
     }
     for k in &keys {
         assert_eq!(
-            store.get_key(k.key_id).await.expect("get_key").as_ref(),
+            store.get_key(k.addr()).await.expect("get_key").as_ref(),
             Some(k),
             "enum values round-trip"
         );
@@ -535,11 +555,11 @@ pub async fn timestamps_keep_milliseconds<S: Store>(store: &S) {
     k.creation_date = fine;
     k.deletion_date = Some(fine + time::Duration::days(30));
     store
-        .create_key(k.clone(), material(k.key_id, 1, T0))
+        .create_key(k.clone(), material_of(&k, 1, T0))
         .await
         .expect("create_key");
     let got = store
-        .get_key(k.key_id)
+        .get_key(k.addr())
         .await
         .expect("get_key")
         .expect("key");
@@ -559,7 +579,7 @@ pub async fn timestamps_keep_milliseconds<S: Store>(store: &S) {
     let later = fine + time::Duration::days(7) + time::Duration::nanoseconds(1);
     let returned = store
         .update_key(
-            k.key_id,
+            k.addr(),
             Box::new(move |r| {
                 r.deletion_date = Some(later);
                 Ok(())
@@ -568,7 +588,7 @@ pub async fn timestamps_keep_milliseconds<S: Store>(store: &S) {
         .await
         .expect("update_key");
     let read = store
-        .get_key(k.key_id)
+        .get_key(k.addr())
         .await
         .expect("get_key")
         .expect("key");
@@ -579,37 +599,39 @@ pub async fn timestamps_keep_milliseconds<S: Store>(store: &S) {
     far.creation_date = ts(0);
     far.deletion_date = Some(ts(253_402_300_799_999)); // 9999-12-31T23:59:59.999Z
     store
-        .create_key(far.clone(), material(far.key_id, 1, T0))
+        .create_key(far.clone(), material_of(&far, 1, T0))
         .await
         .expect("create_key");
     assert_eq!(
-        store.get_key(far.key_id).await.expect("get_key"),
+        store.get_key(far.addr()).await.expect("get_key"),
         Some(far),
         "epoch and year-9999 timestamps round-trip"
     );
 }
 
-/// A taken key id is `AlreadyExists` and the duplicate's material is not stored.
+/// A key id taken in its Region is `AlreadyExists` and the duplicate's material is not stored;
+/// the same key id in another Region is another key (multi-Region keys share ids), with its
+/// own record and material (ARCHITECTURE.md §10).
 pub async fn duplicate_key_is_rejected<S: Store>(store: &S) {
     let a = account(111_111_111_111);
     let k = put_key(store, &a, "us-east-1").await;
-    let mut dup = key_record(k.key_id, &account(222_222_222_222), "eu-central-1");
+    let mut dup = key_record(k.key_id, &account(222_222_222_222), "us-east-1");
     dup.description = "impostor".into();
     let r = store
-        .create_key(dup.clone(), material(k.key_id, 9, T0 + 10))
+        .create_key(dup.clone(), material_of(&dup, 9, T0 + 10))
         .await;
     assert!(
         matches!(r, Err(StoreError::AlreadyExists)),
         "duplicate key id must be AlreadyExists, got {r:?}"
     );
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(k.clone()),
         "the original key is untouched"
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0)],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0)],
         "the duplicate's material was not added"
     );
     assert!(store
@@ -617,6 +639,58 @@ pub async fn duplicate_key_is_rejected<S: Store>(store: &S) {
         .await
         .expect("list_keys")
         .is_empty());
+
+    let mut elsewhere = key_record(k.key_id, &a, "eu-central-1");
+    elsewhere.description = "same id, other Region".into();
+    store
+        .create_key(elsewhere.clone(), material_of(&elsewhere, 8, T0 + 20))
+        .await
+        .expect("the same key id in another Region is another key");
+    assert_eq!(
+        store.get_key(elsewhere.addr()).await.expect("get_key"),
+        Some(elsewhere.clone())
+    );
+    assert_eq!(
+        store.get_key(k.addr()).await.expect("get_key"),
+        Some(k.clone()),
+        "each Region keeps its own record"
+    );
+    assert_eq!(
+        store
+            .get_key_materials(elsewhere.addr())
+            .await
+            .expect("materials"),
+        vec![material_of(&elsewhere, 8, T0 + 20)],
+        "each Region keeps its own material"
+    );
+    assert_eq!(
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0)]
+    );
+    let updated = store
+        .update_key(
+            elsewhere.addr(),
+            Box::new(|r| {
+                r.description = "changed".into();
+                Ok(())
+            }),
+        )
+        .await
+        .expect("update_key");
+    assert_eq!(updated.region, "eu-central-1");
+    assert_eq!(
+        store.get_key(k.addr()).await.expect("get_key"),
+        Some(k.clone()),
+        "an update in one Region leaves the other Region's key alone"
+    );
+    assert_eq!(
+        store
+            .get_key(KeyAddr::new("ap-south-1", k.key_id))
+            .await
+            .expect("get_key"),
+        None,
+        "a Region without the key has none"
+    );
 }
 
 /// `list_keys` lists only the account and Region asked for, by key id, honouring `after`
@@ -740,7 +814,7 @@ pub async fn update_key_applies_and_bumps_version<S: Store>(store: &S) {
     let seen_in = seen.clone();
     let updated = store
         .update_key(
-            k.key_id,
+            k.addr(),
             Box::new(move |r| {
                 *seen_in.lock() = Some(r.clone());
                 r.description = "rotated".into();
@@ -778,7 +852,7 @@ pub async fn update_key_applies_and_bumps_version<S: Store>(store: &S) {
     expected.version = k.version + 1;
     assert_eq!(updated, expected, "update applied and version bumped");
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(expected.clone()),
         "update is stored"
     );
@@ -786,7 +860,7 @@ pub async fn update_key_applies_and_bumps_version<S: Store>(store: &S) {
     // The store, not the closure, decides the version; deletion_date can go back to None.
     let again = store
         .update_key(
-            k.key_id,
+            k.addr(),
             Box::new(|r| {
                 r.version = 1_000_000;
                 r.deletion_date = None;
@@ -797,7 +871,7 @@ pub async fn update_key_applies_and_bumps_version<S: Store>(store: &S) {
         .expect("update_key again");
     assert_eq!(again.version, k.version + 2, "version is stored + 1");
     assert_eq!(again.deletion_date, None);
-    assert_eq!(store.get_key(k.key_id).await.expect("get_key"), Some(again));
+    assert_eq!(store.get_key(k.addr()).await.expect("get_key"), Some(again));
 }
 
 /// A closure that refuses leaves the row unchanged and its error comes back as `Rejected`.
@@ -806,7 +880,7 @@ pub async fn update_key_rejection_changes_nothing<S: Store>(store: &S) {
     let k = put_key(store, &a, "us-east-1").await;
     let r = store
         .update_key(
-            k.key_id,
+            k.addr(),
             Box::new(|r| {
                 r.description = "half-done".into();
                 r.key_state = KeyState::PendingDeletion;
@@ -826,13 +900,13 @@ pub async fn update_key_rejection_changes_nothing<S: Store>(store: &S) {
         other => panic!("refusing closure must give Rejected, got {other:?}"),
     }
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(k.clone()),
         "a rejected update changes nothing, not even the version"
     );
     // The key is still updatable afterwards (no transaction left open).
     let ok = store
-        .update_key(k.key_id, Box::new(|_| Ok(())))
+        .update_key(k.addr(), Box::new(|_| Ok(())))
         .await
         .expect("update after rejection");
     assert_eq!(ok.version, k.version + 1);
@@ -844,7 +918,7 @@ pub async fn update_key_missing_is_not_found<S: Store>(store: &S) {
     let called_in = called.clone();
     let r = store
         .update_key(
-            KeyId::generate(),
+            at(KeyId::generate()),
             Box::new(move |_| {
                 called_in.store(true, Ordering::SeqCst);
                 Ok(())
@@ -869,7 +943,7 @@ pub async fn concurrent_update_key_loses_nothing<S: Store>(store: &S) {
     let futures: Vec<_> = (0..N)
         .map(|i| {
             store.update_key(
-                k.key_id,
+                k.addr(),
                 Box::new(move |r| {
                     r.tags.push(Tag {
                         key: format!("t{i:02}"),
@@ -892,7 +966,7 @@ pub async fn concurrent_update_key_loses_nothing<S: Store>(store: &S) {
         "each update saw the previous one"
     );
     let stored = store
-        .get_key(k.key_id)
+        .get_key(k.addr())
         .await
         .expect("get_key")
         .expect("key");
@@ -911,36 +985,33 @@ pub async fn key_materials_oldest_first<S: Store>(store: &S) {
     let k = put_key(store, &a, "us-east-1").await;
     let other = put_key(store, &a, "us-east-1").await;
 
-    let m2 = material(k.key_id, 2, T0 + 86_400_000);
-    let mut m3 = material(k.key_id, 3, T0 + 2 * 86_400_000);
+    let m2 = material_of(&k, 2, T0 + 86_400_000);
+    let mut m3 = material_of(&k, 3, T0 + 2 * 86_400_000);
     m3.wrapped = (0..65_536u32).map(|i| (i * 31 % 251) as u8).collect();
-    let m4 = material(k.key_id, 4, T0 + 2 * 86_400_000); // same instant as m3
+    let m4 = material_of(&k, 4, T0 + 2 * 86_400_000); // same instant as m3
     store.add_key_material(m2.clone()).await.expect("add m2");
     store.add_key_material(m3.clone()).await.expect("add m3");
     store.add_key_material(m4.clone()).await.expect("add m4");
     store
-        .add_key_material(material(other.key_id, 7, T0 + 5))
+        .add_key_material(material_of(&other, 7, T0 + 5))
         .await
         .expect("add other");
 
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0), m2, m3, m4],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0), m2, m3, m4],
         "oldest first, bytes exact, only this key's"
     );
     assert_eq!(
         store
-            .get_key_materials(other.key_id)
+            .get_key_materials(other.addr())
             .await
             .expect("other materials"),
-        vec![
-            material(other.key_id, 1, T0),
-            material(other.key_id, 7, T0 + 5)
-        ]
+        vec![material_of(&other, 1, T0), material_of(&other, 7, T0 + 5)]
     );
     assert!(
         store
-            .get_key_materials(KeyId::generate())
+            .get_key_materials(at(KeyId::generate()))
             .await
             .expect("unknown key")
             .is_empty(),
@@ -954,7 +1025,7 @@ pub async fn key_material_integrity<S: Store>(store: &S) {
     let k = put_key(store, &a, "us-east-1").await;
     let other = put_key(store, &a, "us-east-1").await;
 
-    let mut dup = material(k.key_id, 1, T0 + 10);
+    let mut dup = material_of(&k, 1, T0 + 10);
     dup.wrapped = vec![1, 2, 3];
     let r = store.add_key_material(dup).await;
     assert!(
@@ -969,16 +1040,16 @@ pub async fn key_material_integrity<S: Store>(store: &S) {
         "material of an unknown key must be NotFound, got {r:?}"
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0)],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0)],
         "failed adds leave nothing"
     );
     assert_eq!(
         store
-            .get_key_materials(other.key_id)
+            .get_key_materials(other.addr())
             .await
             .expect("materials"),
-        vec![material(other.key_id, 1, T0)]
+        vec![material_of(&other, 1, T0)]
     );
 }
 
@@ -1164,8 +1235,16 @@ pub async fn aliases_scoped_by_account_and_region<S: Store>(store: &S) {
     assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
     let r = store.delete_alias(&a, "eu-west-1", "alias/y").await;
     assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
-    store
+    let r = store
         .update_alias(&a, "us-east-1", "alias/x", ka2.key_id, ts(T0 + 9))
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "an alias cannot point at a key of another Region, got {r:?}"
+    );
+    let ka3 = put_key(store, &a, "us-east-1").await;
+    store
+        .update_alias(&a, "us-east-1", "alias/x", ka3.key_id, ts(T0 + 9))
         .await
         .expect("update_alias");
     store
@@ -1182,7 +1261,7 @@ pub async fn aliases_scoped_by_account_and_region<S: Store>(store: &S) {
         .expect("list")
         .is_empty());
     let mut x_a_updated = x_a;
-    x_a_updated.target_key_id = ka2.key_id;
+    x_a_updated.target_key_id = ka3.key_id;
     x_a_updated.last_updated_date = ts(T0 + 9);
     assert_eq!(
         store.list_aliases(&a, "us-east-1").await.expect("list"),
@@ -1231,6 +1310,7 @@ pub async fn alias_target_must_exist<S: Store>(store: &S) {
 /// A rotated material of `key_id` (material id `n`), made at `created_ms`.
 fn rotated(key_id: KeyId, n: u8, created_ms: i64, how: RotationType) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: REGION.to_string(),
         rotation_type: Some(how),
         ..material(key_id, n, created_ms)
     }
@@ -1260,20 +1340,20 @@ pub async fn lifecycle_fields_round_trip<S: Store>(store: &S) {
     full.deleted_date = Some(ts(T0 + 31 * 86_400_000 + 11));
     let none = key_record(KeyId::generate(), &a, "us-east-1");
     store
-        .create_key(full.clone(), material(full.key_id, 1, T0))
+        .create_key(full.clone(), material_of(&full, 1, T0))
         .await
         .expect("create full");
     store
-        .create_key(none.clone(), material(none.key_id, 1, T0))
+        .create_key(none.clone(), material_of(&none, 1, T0))
         .await
         .expect("create none");
     assert_eq!(
-        store.get_key(full.key_id).await.expect("get"),
+        store.get_key(full.addr()).await.expect("get"),
         Some(full.clone()),
         "lifecycle fields round-trip (Some)"
     );
     assert_eq!(
-        store.get_key(none.key_id).await.expect("get"),
+        store.get_key(none.addr()).await.expect("get"),
         Some(none.clone()),
         "lifecycle fields round-trip (None)"
     );
@@ -1282,7 +1362,7 @@ pub async fn lifecycle_fields_round_trip<S: Store>(store: &S) {
     let fine = ts(T0 + 90 * 86_400_000) + time::Duration::nanoseconds(999_999);
     let set = store
         .update_key(
-            none.key_id,
+            none.addr(),
             Box::new(move |r| {
                 r.rotation_period_days = Some(90);
                 r.next_rotation_date = Some(fine);
@@ -1308,13 +1388,13 @@ pub async fn lifecycle_fields_round_trip<S: Store>(store: &S) {
         );
     }
     assert_eq!(
-        store.get_key(none.key_id).await.expect("get"),
+        store.get_key(none.addr()).await.expect("get"),
         Some(set),
         "update_key returns the lifecycle fields as stored"
     );
     let cleared = store
         .update_key(
-            full.key_id,
+            full.addr(),
             Box::new(|r| {
                 r.rotation_period_days = None;
                 r.next_rotation_date = None;
@@ -1333,23 +1413,23 @@ pub async fn lifecycle_fields_round_trip<S: Store>(store: &S) {
     expected.version += 1;
     assert_eq!(cleared, expected, "lifecycle fields can go back to None");
     assert_eq!(
-        store.get_key(full.key_id).await.expect("get"),
+        store.get_key(full.addr()).await.expect("get"),
         Some(expected)
     );
 
     // Every rotation type, and none, round-trips on material.
     let auto = rotated(full.key_id, 2, T0 + 1, RotationType::Automatic);
     let on_demand = rotated(full.key_id, 3, T0 + 2, RotationType::OnDemand);
-    let plain = material(full.key_id, 4, T0 + 3);
+    let plain = material_of(&full, 4, T0 + 3);
     for m in [&auto, &on_demand, &plain] {
         store.add_key_material(m.clone()).await.expect("add");
     }
     assert_eq!(
         store
-            .get_key_materials(full.key_id)
+            .get_key_materials(full.addr())
             .await
             .expect("materials"),
-        vec![material(full.key_id, 1, T0), auto, on_demand, plain],
+        vec![material_of(&full, 1, T0), auto, on_demand, plain],
         "rotation_type round-trips (None, Automatic, OnDemand)"
     );
 }
@@ -1362,7 +1442,7 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
     k.rotation_period_days = Some(365);
     k.next_rotation_date = Some(ts(T0 + 365 * 86_400_000));
     store
-        .create_key(k.clone(), material(k.key_id, 1, T0))
+        .create_key(k.clone(), material_of(&k, 1, T0))
         .await
         .expect("create_key");
     let other = put_key(store, &a, "us-east-1").await;
@@ -1373,7 +1453,7 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
     let next = ts(T0 + 2 * 365 * 86_400_000);
     let returned = store
         .rotate_key(
-            k.key_id,
+            k.addr(),
             m2.clone(),
             Box::new(move |r| {
                 *seen_in.lock() = Some(r.clone());
@@ -1399,12 +1479,12 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
         "rotation applied, version is stored + 1"
     );
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(expected.clone())
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0), m2.clone()],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0), m2.clone()],
         "rotation adds the material"
     );
 
@@ -1412,7 +1492,7 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
     let m3 = rotated(k.key_id, 3, T0 + 400 * 86_400_000, RotationType::OnDemand);
     let again = store
         .rotate_key(
-            k.key_id,
+            k.addr(),
             m3.clone(),
             Box::new(|r| {
                 r.current_key_material_id = material_id(3);
@@ -1429,7 +1509,7 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
     dup.wrapped = vec![9; 48];
     let r = store
         .rotate_key(
-            k.key_id,
+            k.addr(),
             dup,
             Box::new(|r| {
                 r.description = "half-rotated".into();
@@ -1442,18 +1522,18 @@ pub async fn rotate_key_updates_and_adds_material_atomically<S: Store>(store: &S
         "rotation with a taken material id must be AlreadyExists, got {r:?}"
     );
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(again),
         "a failed rotation leaves the key as it was"
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0), m2, m3],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0), m2, m3],
         "a failed rotation adds no material"
     );
     assert_eq!(
-        store.get_key_materials(other.key_id).await.expect("other"),
-        vec![material(other.key_id, 1, T0)],
+        store.get_key_materials(other.addr()).await.expect("other"),
+        vec![material_of(&other, 1, T0)],
         "other keys are untouched"
     );
 }
@@ -1465,7 +1545,7 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
     let k = put_key(store, &a, "us-east-1").await;
     let r = store
         .rotate_key(
-            k.key_id,
+            k.addr(),
             rotated(k.key_id, 2, T0 + 1, RotationType::Automatic),
             Box::new(|r| {
                 r.current_key_material_id = material_id(2);
@@ -1475,13 +1555,13 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
         .await;
     assert_rejected(r, "already rotated", "rotate_key");
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(k.clone()),
         "a rejected rotation changes nothing, not even the version"
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("materials"),
-        vec![material(k.key_id, 1, T0)],
+        store.get_key_materials(k.addr()).await.expect("materials"),
+        vec![material_of(&k, 1, T0)],
         "a rejected rotation adds no material"
     );
 
@@ -1490,7 +1570,7 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
     let missing = KeyId::generate();
     let r = store
         .rotate_key(
-            missing,
+            at(missing),
             rotated(missing, 2, T0 + 1, RotationType::OnDemand),
             Box::new(move |_| {
                 called_in.store(true, Ordering::SeqCst);
@@ -1504,7 +1584,7 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
     );
     assert!(!called.load(Ordering::SeqCst), "closure not called");
     assert!(store
-        .get_key_materials(missing)
+        .get_key_materials(at(missing))
         .await
         .expect("materials")
         .is_empty());
@@ -1512,7 +1592,7 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
     // The key still rotates afterwards (no transaction left open).
     store
         .rotate_key(
-            k.key_id,
+            k.addr(),
             rotated(k.key_id, 2, T0 + 1, RotationType::OnDemand),
             Box::new(|_| Ok(())),
         )
@@ -1520,7 +1600,7 @@ pub async fn rotate_key_rejection_adds_nothing<S: Store>(store: &S) {
         .expect("rotate after rejection");
     assert_eq!(
         store
-            .get_key_materials(k.key_id)
+            .get_key_materials(k.addr())
             .await
             .expect("materials")
             .len(),
@@ -1538,7 +1618,7 @@ pub async fn concurrent_rotations_rotate_once<S: Store>(store: &S) {
         .map(|i| {
             let n = 10 + i;
             store.rotate_key(
-                k.key_id,
+                k.addr(),
                 rotated(k.key_id, n, T0 + 1, RotationType::Automatic),
                 Box::new(move |r| {
                     if r.current_key_material_id != material_id(1) {
@@ -1554,13 +1634,13 @@ pub async fn concurrent_rotations_rotate_once<S: Store>(store: &S) {
     let winners: Vec<KeyRecord> = results.into_iter().filter_map(Result::ok).collect();
     assert_eq!(winners.len(), 1, "exactly one concurrent rotation succeeds");
     let stored = store
-        .get_key(k.key_id)
+        .get_key(k.addr())
         .await
         .expect("get_key")
         .expect("key");
     assert_eq!(stored, winners[0]);
     assert_eq!(stored.version, k.version + 1);
-    let materials = store.get_key_materials(k.key_id).await.expect("materials");
+    let materials = store.get_key_materials(k.addr()).await.expect("materials");
     assert_eq!(materials.len(), 2, "exactly one material was added");
     assert_eq!(
         materials[1].key_material_id, stored.current_key_material_id,
@@ -1604,7 +1684,7 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
     let mut k = key_with_materials_and_aliases(store, &a, 3, &["alias/one", "alias/two"]).await;
     k = store
         .update_key(
-            k.key_id,
+            k.addr(),
             Box::new(|r| {
                 r.key_state = KeyState::PendingDeletion;
                 r.pending_window_days = Some(7);
@@ -1615,14 +1695,14 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
         .await
         .expect("schedule deletion");
     let other = key_with_materials_and_aliases(store, &a, 2, &["alias/other"]).await;
-    let other_materials = store.get_key_materials(other.key_id).await.expect("m");
+    let other_materials = store.get_key_materials(other.addr()).await.expect("m");
 
     let seen = Arc::new(parking_lot::Mutex::new(None));
     let seen_in = seen.clone();
     let when = ts(T0 + 7 * 86_400_000 + 5);
     let tombstone = store
         .destroy_key(
-            k.key_id,
+            k.addr(),
             Box::new(move |r| {
                 *seen_in.lock() = Some(r.clone());
                 r.deleted_date = Some(when);
@@ -1644,13 +1724,13 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
         "destroy applied, version is stored + 1"
     );
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(expected),
         "the tombstone stays readable by get_key"
     );
     assert!(
         store
-            .get_key_materials(k.key_id)
+            .get_key_materials(k.addr())
             .await
             .expect("materials")
             .is_empty(),
@@ -1669,7 +1749,7 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
         "other keys' aliases stay"
     );
     assert_eq!(
-        store.get_key_materials(other.key_id).await.expect("m"),
+        store.get_key_materials(other.addr()).await.expect("m"),
         other_materials,
         "other keys' materials stay"
     );
@@ -1689,7 +1769,7 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
     let called_in = called.clone();
     let res = store
         .destroy_key(
-            KeyId::generate(),
+            at(KeyId::generate()),
             Box::new(move |_| {
                 called_in.store(true, Ordering::SeqCst);
                 Ok(())
@@ -1707,10 +1787,10 @@ pub async fn destroy_key_erases_materials_and_aliases<S: Store>(store: &S) {
 pub async fn destroy_key_rejection_changes_nothing<S: Store>(store: &S) {
     let a = account(111_111_111_111);
     let k = key_with_materials_and_aliases(store, &a, 2, &["alias/keep"]).await;
-    let materials = store.get_key_materials(k.key_id).await.expect("m");
+    let materials = store.get_key_materials(k.addr()).await.expect("m");
     let r = store
         .destroy_key(
-            k.key_id,
+            k.addr(),
             Box::new(|r| {
                 r.deleted_date = Some(ts(T0 + 1));
                 Err(CoreError::InvalidState("deletion was cancelled".into()))
@@ -1719,12 +1799,12 @@ pub async fn destroy_key_rejection_changes_nothing<S: Store>(store: &S) {
         .await;
     assert_rejected(r, "deletion was cancelled", "destroy_key");
     assert_eq!(
-        store.get_key(k.key_id).await.expect("get_key"),
+        store.get_key(k.addr()).await.expect("get_key"),
         Some(k.clone()),
         "a rejected destroy changes nothing, not even the version"
     );
     assert_eq!(
-        store.get_key_materials(k.key_id).await.expect("m"),
+        store.get_key_materials(k.addr()).await.expect("m"),
         materials,
         "a rejected destroy erases no material"
     );
@@ -1758,7 +1838,7 @@ pub async fn tombstones_are_not_listed<S: Store>(store: &S) {
     let mut stored_dead = key_record(KeyId::generate(), &a, r);
     stored_dead.deleted_date = Some(ts(T0 + 3));
     store
-        .create_key(stored_dead.clone(), material(stored_dead.key_id, 1, T0))
+        .create_key(stored_dead.clone(), material_of(&stored_dead, 1, T0))
         .await
         .expect("create tombstone");
     keys.push(stored_dead.clone());
@@ -1772,7 +1852,7 @@ pub async fn tombstones_are_not_listed<S: Store>(store: &S) {
         if i % 3 == 1 {
             store
                 .destroy_key(
-                    k.key_id,
+                    k.addr(),
                     Box::new(|r| {
                         r.deleted_date = Some(ts(T0 + 9));
                         Ok(())
@@ -1807,14 +1887,14 @@ pub async fn tombstones_are_not_listed<S: Store>(store: &S) {
     }
     assert_eq!(paged, live, "pages of live keys join up");
     assert_eq!(
-        store.get_key(stored_dead.key_id).await.expect("get_key"),
+        store.get_key(stored_dead.addr()).await.expect("get_key"),
         Some(stored_dead),
         "get_key returns a tombstone"
     );
 }
 
 /// `due_keys` returns exactly the live keys whose rotation is due or whose deletion window has
-/// ended, across accounts and Regions, each once, by key id.
+/// ended, across accounts and Regions, each once, by Region, then key id.
 pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
     let now_ms = T0 + 10 * 86_400_000;
     let now = ts(now_ms);
@@ -1836,7 +1916,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
         k.pending_window_days = deletion.map(|_| 7);
         k.deleted_date = deleted.map(ts);
         if is_due {
-            due.push(k.key_id);
+            due.push(k.addr());
         }
         k
     };
@@ -1963,7 +2043,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
     ];
     for k in &keys {
         store
-            .create_key(k.clone(), material(k.key_id, 1, T0))
+            .create_key(k.clone(), material_of(k, 1, T0))
             .await
             .expect("create_key");
     }
@@ -1971,7 +2051,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
     assert_eq!(
         store.due_keys(now).await.expect("due_keys"),
         due,
-        "exactly the due keys, ordered by key id"
+        "exactly the due keys, ordered by Region, then key id"
     );
     assert!(
         store.due_keys(ts(T0)).await.expect("due_keys").is_empty(),
@@ -1993,11 +2073,11 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
         .iter()
         .find(|k| k.key_state == Enabled && k.next_rotation_date == Some(now))
         .expect("fixture")
-        .key_id;
+        .addr();
     store
         .rotate_key(
             rotating,
-            rotated(rotating, 2, now_ms, RotationType::Automatic),
+            rotated(rotating.key_id, 2, now_ms, RotationType::Automatic),
             Box::new(move |r| {
                 r.current_key_material_id = material_id(2);
                 r.next_rotation_date = Some(ts(now_ms + 365 * 86_400_000));
@@ -2006,7 +2086,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
         )
         .await
         .expect("rotate_key");
-    let remaining: Vec<KeyId> = due
+    let remaining: Vec<KeyAddr> = due
         .iter()
         .copied()
         .filter(|id| *id != due[0] && *id != rotating)
@@ -2020,6 +2100,7 @@ pub async fn due_keys_selects_exactly_the_due_ones<S: Store>(store: &S) {
 
 fn usage(key_id: KeyId, operation: &str, timestamp_ms: i64) -> KeyLastUsage {
     KeyLastUsage {
+        region: REGION.to_string(),
         key_id,
         operation: operation.to_string(),
         timestamp: ts(timestamp_ms),
@@ -2035,7 +2116,7 @@ pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
     let k2 = put_key(store, &a, "us-east-1").await;
     let k3 = put_key(store, &a, "eu-west-1").await;
     assert_eq!(
-        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        store.get_key_last_usage(k1.addr()).await.expect("get"),
         None,
         "a key never used has no last usage"
     );
@@ -2050,7 +2131,7 @@ pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
         .await
         .expect("put");
     assert_eq!(
-        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        store.get_key_last_usage(k1.addr()).await.expect("get"),
         Some(first.clone()),
         "last usage round-trips"
     );
@@ -2061,7 +2142,7 @@ pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
         .await
         .expect("put older");
     assert_eq!(
-        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        store.get_key_last_usage(k1.addr()).await.expect("get"),
         Some(first),
         "an older use never replaces a newer one"
     );
@@ -2071,6 +2152,7 @@ pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
     let newer = usage(k1.key_id, "GenerateDataKey", T0 + 20);
     let k2_new = usage(k2.key_id, "Sign", T0 + 30);
     let k3_use = KeyLastUsage {
+        region: k3.region.clone(),
         operation: "Decrypt".into(),
         cloudtrail_event_id: "a8d1c3e0-0000-4000-8000-000000000001".into(),
         kms_request_id: "Ünïcødé request id".into(),
@@ -2087,17 +2169,17 @@ pub async fn key_last_usage_keeps_the_newest<S: Store>(store: &S) {
         .await
         .expect("put batch");
     assert_eq!(
-        store.get_key_last_usage(k1.key_id).await.expect("get"),
+        store.get_key_last_usage(k1.addr()).await.expect("get"),
         Some(newer),
         "a newer use replaces an older one"
     );
     assert_eq!(
-        store.get_key_last_usage(k2.key_id).await.expect("get"),
+        store.get_key_last_usage(k2.addr()).await.expect("get"),
         Some(k2_new),
         "within a batch the newest use wins"
     );
     assert_eq!(
-        store.get_key_last_usage(k3.key_id).await.expect("get"),
+        store.get_key_last_usage(k3.addr()).await.expect("get"),
         Some(k3_use),
         "epoch timestamp and arbitrary ids round-trip"
     );
@@ -2118,7 +2200,7 @@ pub async fn key_last_usage_requires_key<S: Store>(store: &S) {
         "usage of an unknown key must be NotFound, got {r:?}"
     );
     assert_eq!(
-        store.get_key_last_usage(k.key_id).await.expect("get"),
+        store.get_key_last_usage(k.addr()).await.expect("get"),
         None,
         "a failed batch writes nothing"
     );
@@ -2393,8 +2475,17 @@ pub async fn delete_access_key_removes_exactly_one<S: Store>(store: &S) {
 
 // ---------------------------------------------------------------- grants
 
+/// Grant `n` on the key `k`, in its Region.
+fn grant_on(k: &KeyRecord, n: u8, created_ms: i64, retiring: Option<&str>) -> GrantRecord {
+    GrantRecord {
+        region: k.region.clone(),
+        ..grant(k.key_id, n, created_ms, retiring)
+    }
+}
+
 fn grant(key_id: KeyId, n: u8, created_ms: i64, retiring: Option<&str>) -> GrantRecord {
     GrantRecord {
+        region: REGION.to_string(),
         key_id,
         grant_id: format!("{n:02x}").repeat(32),
         name: n.is_multiple_of(2).then(|| format!("grant-{n}")),
@@ -2422,23 +2513,23 @@ pub async fn grants_round_trip_in_order<S: Store>(store: &S) {
     let k1 = put_key(store, &account(1), "us-east-1").await;
     let k2 = put_key(store, &account(1), "us-east-1").await;
     assert_eq!(
-        store.list_grants(k1.key_id).await.unwrap(),
+        store.list_grants(k1.addr()).await.unwrap(),
         vec![],
         "no grants yet"
     );
-    let g3 = grant(k1.key_id, 3, T0 + 5, None);
-    let g1 = grant(k1.key_id, 1, T0, Some("arn:aws:iam::000000000001:root"));
-    let g2 = grant(k1.key_id, 2, T0 + 5, None);
-    let other = grant(k2.key_id, 4, T0, None);
+    let g3 = grant_on(&k1, 3, T0 + 5, None);
+    let g1 = grant_on(&k1, 1, T0, Some("arn:aws:iam::000000000001:root"));
+    let g2 = grant_on(&k1, 2, T0 + 5, None);
+    let other = grant_on(&k2, 4, T0, None);
     for g in [&g3, &g1, &g2, &other] {
         store.create_grant(g.clone()).await.expect("create_grant");
     }
     assert_eq!(
-        store.list_grants(k1.key_id).await.unwrap(),
+        store.list_grants(k1.addr()).await.unwrap(),
         vec![g1, g2, g3],
         "grants of a key, by creation date then grant id, fields exact"
     );
-    assert_eq!(store.list_grants(k2.key_id).await.unwrap(), vec![other]);
+    assert_eq!(store.list_grants(k2.addr()).await.unwrap(), vec![other]);
 }
 
 /// ListRetirableGrants reads grants of every key by retiring principal.
@@ -2446,9 +2537,9 @@ pub async fn grants_by_retiring_principal<S: Store>(store: &S) {
     let k1 = put_key(store, &account(1), "us-east-1").await;
     let k2 = put_key(store, &account(2), "eu-west-1").await;
     let p = "arn:aws:iam::000000000009:user/retirer";
-    let a = grant(k1.key_id, 1, T0, Some(p));
-    let b = grant(k2.key_id, 2, T0, Some(p));
-    let c = grant(k2.key_id, 3, T0, Some("arn:aws:iam::000000000009:root"));
+    let a = grant_on(&k1, 1, T0, Some(p));
+    let b = grant_on(&k2, 2, T0, Some(p));
+    let c = grant_on(&k2, 3, T0, Some("arn:aws:iam::000000000009:root"));
     for g in [&a, &b, &c] {
         store.create_grant(g.clone()).await.unwrap();
     }
@@ -2475,9 +2566,9 @@ pub async fn grant_requires_live_key_and_unique_id<S: Store>(store: &S) {
         "grant on a missing key"
     );
     let k = put_key(store, &account(1), "us-east-1").await;
-    let g = grant(k.key_id, 1, T0, None);
+    let g = grant_on(&k, 1, T0, None);
     store.create_grant(g.clone()).await.unwrap();
-    let mut again = grant(k.key_id, 1, T0 + 1, None);
+    let mut again = grant_on(&k, 1, T0 + 1, None);
     again.grantee_principal = "arn:aws:iam::000000000002:root".into();
     assert!(
         matches!(
@@ -2486,28 +2577,28 @@ pub async fn grant_requires_live_key_and_unique_id<S: Store>(store: &S) {
         ),
         "duplicate grant id"
     );
-    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![g]);
+    assert_eq!(store.list_grants(k.addr()).await.unwrap(), vec![g]);
 }
 
 /// delete_grant removes one grant of one key; a missing one is NotFound.
 pub async fn delete_grant_removes_exactly_one<S: Store>(store: &S) {
     let k = put_key(store, &account(1), "us-east-1").await;
     let k2 = put_key(store, &account(1), "us-east-1").await;
-    let a = grant(k.key_id, 1, T0, None);
-    let b = grant(k.key_id, 2, T0 + 1, None);
+    let a = grant_on(&k, 1, T0, None);
+    let b = grant_on(&k, 2, T0 + 1, None);
     store.create_grant(a.clone()).await.unwrap();
     store.create_grant(b.clone()).await.unwrap();
     assert!(
         matches!(
-            store.delete_grant(k2.key_id, &a.grant_id).await,
+            store.delete_grant(k2.addr(), &a.grant_id).await,
             Err(StoreError::NotFound)
         ),
         "a grant is deleted only through its own key"
     );
-    store.delete_grant(k.key_id, &a.grant_id).await.unwrap();
-    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![b]);
+    store.delete_grant(k.addr(), &a.grant_id).await.unwrap();
+    assert_eq!(store.list_grants(k.addr()).await.unwrap(), vec![b]);
     assert!(matches!(
-        store.delete_grant(k.key_id, &a.grant_id).await,
+        store.delete_grant(k.addr(), &a.grant_id).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -2526,7 +2617,7 @@ pub async fn destroy_key_erases_grants<S: Store>(store: &S) {
         .unwrap();
     store
         .destroy_key(
-            k.key_id,
+            k.addr(),
             Box::new(|r: &mut KeyRecord| {
                 r.deleted_date = Some(ts(T0 + 10));
                 Ok(())
@@ -2534,7 +2625,7 @@ pub async fn destroy_key_erases_grants<S: Store>(store: &S) {
         )
         .await
         .unwrap();
-    assert_eq!(store.list_grants(k.key_id).await.unwrap(), vec![]);
+    assert_eq!(store.list_grants(k.addr()).await.unwrap(), vec![]);
     assert_eq!(
         store
             .list_grants_by_retiring_principal("arn:aws:iam::000000000001:root")
@@ -2543,7 +2634,7 @@ pub async fn destroy_key_erases_grants<S: Store>(store: &S) {
         vec![]
     );
     assert!(matches!(
-        store.create_grant(grant(k.key_id, 2, T0, None)).await,
+        store.create_grant(grant_on(&k, 2, T0, None)).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -2586,7 +2677,7 @@ pub async fn writes_commit_the_current_audit_intent<S: Store>(store: &S) {
     audit_intent::scope(Some(second.clone()), async {
         store
             .update_key(
-                key.key_id,
+                key.addr(),
                 Box::new(|k| {
                     k.description = "changed".into();
                     Ok(())
@@ -2611,7 +2702,7 @@ pub async fn failed_writes_store_no_audit_intent<S: Store>(store: &S) {
     let dup = intent("e-dup", T0);
     let result = audit_intent::scope(Some(dup.clone()), async {
         store
-            .create_key(key.clone(), material(key.key_id, 1, T0))
+            .create_key(key.clone(), material_of(&key, 1, T0))
             .await
     })
     .await;
@@ -2623,7 +2714,7 @@ pub async fn failed_writes_store_no_audit_intent<S: Store>(store: &S) {
     let result = audit_intent::scope(Some(rejected.clone()), async {
         store
             .update_key(
-                key.key_id,
+                key.addr(),
                 Box::new(|_| Err(CoreError::Internal("refused".into()))),
             )
             .await
@@ -2698,13 +2789,13 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
     ];
     keys.sort_by_key(|k| k.key_id);
     store
-        .add_key_material(material(keys[0].key_id, 2, T0 + 5))
+        .add_key_material(material_of(&keys[0], 2, T0 + 5))
         .await
         .expect("add_key_material");
     let dead = put_key(store, &a, "us-east-1").await;
     store
         .destroy_key(
-            dead.key_id,
+            dead.addr(),
             Box::new(|r| {
                 r.deleted_date = Some(ts(T0 + 9));
                 Ok(())
@@ -2715,7 +2806,7 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
 
     let m = |k: &KeyRecord, n: u8| WrappedSecret {
         id: WrappedSecretId::KeyMaterial {
-            key_id: k.key_id,
+            key: k.addr(),
             key_material_id: material_id(n),
         },
         key_arn: Some(k.arn()),
@@ -2781,7 +2872,7 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
         );
     }
     let materials = store
-        .get_key_materials(keys[0].key_id)
+        .get_key_materials(keys[0].addr())
         .await
         .expect("materials");
     assert_eq!(materials[1].wrapped, vec![1u8; 40]);

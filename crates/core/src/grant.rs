@@ -111,6 +111,8 @@ impl GrantConstraints {
 /// One grant on one key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GrantRecord {
+    /// The Region of the key the grant is on.
+    pub region: String,
     /// The key the grant is on.
     pub key_id: KeyId,
     /// 64 hex digits, unique.
@@ -288,6 +290,7 @@ mod tests {
 
     fn grant(constraints: Option<GrantConstraints>) -> GrantRecord {
         GrantRecord {
+            region: "us-east-1".into(),
             key_id: KeyId::generate(),
             grant_id: "ab".repeat(32),
             name: None,

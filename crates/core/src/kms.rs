@@ -13,7 +13,7 @@ use crate::clock::SharedClock;
 use crate::error::CoreError;
 use crate::key_state;
 use crate::material::KeyMaterial;
-use crate::model::{alias_arn, AccountId, KeyId, KeyMaterialId, KeyRecord};
+use crate::model::{alias_arn, AccountId, KeyAddr, KeyId, KeyMaterialId, KeyRecord};
 use crate::resolve::KeyRef;
 use crate::store::Store;
 
@@ -43,13 +43,17 @@ pub struct Kms {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) root_key: Arc<RootKey>,
     pub(crate) clock: SharedClock,
+    /// The data dir's default Region (`trent init --region`); each request's own Region is
+    /// its caller's ([`Caller::region`]).
     pub(crate) region: String,
-    keys: Cache<KeyId, KeyRecord>,
-    materials: Cache<(KeyId, KeyMaterialId), KeyMaterial>,
-    aliases: Cache<(AccountId, String), KeyId>,
+    // Every key cache is keyed by (Region, key id): multi-Region keys share key ids across
+    // Regions (ARCHITECTURE.md §10).
+    keys: Cache<KeyAddr, KeyRecord>,
+    materials: Cache<(KeyAddr, KeyMaterialId), KeyMaterial>,
+    aliases: Cache<(AccountId, &'static str, String), KeyId>,
     /// Latest successful use of each key since the last flush to the store.
     pub(crate) usage:
-        parking_lot::Mutex<std::collections::HashMap<KeyId, crate::model::KeyLastUsage>>,
+        parking_lot::Mutex<std::collections::HashMap<KeyAddr, crate::model::KeyLastUsage>>,
     /// The keys with an on-demand rotation in progress, and when each started
     /// (GetKeyRotationStatus's OnDemandRotationStartDate).
     pub(crate) rotating: crate::ops::lifecycle::RotationsInProgress,
@@ -67,7 +71,8 @@ pub(crate) struct UsableKey {
 }
 
 impl Kms {
-    /// A KMS serving `region`, storing in `store`, wrapping material with `root_key`.
+    /// A KMS whose default Region is `region`, storing in `store`, wrapping material with
+    /// `root_key`. It serves whichever Region each caller names.
     pub fn new(
         store: Arc<dyn Store>,
         root_key: Arc<RootKey>,
@@ -90,7 +95,7 @@ impl Kms {
         }
     }
 
-    /// The Region this KMS serves.
+    /// The default Region (the data dir's).
     pub fn region(&self) -> &str {
         &self.region
     }
@@ -113,15 +118,15 @@ impl Kms {
             .unwrap_or(t)
     }
 
-    /// A key record by id: from the cache, else from the store (then cached).
+    /// A key record by (Region, id): from the cache, else from the store (then cached).
     pub(crate) async fn key_by_id(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
     ) -> Result<Option<Arc<KeyRecord>>, CoreError> {
-        if let Some(k) = self.keys.get(&key_id) {
+        if let Some(k) = self.keys.get(&key) {
             return Ok(Some(k));
         }
-        let Some(record) = self.store.get_key(key_id).await? else {
+        let Some(record) = self.store.get_key(key).await? else {
             return Ok(None);
         };
         let record = Arc::new(record);
@@ -132,23 +137,21 @@ impl Kms {
     /// Caches a key record unless a newer version is cached already.
     pub(crate) fn remember_key(&self, record: Arc<KeyRecord>) {
         self.keys
-            .put_unless(record.key_id, record, |old, new| old.version > new.version);
+            .put_unless(record.addr(), record, |old, new| old.version > new.version);
     }
 
-    /// The key an alias points at, from the cache or the store.
+    /// The key an alias of `account` in `region` points at, from the cache or the store.
     pub(crate) async fn alias_target(
         &self,
         account: &AccountId,
+        region: &'static str,
         alias_name: &str,
     ) -> Result<Option<KeyId>, CoreError> {
-        let cache_key = (account.clone(), alias_name.to_string());
+        let cache_key = (account.clone(), region, alias_name.to_string());
         if let Some(id) = self.aliases.get(&cache_key) {
             return Ok(Some(*id));
         }
-        let found = self
-            .store
-            .get_alias(account, &self.region, alias_name)
-            .await?;
+        let found = self.store.get_alias(account, region, alias_name).await?;
         Ok(found.map(|a| {
             self.aliases.put(cache_key, Arc::new(a.target_key_id));
             a.target_key_id
@@ -158,21 +161,21 @@ impl Kms {
     /// Caches freshly made material (so the first use after a rotation reads no store).
     pub(crate) fn remember_material(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
         material_id: KeyMaterialId,
         material: KeyMaterial,
     ) {
-        self.materials
-            .put((key_id, material_id), Arc::new(material));
+        self.materials.put((key, material_id), Arc::new(material));
     }
 
     /// Forgets everything cached about a destroyed key: its material and the aliases that
     /// pointed at it; the tombstone record replaces the live one.
     pub(crate) fn forget_destroyed(&self, tombstone: Arc<KeyRecord>) {
-        let key_id = tombstone.key_id;
-        self.materials.remove_where(|(k, _), _| *k == key_id);
-        self.aliases.remove_where(|_, target| *target == key_id);
-        self.access.forget_key(key_id);
+        let key = tombstone.addr();
+        self.materials.remove_where(|(k, _), _| *k == key);
+        self.aliases
+            .remove_where(|(_, region, _), target| *region == key.region && *target == key.key_id);
+        self.access.forget_key(key);
         self.remember_key(tombstone);
     }
 
@@ -180,11 +183,13 @@ impl Kms {
     pub(crate) fn remember_alias(
         &self,
         account: &AccountId,
+        region: &'static str,
         alias_name: &str,
         target: Option<KeyId>,
     ) {
-        let k = (account.clone(), alias_name.to_string());
-        self.access.alias_changed(alias_name, target);
+        let k = (account.clone(), region, alias_name.to_string());
+        self.access
+            .alias_changed(alias_name, target.map(|t| KeyAddr { region, key_id: t }));
         match target {
             Some(t) => self.aliases.put(k, Arc::new(t)),
             None => self.aliases.remove(&k),
@@ -192,13 +197,14 @@ impl Kms {
     }
 
     /// Resolves a key reference as the caller sees it: a key id or alias name means the
-    /// caller's own account; an ARN may name another account.
+    /// caller's own account in the caller's Region; an ARN may name another account (an ARN
+    /// of another Region names no key here, as in AWS).
     pub(crate) async fn resolve(
         &self,
         caller: &Caller,
         text: &str,
     ) -> Result<Arc<KeyRecord>, CoreError> {
-        let key_ref = KeyRef::parse(text, &self.region)?;
+        let key_ref = KeyRef::parse(text, caller.region)?;
         self.resolve_ref(caller, key_ref).await
     }
 
@@ -208,6 +214,7 @@ impl Kms {
         caller: &Caller,
         key_ref: KeyRef,
     ) -> Result<Arc<KeyRecord>, CoreError> {
+        let region = caller.region;
         let (account, key_id) = match &key_ref {
             KeyRef::Key { account, key_id } => (
                 account.clone().unwrap_or_else(|| caller.account_id.clone()),
@@ -218,10 +225,10 @@ impl Kms {
                 alias_name,
             } => {
                 let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
-                let Some(id) = self.alias_target(&account, alias_name).await? else {
+                let Some(id) = self.alias_target(&account, region, alias_name).await? else {
                     return Err(CoreError::NotFound(format!(
                         "Alias {} is not found.",
-                        alias_arn(&self.region, &account, alias_name)
+                        alias_arn(region, &account, alias_name)
                     )));
                 };
                 (account, id)
@@ -229,22 +236,15 @@ impl Kms {
             KeyRef::MultiRegion { account, key_id } => {
                 let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
                 return Err(CoreError::NotFound(format!(
-                    "Key 'arn:aws:kms:{}:{}:key/{key_id}' does not exist",
-                    self.region, account
+                    "Key 'arn:aws:kms:{region}:{account}:key/{key_id}' does not exist"
                 )));
             }
         };
-        match self.key_by_id(key_id).await? {
-            Some(k)
-                if k.account_id == account
-                    && k.region == self.region
-                    && k.deleted_date.is_none() =>
-            {
-                Ok(k)
-            }
+        match self.key_by_id(KeyAddr { region, key_id }).await? {
+            Some(k) if k.account_id == account && k.deleted_date.is_none() => Ok(k),
             _ => Err(CoreError::NotFound(format!(
                 "Key '{}' does not exist",
-                crate::model::key_arn(&self.region, &account, &key_id)
+                crate::model::key_arn(region, &account, &key_id)
             ))),
         }
     }
@@ -256,7 +256,7 @@ impl Kms {
         text: &str,
         action: Action,
     ) -> Result<UsableKey, CoreError> {
-        let key_ref = KeyRef::parse(text, &self.region)?;
+        let key_ref = KeyRef::parse(text, caller.region)?;
         if key_ref.is_alias() && !action.operation().accepts_alias() {
             // An alias name or alias ARN where only a key id or key ARN is accepted: AWS's
             // text, recorded for CreateGrant and GetKeyPolicy (tests/aws-answers.json).
@@ -276,13 +276,14 @@ impl Kms {
         key: &KeyRecord,
         material_id: KeyMaterialId,
     ) -> Result<Option<Arc<KeyMaterial>>, CoreError> {
-        let ck = (key.key_id, material_id);
+        let addr = key.addr();
+        let ck = (addr, material_id);
         if let Some(m) = self.materials.get(&ck) {
             return Ok(Some(m));
         }
         let arn = key.arn();
         let mut found = None;
-        for stored in self.store.get_key_materials(key.key_id).await? {
+        for stored in self.store.get_key_materials(addr).await? {
             let material = KeyMaterial::unwrap(
                 key.key_spec,
                 &self.root_key,
@@ -301,8 +302,7 @@ impl Kms {
             if stored.key_material_id == material_id {
                 found = Some(material.clone());
             }
-            self.materials
-                .put((key.key_id, stored.key_material_id), material);
+            self.materials.put((addr, stored.key_material_id), material);
         }
         Ok(found)
     }

@@ -23,6 +23,7 @@ pub mod kms;
 pub mod material;
 pub mod model;
 pub mod ops;
+pub mod region;
 pub mod resolve;
 pub mod store;
 

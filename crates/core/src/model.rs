@@ -253,6 +253,37 @@ impl KeyRecord {
     pub fn arn(&self) -> String {
         key_arn(&self.region, &self.account_id, &self.key_id)
     }
+
+    /// Where the key lives: its Region and id.
+    pub fn addr(&self) -> KeyAddr {
+        KeyAddr::new(&self.region, self.key_id)
+    }
+}
+
+/// Where a key lives: (Region, key id). Multi-Region keys share one key id across Regions, so
+/// every key lookup, cache entry and stored row is keyed by both (ARCHITECTURE.md §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyAddr {
+    /// The Region (interned, [`crate::region::intern`]).
+    pub region: &'static str,
+    /// The key id.
+    pub key_id: KeyId,
+}
+
+impl KeyAddr {
+    /// The key `key_id` in `region`.
+    pub fn new(region: &str, key_id: KeyId) -> Self {
+        KeyAddr {
+            region: crate::region::intern(region),
+            key_id,
+        }
+    }
+}
+
+impl fmt::Display for KeyAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.region, self.key_id)
+    }
 }
 
 /// `arn:aws:kms:REGION:ACCOUNT:key/KEY_ID`.
@@ -287,6 +318,8 @@ pub fn alias_arn(region: &str, account: &AccountId, alias_name: &str) -> String 
 /// One version of a key's material, only ever stored wrapped by the root key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyMaterialRecord {
+    /// The key's Region.
+    pub region: String,
     /// The key's id.
     pub key_id: KeyId,
     /// The key material the operation used.
@@ -310,6 +343,8 @@ aws_enum!(
 /// The last successful cryptographic use of a key (GetKeyLastUsage).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyLastUsage {
+    /// The key's Region.
+    pub region: String,
     /// The key's id.
     pub key_id: KeyId,
     /// The operation, e.g. `Encrypt`.

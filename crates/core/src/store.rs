@@ -17,8 +17,8 @@ use crate::error::CoreError;
 use crate::grant::GrantRecord;
 use crate::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use crate::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialId,
-    KeyMaterialRecord, KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId, KeyLastUsage,
+    KeyMaterialId, KeyMaterialRecord, KeyRecord,
 };
 
 /// Which stored secret a [`WrappedSecret`] is; names it for [`Store::rewrap_secret`].
@@ -26,8 +26,8 @@ use crate::model::{
 pub enum WrappedSecretId {
     /// One version of a KMS key's material.
     KeyMaterial {
-        /// The key.
-        key_id: KeyId,
+        /// The key (Region and id).
+        key: KeyAddr,
         /// The version.
         key_material_id: KeyMaterialId,
     },
@@ -139,14 +139,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_inline_policies(&self) -> Result<Vec<InlinePolicyRecord>, StoreError>;
 
     // ---- keys ----
-    /// Stores a new key and its first material. `AlreadyExists` if the key id is taken.
+    // Keys are addressed by (Region, key id) ([`KeyAddr`]): multi-Region keys share one key id
+    // across Regions (ARCHITECTURE.md §10).
+    /// Stores a new key and its first material. `AlreadyExists` if the key id is taken in
+    /// the key's Region.
     async fn create_key(
         &self,
         key: KeyRecord,
         material: KeyMaterialRecord,
     ) -> Result<(), StoreError>;
-    /// The key with this id, in any account.
-    async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError>;
+    /// The key with this id in this Region, in any account.
+    async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError>;
     /// Keys of one account and Region ordered by key id, starting after `after`, at most
     /// `limit`. Destroyed keys (`deleted_date` set) are not listed.
     async fn list_keys(
@@ -159,17 +162,17 @@ pub trait Store: Send + Sync + 'static {
     /// Reads the key, applies `update`, increments `version` and writes it back, in one
     /// transaction. Returns the record as stored. `NotFound` if there is no such key;
     /// `Rejected` if the closure refused.
-    async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
+    async fn update_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
     /// Adds a new version of a key's material (rotation, import).
     async fn add_key_material(&self, material: KeyMaterialRecord) -> Result<(), StoreError>;
     /// Every version of a key's material, oldest first.
-    async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError>;
+    async fn get_key_materials(&self, key: KeyAddr) -> Result<Vec<KeyMaterialRecord>, StoreError>;
     /// Rotation: applies `update` to the key (incrementing `version`) and adds `material`, in
     /// one transaction. A rejecting closure adds nothing (so a job that crashed or ran twice
     /// never rotates twice).
     async fn rotate_key(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
         material: KeyMaterialRecord,
         update: KeyUpdate,
     ) -> Result<KeyRecord, StoreError>;
@@ -177,17 +180,18 @@ pub trait Store: Send + Sync + 'static {
     /// `deleted_date`), erases every version of the key's material and every alias that points
     /// at it, in one transaction, and leaves no copy of the erased material in the store's
     /// files (crypto-shredding). A rejecting closure changes nothing.
-    async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
+    async fn destroy_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError>;
     /// Keys of every account (not destroyed) with a `next_rotation_date` at or before `now`,
-    /// or in `PendingDeletion` with a `deletion_date` at or before `now`; ordered by key id.
-    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError>;
+    /// or in `PendingDeletion` with a `deletion_date` at or before `now`; ordered by Region,
+    /// then key id.
+    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError>;
 
     // ---- key usage ----
     /// Records the latest use of each key given (replacing an older one; never an older
     /// timestamp over a newer one).
     async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError>;
     /// The latest recorded use of a key.
-    async fn get_key_last_usage(&self, key_id: KeyId) -> Result<Option<KeyLastUsage>, StoreError>;
+    async fn get_key_last_usage(&self, key: KeyAddr) -> Result<Option<KeyLastUsage>, StoreError>;
 
     // ---- aliases ----
     /// `AlreadyExists` if an alias of that name exists in the account and Region.
@@ -224,22 +228,22 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- grants ----
     /// Stores a new grant. `AlreadyExists` if the grant id is taken; `NotFound` if the key
-    /// does not exist.
+    /// (its Region and id) does not exist.
     async fn create_grant(&self, grant: GrantRecord) -> Result<(), StoreError>;
     /// Every grant on a key, oldest first (by creation date, then grant id).
-    async fn list_grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+    async fn list_grants(&self, key: KeyAddr) -> Result<Vec<GrantRecord>, StoreError>;
     /// Every grant (on any key) whose retiring principal is `principal`, ordered by key id,
-    /// then creation date, then grant id.
+    /// then Region, then creation date, then grant id.
     async fn list_grants_by_retiring_principal(
         &self,
         principal: &str,
     ) -> Result<Vec<GrantRecord>, StoreError>;
     /// Deletes a grant (retire or revoke). `NotFound` if the key has no such grant.
-    async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError>;
+    async fn delete_grant(&self, key: KeyAddr, grant_id: &str) -> Result<(), StoreError>;
 
     // ---- root key rotation ----
     /// Every wrapped secret: each version of the material of every key not destroyed (ordered
-    /// by key id, then oldest first), then every access key's secret (by access key id).
+    /// by key id, then Region, then oldest first), then every access key's secret (by access key id).
     async fn list_wrapped_secrets(&self) -> Result<Vec<WrappedSecret>, StoreError>;
     /// Replaces one wrapped secret by `new` if it still is `expected` (compare and swap, so a
     /// concurrent change is never overwritten). `NotFound` if the secret is gone or differs.

@@ -19,6 +19,14 @@ pub enum AuthFailure {
     ExpiredToken,
 }
 
+/// The Region of the request's SigV4 credential scope, as the `Authorization` header names it
+/// (not yet verified): the request's Region (ARCHITECTURE.md §10).
+pub(crate) fn signed_region(parts: &http::request::Parts) -> Option<&str> {
+    header(&parts.headers, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+}
+
 /// Verifies the SigV4 signature for signing name `service`, with a credential scope naming
 /// one of `regions` (IAM is signed for us-east-1 wherever it is served), and answers the
 /// access key id and its owner. `access_key_id` is set once the signature verified (for the
@@ -40,9 +48,7 @@ pub(crate) fn verify_signature(
         headers: &parts.headers,
         body,
     };
-    let signed_region = header(&parts.headers, "authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(2));
+    let signed_region = signed_region(parts);
     let region = regions
         .iter()
         .copied()

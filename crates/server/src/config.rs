@@ -13,8 +13,14 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The data directory (database, root key, audit log).
     pub data_dir: PathBuf,
-    /// The Region this Trent serves (from the data dir's settings).
+    /// The default Region (from the data dir's settings, `trent init --region`): the Region of
+    /// the audit records of requests whose own Region is unknown (no valid signature).
     pub region: String,
+    /// The Regions served (`trent serve --regions`): a request whose SigV4 credential scope
+    /// names another Region is refused as AWS refuses a wrong Region. Empty: every Region of
+    /// the `aws` partition ([`trent_core::region::AWS_REGIONS`]) and the default Region
+    /// (ARCHITECTURE.md §10).
+    pub regions: Vec<String>,
     /// In dev mode, the account every well-formed request acts as (loopback only).
     pub dev_account: Option<AccountId>,
     /// Request bodies larger than this are refused before they are buffered.
@@ -26,6 +32,55 @@ pub struct ServerConfig {
     pub transport: TransportLimits,
     /// Serve HTTPS with these files (reloaded when they change); plain HTTP without.
     pub tls: Option<crate::tls::TlsFiles>,
+}
+
+impl ServerConfig {
+    /// The served Region named `name`, interned; `None` if this Trent does not serve it.
+    pub fn served_region(&self, name: &str) -> Option<&'static str> {
+        let served = if self.regions.is_empty() {
+            trent_core::region::AWS_REGIONS.binary_search(&name).is_ok() || name == self.region
+        } else {
+            self.regions.iter().any(|r| r == name)
+        };
+        served.then(|| trent_core::region::intern(name))
+    }
+
+    /// The default Region, interned.
+    pub fn default_region(&self) -> &'static str {
+        trent_core::region::intern(&self.region)
+    }
+
+    /// The Regions served, in order: `--regions` as given, else the `aws` partition's and the
+    /// default Region if it is not one of them. Bounded (metrics may label by it).
+    pub fn served_regions(&self) -> Vec<&'static str> {
+        if !self.regions.is_empty() {
+            return self
+                .regions
+                .iter()
+                .map(|r| trent_core::region::intern(r))
+                .collect();
+        }
+        let mut all = trent_core::region::AWS_REGIONS.to_vec();
+        if !all.contains(&self.region.as_str()) {
+            all.push(self.default_region());
+        }
+        all
+    }
+}
+
+/// Parses `--regions`: comma-separated Region names, at least one, each well-formed
+/// ([`trent_core::region::is_region_name`]); duplicates are dropped.
+pub fn parse_regions(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in text.split(',').map(str::trim) {
+        if !trent_core::region::is_region_name(r) {
+            return Err(format!("'{r}' is not a Region name (e.g. us-east-1)"));
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// The default listen address.
@@ -70,5 +125,63 @@ impl Default for TransportLimits {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(region: &str, regions: &[&str]) -> ServerConfig {
+        ServerConfig {
+            listen: DEFAULT_LISTEN.parse().unwrap(),
+            data_dir: PathBuf::from("/nonexistent"),
+            region: region.into(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            dev_account: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_connections: 1,
+            transport: TransportLimits::default(),
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn by_default_every_aws_region_and_the_default_region_are_served() {
+        let c = config("us-east-1", &[]);
+        for r in ["us-east-1", "eu-west-1", "ap-southeast-1", "mx-central-1"] {
+            assert_eq!(c.served_region(r), Some(r));
+        }
+        for r in ["cn-north-1", "us-gov-west-1", "moon-base-1", ""] {
+            assert_eq!(c.served_region(r), None, "{r}");
+        }
+        assert_eq!(
+            c.served_regions().len(),
+            trent_core::region::AWS_REGIONS.len()
+        );
+        let other = config("cn-north-1", &[]);
+        assert_eq!(other.served_region("cn-north-1"), Some("cn-north-1"));
+        assert_eq!(
+            other.served_regions().len(),
+            trent_core::region::AWS_REGIONS.len() + 1
+        );
+    }
+
+    #[test]
+    fn regions_limits_the_served_set() {
+        let c = config("us-east-1", &["eu-west-1", "us-east-1"]);
+        assert_eq!(c.served_region("eu-west-1"), Some("eu-west-1"));
+        assert_eq!(c.served_region("us-west-2"), None);
+        assert_eq!(c.served_regions(), vec!["eu-west-1", "us-east-1"]);
+    }
+
+    #[test]
+    fn regions_parse_from_a_comma_separated_list() {
+        assert_eq!(
+            parse_regions("us-east-1, eu-west-1,us-east-1").unwrap(),
+            vec!["us-east-1".to_string(), "eu-west-1".to_string()]
+        );
+        assert!(parse_regions("us-east-1,,eu-west-1").is_err());
+        assert!(parse_regions("US-EAST-1").is_err());
     }
 }

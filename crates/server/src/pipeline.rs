@@ -24,7 +24,7 @@ use trent_core::audit_intent::{self, AuditIntent};
 
 use crate::api::json::Json;
 use crate::app::App;
-use crate::authenticate::verify_signature;
+use crate::authenticate::{signed_region, verify_signature};
 use crate::conditions::GlobalSource;
 pub use crate::http::SecureTransport;
 use crate::http::{header, is_secure, read_body, tls_details};
@@ -128,8 +128,12 @@ async fn run<P: Protocol>(
     facts.op = Some(op.clone());
 
     // ② authenticate: SigV4 (or dev mode), for the Region the request is for.
-    let served_region = app.config.region.as_str();
-    let signing = P::signing(&op, served_region);
+    // The request's Region is its credential scope's if this Trent serves it; otherwise the
+    // check against the default Region refuses it as AWS refuses a wrong Region.
+    let request_region = signed_region(parts)
+        .and_then(|r| app.config.served_region(r))
+        .unwrap_or_else(|| app.config.default_region());
+    let signing = P::signing(&op, request_region, app.config.default_region());
     let verified = verify_signature(
         app,
         parts,
@@ -139,7 +143,7 @@ async fn run<P: Protocol>(
         &mut facts.access_key_id,
     );
     let (access_key_id, owner) = verified?;
-    let region = P::region(&facts.head, Some(&op), served_region);
+    let region = P::region(&facts.head, Some(&op), request_region);
     facts.region = Some(region.to_string());
     // Kept in the facts (the audit record names the caller even if a later step fails) and
     // used from there, not cloned.
@@ -147,6 +151,7 @@ async fn run<P: Protocol>(
         access_key_id,
         owner,
         source_ip: peer.ip(),
+        region: request_region,
         request_id: facts.request_id.clone(),
         event_id: facts.event_id.clone(),
     }));
@@ -242,6 +247,7 @@ mod tests {
             access_key_id: "AKIAEXAMPLE".into(),
             owner: KeyOwner::account_root(account, Arc::new(Identity::account_root(account))),
             source_ip: "10.1.2.3".parse().unwrap(),
+            region: "eu-west-1",
             request_id: "request".into(),
             event_id: "event".into(),
         }

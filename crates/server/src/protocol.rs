@@ -43,6 +43,8 @@ pub(crate) struct Signer {
     pub(crate) owner: KeyOwner,
     /// The client's address.
     pub(crate) source_ip: IpAddr,
+    /// The Region of the request (its credential scope's, ARCHITECTURE.md §10).
+    pub(crate) region: &'static str,
     /// This request's `x-amzn-RequestId`.
     pub(crate) request_id: String,
     /// This request's audit `eventID`.
@@ -79,10 +81,13 @@ pub(crate) trait Protocol: Clone {
     /// ① The operation, with the body read.
     fn operation(frame: Self::Frame, body: &[u8]) -> (Self::Op, Self::Parsed);
 
-    /// ② The signing name and Regions the signature must name.
-    fn signing<'a>(op: &Self::Op, served_region: &'a str) -> Signing<'a>;
+    /// ② The signing name and Regions the signature must name: `request_region` is the
+    /// served Region the credential scope names (else the default Region), `default_region`
+    /// the data dir's (ARCHITECTURE.md §10).
+    fn signing<'a>(op: &Self::Op, request_region: &'a str, default_region: &'a str)
+        -> Signing<'a>;
     /// The Region a request is for (`aws:RequestedRegion`, the record's `awsRegion`).
-    fn region<'a>(head: &Self::Head, op: Option<&Self::Op>, served_region: &'a str) -> &'a str;
+    fn region<'a>(head: &Self::Head, op: Option<&Self::Op>, request_region: &'a str) -> &'a str;
     /// ② The caller, from who signed.
     fn caller(signer: Signer) -> Self::Caller;
     /// The caller's account (the record's `recipientAccountId`).

@@ -191,8 +191,8 @@ pub async fn rotate_root_key(
             (WrappedSecretId::AccessKey { access_key_id }, _) => {
                 access_key_secret_wrapping_aad(access_key_id)
             }
-            (WrappedSecretId::KeyMaterial { key_id, .. }, None) => {
-                return Err(RotationError::MissingArn(key_id.to_string()))
+            (WrappedSecretId::KeyMaterial { key, .. }, None) => {
+                return Err(RotationError::MissingArn(key.to_string()))
             }
         };
         if new_key.unwrap_own(&aad, &secret.wrapped).is_ok() {
@@ -242,9 +242,9 @@ fn display_spec(text: &str) -> String {
 fn describe(id: &WrappedSecretId) -> String {
     match id {
         WrappedSecretId::KeyMaterial {
-            key_id,
+            key,
             key_material_id,
-        } => format!("key {key_id} material {}", key_material_id.to_hex()),
+        } => format!("key {key} material {}", key_material_id.to_hex()),
         WrappedSecretId::AccessKey { access_key_id } => format!("access key {access_key_id}"),
     }
 }

@@ -29,8 +29,8 @@ use trent_core::audit_intent::{AuditIntent, StoredIntent};
 use trent_core::grant::GrantRecord;
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
-    KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId, KeyLastUsage,
+    KeyMaterialRecord, KeyRecord,
 };
 use trent_core::store::{KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId};
 
@@ -402,11 +402,11 @@ fn has_inline_policies(
     Ok(n > 0)
 }
 
-fn select_key(conn: &Connection, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
+fn select_key(conn: &Connection, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
     query_opt(
         conn,
-        &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"),
-        params![key_id.to_string()],
+        &format!("SELECT {KEY_COLUMNS} FROM keys WHERE region = ?1 AND key_id = ?2"),
+        params![key.region, key.key_id.to_string()],
         key_from_row,
     )
 }
@@ -414,14 +414,14 @@ fn select_key(conn: &Connection, key_id: KeyId) -> Result<Option<KeyRecord>, Sto
 /// `due_keys`: one arm per partial index of migration 2. Without statistics SQLite's planner
 /// would scan every key for the deletion arm (to avoid sorting), so the indexes are named.
 const DUE_KEYS_SQL: &str = "\
-    SELECT key_id FROM keys INDEXED BY keys_rotation_due \
+    SELECT region, key_id FROM keys INDEXED BY keys_rotation_due \
     WHERE deleted_date_ms IS NULL \
     AND next_rotation_date_ms IS NOT NULL AND next_rotation_date_ms <= ?1 \
     UNION \
-    SELECT key_id FROM keys INDEXED BY keys_deletion_due \
+    SELECT region, key_id FROM keys INDEXED BY keys_deletion_due \
     WHERE deleted_date_ms IS NULL \
     AND key_state = 'PendingDeletion' AND deletion_date_ms <= ?1 \
-    ORDER BY key_id";
+    ORDER BY region, key_id";
 
 /// The columns of a key record after `key_id`, converted for SQLite.
 struct KeyColumns<'a> {
@@ -490,16 +490,16 @@ fn insert_key(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes every column of `k` but its id to the row of `k.key_id`.
+/// Writes every column of `k` but its address to the row of (`k.region`, `k.key_id`).
 fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
     let changed = KeyColumns::new(k)?.execute(
         conn,
-        "UPDATE keys SET account_id = ?2, region = ?3, description = ?4, key_state = ?5, \
+        "UPDATE keys SET account_id = ?2, description = ?4, key_state = ?5, \
          key_spec = ?6, key_usage = ?7, origin = ?8, creation_date_ms = ?9, \
          deletion_date_ms = ?10, policy = ?11, tags = ?12, current_key_material_id = ?13, \
          multi_region = ?14, version = ?15, rotation_period_days = ?16, \
          next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19 \
-         WHERE key_id = ?1",
+         WHERE key_id = ?1 AND region = ?3",
     )?;
     if changed == 1 {
         Ok(())
@@ -511,7 +511,7 @@ fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
 fn insert_material(conn: &Connection, m: &KeyMaterialRecord) -> Result<(), StoreError> {
     let created = to_ms(m.created)?;
     conn.prepare_cached(&format!(
-        "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -520,6 +520,7 @@ fn insert_material(conn: &Connection, m: &KeyMaterialRecord) -> Result<(), Store
             m.wrapped,
             created,
             m.rotation_type.map(|t| t.as_str()),
+            m.region,
         ])
     })
     .map_err(backend)?;
@@ -587,13 +588,14 @@ fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
 /// `NotFound` (closure not called) or `Rejected`; the caller's transaction then rolls back.
 fn apply_key_update(
     conn: &Connection,
-    key_id: KeyId,
+    key: KeyAddr,
     update: KeyUpdate,
 ) -> Result<KeyRecord, StoreError> {
-    let stored = select_key(conn, key_id)?.ok_or(StoreError::NotFound)?;
+    let stored = select_key(conn, key)?.ok_or(StoreError::NotFound)?;
     let mut next = stored.clone();
     update(&mut next).map_err(|e| StoreError::Rejected(Box::new(e)))?;
-    next.key_id = key_id;
+    next.key_id = key.key_id;
+    next.region = stored.region.clone();
     next.version = stored
         .version
         .checked_add(1)
@@ -937,7 +939,7 @@ impl Store for SqliteStore {
         key: KeyRecord,
         material: KeyMaterialRecord,
     ) -> Result<(), StoreError> {
-        if material.key_id != key.key_id {
+        if material.key_id != key.key_id || material.region != key.region {
             return Err(StoreError::Backend(
                 "sqlite: first key material belongs to another key".into(),
             ));
@@ -950,8 +952,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
-        self.read(move |conn| select_key(conn, key_id)).await
+    async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
+        self.read(move |conn| select_key(conn, key)).await
     }
 
     async fn list_keys(
@@ -982,10 +984,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+    async fn update_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
         self.write(move |conn| {
             // On refusal the transaction is dropped, which rolls it back.
-            let next = apply_key_update(conn, key_id, update)?;
+            let next = apply_key_update(conn, key, update)?;
             key_as_stored(next)
         })
         .await
@@ -996,15 +998,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError> {
+    async fn get_key_materials(&self, key: KeyAddr) -> Result<Vec<KeyMaterialRecord>, StoreError> {
         self.read(move |conn| {
             query_all(
                 conn,
                 &format!(
-                    "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = ?1 \
-                     ORDER BY created_ms, seq"
+                    "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE region = ?1 \
+                     AND key_id = ?2 ORDER BY created_ms, seq"
                 ),
-                params![key_id.to_string()],
+                params![key.region, key.key_id.to_string()],
                 material_from_row,
             )
         })
@@ -1013,36 +1015,45 @@ impl Store for SqliteStore {
 
     async fn rotate_key(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
         material: KeyMaterialRecord,
         update: KeyUpdate,
     ) -> Result<KeyRecord, StoreError> {
-        if material.key_id != key_id {
+        if material.key_id != key.key_id || material.region != key.region {
             return Err(StoreError::Backend(
                 "sqlite: rotated key material belongs to another key".into(),
             ));
         }
         self.write(move |conn| {
             // Any failure drops the transaction, which rolls back the key update too.
-            let next = apply_key_update(conn, key_id, update)?;
+            let next = apply_key_update(conn, key, update)?;
             insert_material(conn, &material)?;
             key_as_stored(next)
         })
         .await
     }
 
-    async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+    async fn destroy_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
         let destroyed = self
             .write(move |conn| {
-                let next = apply_key_update(conn, key_id, update)?;
-                let id = key_id.to_string();
+                let next = apply_key_update(conn, key, update)?;
+                let (region, id) = (key.region, key.key_id.to_string());
                 // secure_delete (set on the writer) overwrites the freed cells and pages with zeros.
-                conn.execute("DELETE FROM key_materials WHERE key_id = ?1", params![id])
-                    .map_err(backend)?;
-                conn.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
-                    .map_err(backend)?;
-                conn.execute("DELETE FROM grants WHERE key_id = ?1", params![id])
-                    .map_err(backend)?;
+                conn.execute(
+                    "DELETE FROM key_materials WHERE region = ?1 AND key_id = ?2",
+                    params![region, id],
+                )
+                .map_err(backend)?;
+                conn.execute(
+                    "DELETE FROM aliases WHERE region = ?1 AND target_key_id = ?2",
+                    params![region, id],
+                )
+                .map_err(backend)?;
+                conn.execute(
+                    "DELETE FROM grants WHERE region = ?1 AND key_id = ?2",
+                    params![region, id],
+                )
+                .map_err(backend)?;
                 key_as_stored(next)
             })
             .await?;
@@ -1052,12 +1063,14 @@ impl Store for SqliteStore {
         Ok(destroyed)
     }
 
-    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError> {
+    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError> {
         let now = to_ms(now)?;
         self.read(move |conn| {
             query_all(conn, DUE_KEYS_SQL, params![now], |row| {
-                let id: String = row.get(0).map_err(backend)?;
+                let region: String = row.get(0).map_err(backend)?;
+                let id: String = row.get(1).map_err(backend)?;
                 KeyId::parse(&id)
+                    .map(|key_id| KeyAddr::new(&region, key_id))
                     .ok_or_else(|| StoreError::Backend("sqlite: stored key id is invalid".into()))
             })
         })
@@ -1074,8 +1087,8 @@ impl Store for SqliteStore {
                 let mut stmt = conn
                     .prepare_cached(&format!(
                         "INSERT INTO key_last_usage ({LAST_USAGE_COLUMNS}) \
-                         VALUES (?1, ?2, ?3, ?4, ?5) \
-                         ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                         ON CONFLICT (region, key_id) DO UPDATE SET operation = excluded.operation, \
                          timestamp_ms = excluded.timestamp_ms, \
                          cloudtrail_event_id = excluded.cloudtrail_event_id, \
                          kms_request_id = excluded.kms_request_id \
@@ -1089,6 +1102,7 @@ impl Store for SqliteStore {
                         to_ms(u.timestamp)?,
                         u.cloudtrail_event_id,
                         u.kms_request_id,
+                        u.region,
                     ])
                     .map_err(backend)?;
                 }
@@ -1098,12 +1112,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_key_last_usage(&self, key_id: KeyId) -> Result<Option<KeyLastUsage>, StoreError> {
+    async fn get_key_last_usage(&self, key: KeyAddr) -> Result<Option<KeyLastUsage>, StoreError> {
         self.read(move |conn| {
             query_opt(
                 conn,
-                &format!("SELECT {LAST_USAGE_COLUMNS} FROM key_last_usage WHERE key_id = ?1"),
-                params![key_id.to_string()],
+                &format!(
+                    "SELECT {LAST_USAGE_COLUMNS} FROM key_last_usage \
+                     WHERE region = ?1 AND key_id = ?2"
+                ),
+                params![key.region, key.key_id.to_string()],
                 last_usage_from_row,
             )
         })
@@ -1255,15 +1272,21 @@ impl Store for SqliteStore {
             let constraints = constraints_to_json(&grant.constraints)?;
             let key = grant.key_id.to_string();
             let live: Option<i64> = conn
-                .prepare_cached("SELECT 1 FROM keys WHERE key_id = ?1 AND deleted_date_ms IS NULL")
-                .and_then(|mut stmt| stmt.query_row(params![key], |r| r.get(0)).optional())
+                .prepare_cached(
+                    "SELECT 1 FROM keys WHERE region = ?1 AND key_id = ?2 \
+                     AND deleted_date_ms IS NULL",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row(params![grant.region, key], |r| r.get(0))
+                        .optional()
+                })
                 .map_err(backend)?;
             if live.is_none() {
                 return Err(StoreError::NotFound);
             }
             let inserted = conn
                 .prepare_cached(&format!(
-                    "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                    "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                      ON CONFLICT (grant_id) DO NOTHING"
                 ))
                 .and_then(|mut stmt| {
@@ -1277,6 +1300,7 @@ impl Store for SqliteStore {
                         grant.issuing_account.as_str(),
                         operations,
                         constraints,
+                        grant.region,
                     ])
                 })
                 .map_err(backend)?;
@@ -1289,15 +1313,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+    async fn list_grants(&self, key: KeyAddr) -> Result<Vec<GrantRecord>, StoreError> {
         self.read(move |conn| {
             query_all(
                 conn,
                 &format!(
-                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 \
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE region = ?1 AND key_id = ?2 \
                      ORDER BY creation_date_ms, grant_id"
                 ),
-                params![key_id.to_string()],
+                params![key.region, key.key_id.to_string()],
                 grant_from_row,
             )
         })
@@ -1314,7 +1338,7 @@ impl Store for SqliteStore {
                 conn,
                 &format!(
                     "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = ?1 \
-                     ORDER BY key_id, creation_date_ms, grant_id"
+                     ORDER BY key_id, region, creation_date_ms, grant_id"
                 ),
                 params![principal],
                 grant_from_row,
@@ -1323,12 +1347,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError> {
+    async fn delete_grant(&self, key: KeyAddr, grant_id: &str) -> Result<(), StoreError> {
         let grant_id = grant_id.to_string();
         self.write(move |conn| {
             let deleted = conn
-                .prepare_cached("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2")
-                .and_then(|mut stmt| stmt.execute(params![key_id.to_string(), grant_id]))
+                .prepare_cached(
+                    "DELETE FROM grants WHERE region = ?1 AND key_id = ?2 AND grant_id = ?3",
+                )
+                .and_then(|mut stmt| {
+                    stmt.execute(params![key.region, key.key_id.to_string(), grant_id])
+                })
                 .map_err(backend)?;
             if deleted == 0 {
                 Err(StoreError::NotFound)
@@ -1398,8 +1426,8 @@ impl Store for SqliteStore {
             let mut out = query_all(
                 conn,
                 "SELECT m.key_id, m.key_material_id, m.wrapped, k.account_id, k.region \
-                 FROM key_materials m JOIN keys k ON k.key_id = m.key_id \
-                 WHERE k.deleted_date_ms IS NULL ORDER BY m.key_id, m.created_ms, m.seq",
+                 FROM key_materials m JOIN keys k ON k.region = m.region AND k.key_id = m.key_id \
+                 WHERE k.deleted_date_ms IS NULL ORDER BY m.key_id, m.region, m.created_ms, m.seq",
                 [],
                 wrapped_material_from_row,
             )?;
@@ -1423,12 +1451,18 @@ impl Store for SqliteStore {
         self.write(move |conn| {
             let changed = match &id {
                 WrappedSecretId::KeyMaterial {
-                    key_id,
+                    key,
                     key_material_id,
                 } => conn.execute(
                     "UPDATE key_materials SET wrapped = ?3 \
-                     WHERE key_id = ?1 AND key_material_id = ?2 AND wrapped = ?4",
-                    params![key_id.to_string(), &key_material_id.0[..], new, expected],
+                     WHERE key_id = ?1 AND key_material_id = ?2 AND wrapped = ?4 AND region = ?5",
+                    params![
+                        key.key_id.to_string(),
+                        &key_material_id.0[..],
+                        new,
+                        expected,
+                        key.region
+                    ],
                 ),
                 WrappedSecretId::AccessKey { access_key_id } => conn.execute(
                     "UPDATE access_keys SET wrapped_secret = ?2 \

@@ -46,15 +46,15 @@ pub(crate) const INLINE_POLICY_COLUMNS: &str =
 
 /// Columns of `key_materials`, in the order [`material_from_row`] reads them.
 pub(crate) const MATERIAL_COLUMNS: &str =
-    "key_id, key_material_id, wrapped, created_ms, rotation_type";
+    "key_id, key_material_id, wrapped, created_ms, rotation_type, region";
 
 /// Columns of `key_last_usage`, in the order [`last_usage_from_row`] reads them.
 pub(crate) const LAST_USAGE_COLUMNS: &str =
-    "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id";
+    "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id, region";
 
 /// Columns of `grants`, in the order [`grant_from_row`] reads them.
 pub(crate) const GRANT_COLUMNS: &str = "grant_id, key_id, name, creation_date_ms, \
-     grantee_principal, retiring_principal, issuing_account, operations, constraints";
+     grantee_principal, retiring_principal, issuing_account, operations, constraints, region";
 
 /// A grant's operations as stored: a JSON array of names.
 pub(crate) fn operations_to_json(ops: &[Action]) -> Result<String, StoreError> {
@@ -88,6 +88,7 @@ pub(crate) fn grant_from_row(row: &Row<'_>) -> Result<GrantRecord, StoreError> {
         .map(|c| serde_json::from_str(&c).map_err(|_| corrupt("grant constraints")))
         .transpose()?;
     Ok(GrantRecord {
+        region: text(row, 9)?,
         grant_id: text(row, 0)?,
         key_id: key_id(row, 1)?,
         name: row.get(2).map_err(backend)?,
@@ -220,7 +221,7 @@ pub(crate) fn wrapped_material_from_row(row: &Row<'_>) -> Result<WrappedSecret, 
     let key_arn = trent_core::model::key_arn(&text(row, 4)?, &account_id(row, 3)?, &key_id);
     Ok(WrappedSecret {
         id: WrappedSecretId::KeyMaterial {
-            key_id,
+            key: trent_core::model::KeyAddr::new(&text(row, 4)?, key_id),
             key_material_id: material_id(row, 1)?,
         },
         key_arn: Some(key_arn),
@@ -242,6 +243,7 @@ pub(crate) fn wrapped_access_key_from_row(row: &Row<'_>) -> Result<WrappedSecret
 /// Reads a row selected with [`MATERIAL_COLUMNS`].
 pub(crate) fn material_from_row(row: &Row<'_>) -> Result<KeyMaterialRecord, StoreError> {
     Ok(KeyMaterialRecord {
+        region: text(row, 5)?,
         key_id: key_id(row, 0)?,
         key_material_id: material_id(row, 1)?,
         wrapped: blob(row, 2)?,
@@ -257,6 +259,7 @@ pub(crate) fn material_from_row(row: &Row<'_>) -> Result<KeyMaterialRecord, Stor
 /// Reads a row selected with [`LAST_USAGE_COLUMNS`].
 pub(crate) fn last_usage_from_row(row: &Row<'_>) -> Result<KeyLastUsage, StoreError> {
     Ok(KeyLastUsage {
+        region: text(row, 5)?,
         key_id: key_id(row, 0)?,
         operation: text(row, 1)?,
         timestamp: time(row, 2)?,

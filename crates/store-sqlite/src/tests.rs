@@ -2,8 +2,9 @@
 
 use rusqlite::Connection;
 use trent_core::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyMaterialId,
-    KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType, Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId,
+    KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+    Tag,
 };
 use trent_core::store::{KeyUpdate, Store, StoreError};
 
@@ -44,8 +45,14 @@ fn key(key_id: KeyId) -> KeyRecord {
     }
 }
 
+/// The key `key_id` in us-east-1, where these tests' keys live.
+fn at(key_id: KeyId) -> KeyAddr {
+    KeyAddr::new("us-east-1", key_id)
+}
+
 fn material(key_id: KeyId, n: u8) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: "us-east-1".into(),
         key_id,
         key_material_id: KeyMaterialId([n; 32]),
         wrapped: (0..=255u8).rev().collect(),
@@ -140,7 +147,7 @@ async fn reopened_database_has_everything() {
         store.add_key_material(material(k.key_id, 2)).await.unwrap();
         store.create_alias(alias.clone()).await.unwrap();
         store
-            .update_key(k.key_id, Box::new(|_| Ok(())))
+            .update_key(at(k.key_id), Box::new(|_| Ok(())))
             .await
             .unwrap();
     }
@@ -150,9 +157,9 @@ async fn reopened_database_has_everything() {
     assert_eq!(store.list_access_keys().await.unwrap(), vec![access_key()]);
     let mut expected = k.clone();
     expected.version += 1;
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(expected));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(expected));
     assert_eq!(
-        store.get_key_materials(k.key_id).await.unwrap(),
+        store.get_key_materials(at(k.key_id)).await.unwrap(),
         vec![material(k.key_id, 1), material(k.key_id, 2)]
     );
     assert_eq!(
@@ -313,10 +320,13 @@ async fn readers_are_not_blocked_by_an_open_write() {
         // Dropping the transaction rolls it back.
     });
     held_rx.recv().unwrap();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(5), store.get_key(k.key_id))
-        .await
-        .expect("a read must not wait for the writer")
-        .unwrap();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.get_key(at(k.key_id)),
+    )
+    .await
+    .expect("a read must not wait for the writer")
+    .unwrap();
     release_tx.send(()).unwrap();
     holder.join().unwrap();
     assert_eq!(read, Some(k), "readers see only committed data");
@@ -458,7 +468,10 @@ async fn destroyed_material_leaves_no_copy(in_db: bool) {
         assert_eq!(files_containing(&path, &large_probe), vec![wal]);
     }
 
-    let tombstone = store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    let tombstone = store
+        .destroy_key(at(k.key_id), destroy_now())
+        .await
+        .unwrap();
     assert!(tombstone.deleted_date.is_some());
     assert_eq!(wal_len(&path), 0, "the write-ahead log is truncated");
     assert!(
@@ -475,19 +488,27 @@ async fn destroyed_material_leaves_no_copy(in_db: bool) {
         !files_containing(&path, &survivor).is_empty(),
         "other keys' material is still stored"
     );
-    assert!(store.get_key_materials(k.key_id).await.unwrap().is_empty());
+    assert!(store
+        .get_key_materials(at(k.key_id))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        store.get_key_materials(other.key_id).await.unwrap().len(),
+        store
+            .get_key_materials(at(other.key_id))
+            .await
+            .unwrap()
+            .len(),
         1
     );
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(tombstone));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(tombstone));
 
     // Still true after the store is closed and reopened.
     drop(store);
     let store = SqliteStore::open(&path).unwrap();
     assert!(files_containing(&path, &small).is_empty());
     assert!(files_containing(&path, &large_probe).is_empty());
-    assert!(store.get_key(k.key_id).await.unwrap().is_some());
+    assert!(store.get_key(at(k.key_id)).await.unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,7 +553,10 @@ async fn destroy_waits_for_a_reader_to_let_the_log_go() {
         std::thread::sleep(Duration::from_millis(300));
         release.send(()).unwrap();
     });
-    store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    store
+        .destroy_key(at(k.key_id), destroy_now())
+        .await
+        .unwrap();
     releaser.join().unwrap();
     reader.join().unwrap();
     assert_eq!(wal_len(&path), 0);
@@ -583,7 +607,7 @@ async fn a_blocked_truncation_is_reported_and_retried_at_later_writes() {
     reader.join().unwrap();
     // The next write does.
     store
-        .update_key(other.key_id, Box::new(|_| Ok(())))
+        .update_key(at(other.key_id), Box::new(|_| Ok(())))
         .await
         .unwrap();
     assert!(!store.inner.shred_pending.load(Ordering::SeqCst));
@@ -660,8 +684,11 @@ async fn version_1_database_is_migrated_with_empty_lifecycle_fields() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(k.clone()));
-    assert_eq!(store.get_key_materials(k.key_id).await.unwrap(), vec![m]);
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(k.clone()));
+    assert_eq!(
+        store.get_key_materials(at(k.key_id)).await.unwrap(),
+        vec![m]
+    );
     assert_eq!(
         store
             .list_keys(&account(), "us-east-1", None, 10)
@@ -688,6 +715,7 @@ async fn lifecycle_columns_are_stored_as_documented() {
     store.create_key(k.clone(), m).await.unwrap();
     store
         .put_key_last_usage(vec![KeyLastUsage {
+            region: "us-east-1".into(),
             key_id: k.key_id,
             operation: "Encrypt".into(),
             timestamp: ts(1_700_000_000_777),
@@ -731,11 +759,141 @@ async fn rotated_material_of_another_key_is_refused() {
         .unwrap();
     let r = store
         .rotate_key(
-            k.key_id,
+            at(k.key_id),
             material(KeyId::generate(), 2),
             Box::new(|_| Ok(())),
         )
         .await;
     assert!(matches!(r, Err(StoreError::Backend(_))), "{r:?}");
-    assert_eq!(store.get_key(k.key_id).await.unwrap(), Some(k));
+    assert_eq!(store.get_key(at(k.key_id)).await.unwrap(), Some(k));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_6_database_moves_every_row_into_its_keys_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trent.db");
+    let east = key(KeyId::generate());
+    let mut west = key(KeyId::generate());
+    west.region = "eu-west-1".into();
+    let when = 1_700_000_000_500i64;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        assert_eq!(
+            migrate::migrate(&mut conn, &migrate::MIGRATIONS[..6]).unwrap(),
+            6
+        );
+        for (n, k) in [&east, &west].into_iter().enumerate() {
+            let id = k.key_id.to_string();
+            conn.execute(
+                "INSERT INTO keys (key_id, account_id, region, description, key_state, key_spec, \
+                 key_usage, origin, creation_date_ms, deletion_date_ms, policy, tags, \
+                 current_key_material_id, multi_region, version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, 3)",
+                params![
+                    id,
+                    k.account_id.as_str(),
+                    k.region,
+                    k.description,
+                    k.key_state.as_str(),
+                    k.key_spec.as_str(),
+                    k.key_usage.as_str(),
+                    k.origin.as_str(),
+                    1_700_000_000_123i64,
+                    1_800_000_000_456i64,
+                    k.policy,
+                    r#"[{"key":"a","value":"b"}]"#,
+                    &k.current_key_material_id.0[..],
+                ],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO key_materials (key_id, key_material_id, wrapped, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![id, &[1u8; 32][..], vec![9u8; 40], when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO aliases VALUES (?1, ?2, 'alias/same-name', ?3, ?4, ?4)",
+                params![k.account_id.as_str(), k.region, id, when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO key_last_usage VALUES (?1, 'Encrypt', ?2, 'event', 'request')",
+                params![id, when],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO grants VALUES (?1, ?2, NULL, ?3, 'arn:aws:iam::111122223333:root', \
+                 'arn:aws:iam::111122223333:root', '111122223333', '[\"Decrypt\"]', NULL)",
+                params![format!("{n:064}"), id, when],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        pragma_i64(&store.inner.writer.lock(), "user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
+    for k in [&east, &west] {
+        let stored = store.get_key(k.addr()).await.unwrap().expect("the key");
+        assert_eq!(
+            (stored.key_id, stored.region.as_str()),
+            (k.key_id, k.region.as_str())
+        );
+        let materials = store.get_key_materials(k.addr()).await.unwrap();
+        assert_eq!(materials.len(), 1);
+        assert_eq!(materials[0].region, k.region);
+        assert_eq!(
+            materials[0].wrapped,
+            vec![9u8; 40],
+            "wrapped bytes unchanged"
+        );
+        let alias = store
+            .get_alias(&account(), &k.region, "alias/same-name")
+            .await
+            .unwrap()
+            .expect("the alias");
+        assert_eq!(alias.target_key_id, k.key_id);
+        let usage = store.get_key_last_usage(k.addr()).await.unwrap().unwrap();
+        assert_eq!(
+            (usage.region.as_str(), usage.key_id),
+            (k.region.as_str(), k.key_id)
+        );
+        let grants = store.list_grants(k.addr()).await.unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].region, k.region);
+        // Only its own Region knows it.
+        let elsewhere = KeyAddr::new(
+            if k.region == "us-east-1" {
+                "eu-west-1"
+            } else {
+                "us-east-1"
+            },
+            k.key_id,
+        );
+        assert_eq!(store.get_key(elsewhere).await.unwrap(), None);
+        assert!(store.get_key_materials(elsewhere).await.unwrap().is_empty());
+    }
+    let secrets = store.list_wrapped_secrets().await.unwrap();
+    assert_eq!(secrets.len(), 2);
+    // The foreign keys name the new tables.
+    let conn = store.inner.writer.lock();
+    let violations: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(violations, 0);
+    let sql: String = conn
+        .query_row(
+            "SELECT group_concat(sql, ' ') FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !sql.contains("_v7"),
+        "no reference to a rebuilt table's temporary name: {sql}"
+    );
 }

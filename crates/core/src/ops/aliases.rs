@@ -4,7 +4,7 @@ use crate::action::Action;
 use crate::caller::Caller;
 use crate::error::CoreError;
 use crate::kms::Kms;
-use crate::model::{alias_arn, AliasRecord};
+use crate::model::{alias_arn, AliasRecord, KeyAddr};
 use crate::ops::{page_by_index, page_limit, Page};
 use crate::resolve::KeyRef;
 use crate::store::StoreError;
@@ -41,7 +41,7 @@ impl Kms {
         let now = self.now();
         let record = AliasRecord {
             account_id: caller.account_id.clone(),
-            region: self.region.clone(),
+            region: caller.region.to_string(),
             alias_name: alias_name.to_string(),
             target_key_id: target,
             creation_date: now,
@@ -49,7 +49,7 @@ impl Kms {
         };
         match self.store.create_alias(record).await {
             Ok(()) => {
-                self.remember_alias(&caller.account_id, alias_name, Some(target));
+                self.remember_alias(&caller.account_id, caller.region, alias_name, Some(target));
                 Ok(())
             }
             Err(StoreError::AlreadyExists) => Err(CoreError::AlreadyExists(format!(
@@ -76,17 +76,19 @@ impl Kms {
         )?;
         let current = self
             .store
-            .get_alias(&caller.account_id, &self.region, alias_name)
+            .get_alias(&caller.account_id, caller.region, alias_name)
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
-        let old = self.key_by_id(current.target_key_id).await?;
+        let old = self
+            .key_by_id(KeyAddr::new(caller.region, current.target_key_id))
+            .await?;
         if let Some(old) = &old {
             self.authorize(caller, Action::UpdateAlias, old).await?;
         }
         let target = self
             .alias_target_key(caller, target_key_id, Action::UpdateAlias)
             .await?;
-        let new = self.key_by_id(target).await?;
+        let new = self.key_by_id(KeyAddr::new(caller.region, target)).await?;
         if let (Some(old), Some(new)) = (old, new) {
             if old.key_spec != new.key_spec || old.key_usage != new.key_usage {
                 return Err(CoreError::Validation(format!(
@@ -98,11 +100,11 @@ impl Kms {
         let now = self.now();
         match self
             .store
-            .update_alias(&caller.account_id, &self.region, alias_name, target, now)
+            .update_alias(&caller.account_id, caller.region, alias_name, target, now)
             .await
         {
             Ok(_) => {
-                self.remember_alias(&caller.account_id, alias_name, Some(target));
+                self.remember_alias(&caller.account_id, caller.region, alias_name, Some(target));
                 Ok(())
             }
             Err(StoreError::NotFound) => Err(self.alias_not_found(caller, alias_name)),
@@ -123,19 +125,22 @@ impl Kms {
         )?;
         let current = self
             .store
-            .get_alias(&caller.account_id, &self.region, alias_name)
+            .get_alias(&caller.account_id, caller.region, alias_name)
             .await?
             .ok_or_else(|| self.alias_not_found(caller, alias_name))?;
-        if let Some(key) = self.key_by_id(current.target_key_id).await? {
+        if let Some(key) = self
+            .key_by_id(KeyAddr::new(caller.region, current.target_key_id))
+            .await?
+        {
             self.authorize(caller, Action::DeleteAlias, &key).await?;
         }
         match self
             .store
-            .delete_alias(&caller.account_id, &self.region, alias_name)
+            .delete_alias(&caller.account_id, caller.region, alias_name)
             .await
         {
             Ok(()) | Err(StoreError::NotFound) => {
-                self.remember_alias(&caller.account_id, alias_name, None);
+                self.remember_alias(&caller.account_id, caller.region, alias_name, None);
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -152,10 +157,10 @@ impl Kms {
     ) -> Result<Page<AliasRecord>, CoreError> {
         let mut aliases = self
             .store
-            .list_aliases(&caller.account_id, &self.region)
+            .list_aliases(&caller.account_id, caller.region)
             .await?;
         if let Some(k) = key_id {
-            if KeyRef::parse(k, &self.region)?.is_alias() {
+            if KeyRef::parse(k, caller.region)?.is_alias() {
                 return Err(CoreError::InvalidArn(format!("Invalid keyId {k}")));
             }
             let key = self
@@ -175,7 +180,7 @@ impl Kms {
         target_key_id: &str,
         action: Action,
     ) -> Result<crate::model::KeyId, CoreError> {
-        if KeyRef::parse(target_key_id, &self.region)?.is_alias() {
+        if KeyRef::parse(target_key_id, caller.region)?.is_alias() {
             return Err(CoreError::Validation(
                 "Aliases must refer to keys. Not aliases".into(),
             ));
@@ -196,7 +201,7 @@ impl Kms {
 
     /// The ARN of the caller's alias in this Region.
     fn alias_arn(&self, caller: &Caller, alias_name: &str) -> String {
-        alias_arn(&self.region, &caller.account_id, alias_name)
+        alias_arn(caller.region, &caller.account_id, alias_name)
     }
 }
 

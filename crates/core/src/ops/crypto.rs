@@ -568,9 +568,11 @@ impl Kms {
         let key = match named {
             Some(k) => k,
             None => self
-                .key_by_id(blob_key_id)
+                .key_by_id(crate::model::KeyAddr {
+                    region: caller.region,
+                    key_id: blob_key_id,
+                })
                 .await?
-                .filter(|k| k.region == self.region)
                 .ok_or_else(invalid_ciphertext)?,
         };
         if key.deleted_date.is_some() {

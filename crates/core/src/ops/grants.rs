@@ -20,7 +20,7 @@ use crate::grant::{
 };
 use crate::key_state;
 use crate::kms::Kms;
-use crate::model::KeyRecord;
+use crate::model::{KeyAddr, KeyRecord};
 use crate::ops::{page_by_index, page_limit, Page};
 use crate::store::StoreError;
 
@@ -159,6 +159,7 @@ impl Kms {
             }
         }
         let grant = GrantRecord {
+            region: key.region.clone(),
             key_id: key.key_id,
             grant_id: hex::encode(random_bytes(32)?.as_bytes()),
             name: input.name,
@@ -171,7 +172,7 @@ impl Kms {
         };
         // Reading the grants, checking the limit and Name, and storing happen as one step.
         let _creating = self.grant_creation.lock().await;
-        let existing = self.grants_of(key.key_id).await?;
+        let existing = self.grants_of(key.addr()).await?;
         // Allowed only through a grant: a grantee cannot grant more than it holds.
         if self
             .authorize_by_policies(caller, action, &key)
@@ -208,7 +209,7 @@ impl Kms {
             )));
         }
         let result = self.store.create_grant(grant.clone()).await;
-        self.access.grants_changed(key.key_id);
+        self.access.grants_changed(key.addr());
         match result {
             Ok(()) => Ok(CreateGrantOutput {
                 grant_token: grant.token(),
@@ -237,7 +238,7 @@ impl Kms {
             check_grant_id(id)?;
         }
         let grants: Vec<GrantRecord> = self
-            .grants_of(key.key_id)
+            .grants_of(key.addr())
             .await?
             .iter()
             .filter(|g| input.grant_id.as_ref().is_none_or(|id| *id == g.grant_id))
@@ -285,8 +286,11 @@ impl Kms {
             .list_grants_by_retiring_principal(retiring_principal)
             .await?
         {
-            if let Some(k) = self.key_by_id(g.key_id).await? {
-                if k.region == self.region && k.deleted_date.is_none() {
+            if g.region != caller.region {
+                continue;
+            }
+            if let Some(k) = self.key_by_id(KeyAddr::new(&g.region, g.key_id)).await? {
+                if k.deleted_date.is_none() {
                     out.push((g, k.arn()));
                 }
             }
@@ -305,9 +309,12 @@ impl Kms {
             (Some(token), _, _) => {
                 let t = parse_grant_token(token)?;
                 let key = self
-                    .key_by_id(t.key_id)
+                    .key_by_id(KeyAddr {
+                        region: caller.region,
+                        key_id: t.key_id,
+                    })
                     .await?
-                    .filter(|k| k.region == self.region && k.deleted_date.is_none())
+                    .filter(|k| k.deleted_date.is_none())
                     .ok_or_else(|| {
                         CoreError::NotFound(
                             "The grant token names a key that does not exist.".into(),
@@ -318,7 +325,7 @@ impl Kms {
             (None, Some(key_id), Some(grant_id)) => {
                 check_grant_id(grant_id)?;
                 // KeyId takes only a key id or key ARN, as for every management operation.
-                if crate::resolve::KeyRef::parse(key_id, &self.region)?.is_alias() {
+                if crate::resolve::KeyRef::parse(key_id, caller.region)?.is_alias() {
                     return Err(CoreError::InvalidArn(
                         "Key Aliases are not supported for this operation.".into(),
                     ));
@@ -331,7 +338,7 @@ impl Kms {
                 ))
             }
         };
-        let grants = self.grants_of(key.key_id).await?;
+        let grants = self.grants_of(key.addr()).await?;
         let grant = grants
             .iter()
             .find(|g| g.grant_id == grant_id)
@@ -366,7 +373,7 @@ impl Kms {
             .record;
         check_grant_id(grant_id)?;
         if !self
-            .grants_of(key.key_id)
+            .grants_of(key.addr())
             .await?
             .iter()
             .any(|g| g.grant_id == grant_id)
@@ -381,8 +388,8 @@ impl Kms {
     }
 
     async fn delete_grant(&self, key: &KeyRecord, grant_id: &str) -> Result<(), CoreError> {
-        let result = self.store.delete_grant(key.key_id, grant_id).await;
-        self.access.grants_changed(key.key_id);
+        let result = self.store.delete_grant(key.addr(), grant_id).await;
+        self.access.grants_changed(key.addr());
         match result {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(grant_not_found(grant_id, key)),

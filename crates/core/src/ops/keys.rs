@@ -11,7 +11,8 @@ use crate::error::CoreError;
 use crate::kms::Kms;
 use crate::material::KeyMaterial;
 use crate::model::{
-    KeyId, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, Tag,
+    KeyAddr, KeyId, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage,
+    Origin, Tag,
 };
 use crate::ops::policies::NewKeyFacts;
 use crate::ops::tags::check_tags;
@@ -103,7 +104,7 @@ impl Kms {
         let record = KeyRecord {
             key_id,
             account_id: caller.account_id.clone(),
-            region: self.region.clone(),
+            region: caller.region.to_string(),
             description: input.description.unwrap_or_default(),
             key_state: KeyState::Enabled,
             key_spec,
@@ -123,6 +124,7 @@ impl Kms {
         };
         let wrapped = material.wrap(&self.root_key, &record.arn(), &material_id.0)?;
         let stored = KeyMaterialRecord {
+            region: record.region.clone(),
             key_id,
             key_material_id: material_id,
             wrapped,
@@ -130,7 +132,7 @@ impl Kms {
             rotation_type: None,
         };
         self.store.create_key(record.clone(), stored).await?;
-        self.remember_material(key_id, material_id, material);
+        self.remember_material(record.addr(), material_id, material);
         let record = Arc::new(record);
         self.remember_key(record.clone());
         Ok(record)
@@ -165,7 +167,7 @@ impl Kms {
         // One more than asked tells whether another page exists.
         let mut keys = self
             .store
-            .list_keys(&caller.account_id, &self.region, after, limit + 1)
+            .list_keys(&caller.account_id, caller.region, after, limit + 1)
             .await?;
         let more = keys.len() > limit;
         keys.truncate(limit);
@@ -198,7 +200,7 @@ impl Kms {
         to: KeyState,
     ) -> Result<(), CoreError> {
         let key = self.usable_key(caller, key_id, action).await?;
-        self.update_key(key.record.key_id, move |k| {
+        self.update_key(key.record.addr(), move |k| {
             crate::key_state::check(action, k)?;
             k.key_state = to;
             Ok(())
@@ -216,7 +218,7 @@ impl Kms {
     ) -> Result<(), CoreError> {
         let action = Action::UpdateKeyDescription;
         let key = self.usable_key(caller, key_id, action).await?;
-        self.update_key(key.record.key_id, move |k| {
+        self.update_key(key.record.addr(), move |k| {
             crate::key_state::check(action, k)?;
             k.description = description;
             Ok(())
@@ -228,13 +230,13 @@ impl Kms {
     /// Applies a change to a key in one store transaction and refreshes the cache.
     pub(crate) async fn update_key(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
         f: impl FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send + 'static,
     ) -> Result<Arc<KeyRecord>, CoreError> {
         let updated = Arc::new(
             self.store
                 .update_key(
-                    key_id,
+                    key,
                     Box::new(move |k: &mut KeyRecord| {
                         // A key destroyed since it was resolved is gone.
                         if k.deleted_date.is_some() {

@@ -14,8 +14,8 @@ use crate::key_state;
 use crate::kms::Kms;
 use crate::material::KeyMaterial;
 use crate::model::{
-    AccountId, KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState,
-    Origin, RotationType,
+    AccountId, KeyAddr, KeyId, KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec,
+    KeyState, Origin, RotationType,
 };
 use crate::ops::keys::new_material_id;
 use crate::ops::{page_by_index, page_limit, Page};
@@ -90,12 +90,12 @@ pub struct LastUsage {
 /// ConflictException, and GetKeyRotationStatus reports the start as OnDemandRotationStartDate.
 #[derive(Default)]
 pub(crate) struct RotationsInProgress(
-    parking_lot::Mutex<std::collections::HashMap<KeyId, OffsetDateTime>>,
+    parking_lot::Mutex<std::collections::HashMap<KeyAddr, OffsetDateTime>>,
 );
 
 impl RotationsInProgress {
     /// Records that a rotation of `key` started at `now`; false if one is under way already.
-    fn begin(&self, key: KeyId, now: OffsetDateTime) -> bool {
+    fn begin(&self, key: KeyAddr, now: OffsetDateTime) -> bool {
         let mut m = self.0.lock();
         if m.contains_key(&key) {
             return false;
@@ -105,11 +105,11 @@ impl RotationsInProgress {
     }
 
     /// When the rotation under way started, if one is.
-    fn started(&self, key: KeyId) -> Option<OffsetDateTime> {
+    fn started(&self, key: KeyAddr) -> Option<OffsetDateTime> {
         self.0.lock().get(&key).copied()
     }
 
-    fn end(&self, key: KeyId) {
+    fn end(&self, key: KeyAddr) {
         self.0.lock().remove(&key);
     }
 }
@@ -156,7 +156,7 @@ impl Kms {
             }
         };
         let now = self.now();
-        self.update_key(key.key_id, move |k| {
+        self.update_key(key.addr(), move |k| {
             key_state::check(action, k)?;
             k.rotation_period_days = Some(period);
             k.next_rotation_date = Some(now + days(period));
@@ -175,7 +175,7 @@ impl Kms {
         let action = Action::DisableKeyRotation;
         let key = self.usable_key(caller, key_id, action).await?.record;
         check_rotatable(&key, action)?;
-        self.update_key(key.key_id, move |k| {
+        self.update_key(key.addr(), move |k| {
             key_state::check(action, k)?;
             k.rotation_period_days = None;
             k.next_rotation_date = None;
@@ -196,7 +196,7 @@ impl Kms {
             .await?
             .record;
         check_rotatable(&key, Action::GetKeyRotationStatus)?;
-        let started = self.rotating.started(key.key_id);
+        let started = self.rotating.started(key.addr());
         Ok(RotationStatus {
             key_arn: key.arn(),
             enabled: key.rotation_period_days.is_some(),
@@ -215,21 +215,21 @@ impl Kms {
         let action = Action::RotateKeyOnDemand;
         let key = self.usable_key(caller, key_id, action).await?.record;
         check_rotatable(&key, action)?;
-        if !self.rotating.begin(key.key_id, self.now()) {
+        if !self.rotating.begin(key.addr(), self.now()) {
             return Err(CoreError::Conflict(format!(
                 "An on-demand rotation of {} is already in progress.",
                 key.arn()
             )));
         }
         let result = self.rotate_on_demand_now(&key).await;
-        self.rotating.end(key.key_id);
+        self.rotating.end(key.addr());
         result.map(|_| key.arn())
     }
 
     async fn rotate_on_demand_now(&self, key: &KeyRecord) -> Result<(), CoreError> {
         let on_demand = self
             .store
-            .get_key_materials(key.key_id)
+            .get_key_materials(key.addr())
             .await?
             .iter()
             .filter(|m| m.rotation_type == Some(RotationType::OnDemand))
@@ -260,6 +260,7 @@ impl Kms {
         let material_id = new_material_id()?;
         let wrapped = material.wrap(&self.root_key, &key.arn(), &material_id.0)?;
         let record = KeyMaterialRecord {
+            region: key.region.clone(),
             key_id: key.key_id,
             key_material_id: material_id,
             wrapped,
@@ -269,7 +270,7 @@ impl Kms {
         let updated = self
             .store
             .rotate_key(
-                key.key_id,
+                key.addr(),
                 record,
                 Box::new(move |k| {
                     check(k)?;
@@ -278,7 +279,7 @@ impl Kms {
                 }),
             )
             .await?;
-        self.remember_material(key.key_id, material_id, material);
+        self.remember_material(key.addr(), material_id, material);
         self.remember_key(Arc::new(updated));
         Ok(())
     }
@@ -299,7 +300,7 @@ impl Kms {
         check_rotatable(&key, Action::ListKeyRotations)?;
         let entries: Vec<RotationEntry> = self
             .store
-            .get_key_materials(key.key_id)
+            .get_key_materials(key.addr())
             .await?
             .into_iter()
             .filter(|m| include_all || m.rotation_type.is_some())
@@ -334,7 +335,7 @@ impl Kms {
         let key = self.usable_key(caller, key_id, action).await?.record;
         let deletion_date = self.now() + days(window);
         let updated = self
-            .update_key(key.key_id, move |k| {
+            .update_key(key.addr(), move |k| {
                 key_state::check(action, k)?;
                 k.key_state = KeyState::PendingDeletion;
                 k.deletion_date = Some(deletion_date);
@@ -359,7 +360,7 @@ impl Kms {
         let action = Action::CancelKeyDeletion;
         let key = self.usable_key(caller, key_id, action).await?.record;
         let updated = self
-            .update_key(key.key_id, move |k| {
+            .update_key(key.addr(), move |k| {
                 key_state::check(action, k)?;
                 k.key_state = KeyState::Disabled;
                 k.deletion_date = None;
@@ -374,13 +375,14 @@ impl Kms {
     /// the maintenance job, so the hot path writes nothing).
     pub(crate) fn record_usage(&self, caller: &Caller, key: &KeyRecord, action: Action) {
         let usage = KeyLastUsage {
+            region: key.region.clone(),
             key_id: key.key_id,
             operation: action.name().to_string(),
             timestamp: self.now(),
             cloudtrail_event_id: caller.event_id.clone(),
             kms_request_id: caller.request_id.clone(),
         };
-        self.usage.lock().insert(key.key_id, usage);
+        self.usage.lock().insert(key.addr(), usage);
     }
 
     /// Writes the usage recorded since the last flush to the store.
@@ -398,7 +400,7 @@ impl Kms {
                 // Keep what could not be written for the next flush (newer entries win).
                 let mut guard = self.usage.lock();
                 for u in pending {
-                    guard.entry(u.key_id).or_insert(u);
+                    guard.entry(KeyAddr::new(&u.region, u.key_id)).or_insert(u);
                 }
                 Err(e.into())
             }
@@ -415,10 +417,10 @@ impl Kms {
             .usable_key(caller, key_id, Action::GetKeyLastUsage)
             .await?
             .record;
-        let pending = self.usage.lock().get(&key.key_id).cloned();
+        let pending = self.usage.lock().get(&key.addr()).cloned();
         let last_usage = match pending {
             Some(u) => Some(u),
-            None => self.store.get_key_last_usage(key.key_id).await?,
+            None => self.store.get_key_last_usage(key.addr()).await?,
         };
         Ok(LastUsage {
             key_arn: key.arn(),
@@ -488,7 +490,7 @@ impl Kms {
     }
 
     /// Destroys a key whose deletion window has ended; false if it no longer qualifies.
-    async fn destroy(&self, key_id: KeyId, now: OffsetDateTime) -> Result<bool, CoreError> {
+    async fn destroy(&self, key_id: KeyAddr, now: OffsetDateTime) -> Result<bool, CoreError> {
         let result = self
             .store
             .destroy_key(
@@ -611,7 +613,7 @@ mod tests {
     #[test]
     fn an_on_demand_rotation_reports_when_it_started_and_refuses_a_second() {
         let rotating = RotationsInProgress::default();
-        let key = KeyId::generate();
+        let key = KeyAddr::new("us-east-1", KeyId::generate());
         let start = time::macros::datetime!(2026-12-01 10:00 UTC);
         assert_eq!(rotating.started(key), None);
         assert!(rotating.begin(key, start));

@@ -102,7 +102,7 @@ impl Kms {
         }
         let text = policy.to_string();
         let updated = self
-            .update_key(key.key_id, move |k| {
+            .update_key(key.addr(), move |k| {
                 crate::key_state::check(action, k)?;
                 k.policy = text;
                 Ok(())
@@ -127,7 +127,7 @@ impl Kms {
         }
         let prospective = prospective_key(
             caller.account_id.clone(),
-            self.region.clone(),
+            caller.region.to_string(),
             policy,
             facts,
         );

@@ -52,7 +52,7 @@ impl Kms {
         check_tags(&tags)?;
         let action = Action::TagResource;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        self.update_key(key.key_id, move |k| {
+        self.update_key(key.addr(), move |k| {
             crate::key_state::check(action, k)?;
             for t in tags {
                 match k.tags.iter_mut().find(|o| o.key == t.key) {
@@ -84,7 +84,7 @@ impl Kms {
         }
         let action = Action::UntagResource;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        self.update_key(key.key_id, move |k| {
+        self.update_key(key.addr(), move |k| {
             crate::key_state::check(action, k)?;
             k.tags.retain(|t| !tag_keys.contains(&t.key));
             Ok(())

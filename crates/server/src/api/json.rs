@@ -99,15 +99,15 @@ impl Protocol for Json {
         (op, ())
     }
 
-    fn signing<'a>(_op: &Operation, served_region: &'a str) -> Signing<'a> {
+    fn signing<'a>(_op: &Operation, request_region: &'a str, _default: &'a str) -> Signing<'a> {
         Signing {
             service: "kms",
-            regions: [served_region, served_region],
+            regions: [request_region, request_region],
         }
     }
 
-    fn region<'a>(_target: &String, _op: Option<&Operation>, served_region: &'a str) -> &'a str {
-        served_region
+    fn region<'a>(_target: &String, _op: Option<&Operation>, request_region: &'a str) -> &'a str {
+        request_region
     }
 
     fn caller(signer: Signer) -> KmsCaller {
@@ -115,6 +115,7 @@ impl Protocol for Json {
         KmsCaller {
             caller: Caller {
                 account_id: owner.account_id,
+                region: signer.region,
                 principal_arn: owner.principal_arn,
                 identity: owner.identity,
                 access_key_id: signer.access_key_id,

@@ -191,12 +191,14 @@ impl Protocol for Query {
         (QueryOp { service, action }, params)
     }
 
-    fn signing<'a>(op: &QueryOp, served_region: &'a str) -> Signing<'a> {
+    /// IAM is signed for us-east-1 (or the default Region); STS for the client's Region, any
+    /// served one (ARCHITECTURE.md §10).
+    fn signing<'a>(op: &QueryOp, request_region: &'a str, default_region: &'a str) -> Signing<'a> {
         Signing {
             service: op.service.signing_name(),
             regions: match op.service {
-                Service::Iam => [IAM_SIGNING_REGION, served_region],
-                Service::Sts => [served_region, IAM_SIGNING_REGION],
+                Service::Iam => [IAM_SIGNING_REGION, default_region],
+                Service::Sts => [request_region, IAM_SIGNING_REGION],
             },
         }
     }
@@ -205,11 +207,11 @@ impl Protocol for Query {
     fn region<'a>(
         signed: &Option<Service>,
         op: Option<&QueryOp>,
-        served_region: &'a str,
+        request_region: &'a str,
     ) -> &'a str {
         match service_of(signed, op) {
             Service::Iam => IAM_SIGNING_REGION,
-            Service::Sts => served_region,
+            Service::Sts => request_region,
         }
     }
 
