@@ -20,7 +20,10 @@ use aws_lc_rs::rsa::{
 };
 use zeroize::Zeroizing;
 
+use aws_lc_rs::hmac;
+
 use crate::algorithms::aws_enum;
+use crate::root::RootKey;
 use crate::{CryptoError, SecretBytes};
 
 aws_enum! {
@@ -157,6 +160,27 @@ pub fn unwrap_key_material(
     Ok(SecretBytes::from(material))
 }
 
+/// The key material id of imported material: HMAC-SHA256, under
+/// [`RootKey::derive_imported_material_id_key`], of the KMS key id and the material's canonical
+/// form. Deterministic (a reimport of the same material into the same key gets the same id,
+/// as AWS's ids are) and, being keyed, no hash of the material anyone could test guesses
+/// against.
+pub fn material_id(
+    root: &RootKey,
+    key_id: &[u8; 16],
+    canonical: &[u8],
+) -> Result<[u8; 32], CryptoError> {
+    let id_key = root.derive_imported_material_id_key()?;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, id_key.as_bytes());
+    let mut ctx = hmac::Context::with_key(&key);
+    ctx.update(key_id);
+    ctx.update(canonical);
+    let tag = ctx.sign();
+    let mut id = [0u8; 32];
+    id.copy_from_slice(tag.as_ref());
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
@@ -247,6 +271,17 @@ mod tests {
             err(&pair, WrappingAlgorithm::Sm2Pke, &aes),
             CryptoError::UnsupportedAlgorithm
         ));
+    }
+
+    #[test]
+    fn material_ids_depend_on_key_and_material_and_root_key() {
+        let root = RootKey::generate().unwrap();
+        let a = material_id(&root, &[1; 16], b"material").unwrap();
+        assert_eq!(a, material_id(&root, &[1; 16], b"material").unwrap());
+        assert_ne!(a, material_id(&root, &[2; 16], b"material").unwrap());
+        assert_ne!(a, material_id(&root, &[1; 16], b"materiaL").unwrap());
+        let other = RootKey::generate().unwrap();
+        assert_ne!(a, material_id(&other, &[1; 16], b"material").unwrap());
     }
 
     #[test]

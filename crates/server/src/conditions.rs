@@ -229,6 +229,14 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
     copy(keys, obj, "SigningAlgorithm", "kms:SigningAlgorithm");
     copy(keys, obj, "MacAlgorithm", "kms:MacAlgorithm");
     copy(keys, obj, "MessageType", "kms:MessageType");
+    // GetParametersForImport and ImportKeyMaterial (imported key material).
+    copy(keys, obj, "WrappingAlgorithm", "kms:WrappingAlgorithm");
+    copy(keys, obj, "WrappingKeySpec", "kms:WrappingKeySpec");
+    copy(keys, obj, "ExpirationModel", "kms:ExpirationModel");
+    if let Some(t) = obj.get("ValidTo").and_then(Value::as_f64) {
+        // A date condition key; the policy language compares epoch seconds and ISO 8601.
+        keys.insert("kms:ValidTo", (t as i64).to_string());
+    }
     copy(keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
     copy(
         keys,

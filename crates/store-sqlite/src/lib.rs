@@ -32,8 +32,11 @@ use trent_core::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
     KeyRecord,
 };
-use trent_core::store::{KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId};
+use trent_core::store::{
+    ImportChange, ImportRecord, KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId,
+};
 
+mod imports;
 mod migrate;
 mod rows;
 #[cfg(test)]
@@ -1039,6 +1042,9 @@ impl Store for SqliteStore {
                 // secure_delete (set on the writer) overwrites the freed cells and pages with zeros.
                 conn.execute("DELETE FROM key_materials WHERE key_id = ?1", params![id])
                     .map_err(backend)?;
+                // Import bookkeeping holds wrapped wrapping keys: erased with the key.
+                conn.execute("DELETE FROM key_imports WHERE key_id = ?1", params![id])
+                    .map_err(backend)?;
                 conn.execute("DELETE FROM aliases WHERE target_key_id = ?1", params![id])
                     .map_err(backend)?;
                 conn.execute("DELETE FROM grants WHERE key_id = ?1", params![id])
@@ -1062,6 +1068,71 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn create_key_without_material(
+        &self,
+        key: KeyRecord,
+        import: ImportRecord,
+    ) -> Result<(), StoreError> {
+        if import.key_id != key.key_id {
+            return Err(StoreError::Backend(
+                "sqlite: import bookkeeping belongs to another key".into(),
+            ));
+        }
+        self.write(move |conn| {
+            insert_key(conn, &key)?;
+            imports::put_import(conn, &import)
+        })
+        .await
+    }
+
+    async fn get_import_record(&self, key_id: KeyId) -> Result<Option<ImportRecord>, StoreError> {
+        self.read(move |conn| imports::select_import(conn, key_id))
+            .await
+    }
+
+    async fn apply_import_change(
+        &self,
+        key_id: KeyId,
+        change: ImportChange,
+    ) -> Result<KeyRecord, StoreError> {
+        let ImportChange {
+            update,
+            put_material,
+            delete_materials,
+            record,
+        } = change;
+        if record.key_id != key_id || put_material.as_ref().is_some_and(|m| m.key_id != key_id) {
+            return Err(StoreError::Backend(
+                "sqlite: import change belongs to another key".into(),
+            ));
+        }
+        let shred = !delete_materials.is_empty();
+        let next = self
+            .write(move |conn| {
+                let next = apply_key_update(conn, key_id, update)?;
+                if let Some(m) = &put_material {
+                    imports::upsert_material(conn, m)?;
+                }
+                for id in &delete_materials {
+                    imports::delete_material(conn, key_id, id)?;
+                }
+                imports::put_import(conn, &record)?;
+                key_as_stored(next)
+            })
+            .await?;
+        if shred {
+            // Erased material: the log still holds the pages as they were; truncate it.
+            self.with_writer(|inner, conn| inner.shred_wal(conn))
+                .await?;
+        }
+        Ok(next)
+    }
+
+    async fn due_imports(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError> {
+        let now = to_ms(now)?;
+        self.read(move |conn| imports::due(conn, now)).await
     }
 
     async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError> {

@@ -18,6 +18,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_grants.sql"),
     include_str!("../migrations/0005_directory_version.sql"),
     include_str!("../migrations/0006_audit_intents.sql"),
+    // Version 7 is the Regions migration (another branch); the integrator orders them.
+    include_str!("../migrations/0008_imports.sql"),
 ];
 
 /// `PRAGMA application_id` of a Trent database: "TRNT".

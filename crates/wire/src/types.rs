@@ -111,6 +111,12 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `CurrentKeyMaterialId` member.
     pub current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ExpirationModel` member (keys with imported material).
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ValidTo` member (imported material that expires).
+    pub valid_to: Option<Timestamp>,
 }
 
 /// CreateKey / DescribeKey response.
@@ -1000,6 +1006,8 @@ mod tests {
                 deletion_date: Some(1.0),
                 current_key_material_id: Some("00".into()),
                 key_usage: Some("SIGN_VERIFY".into()),
+                expiration_model: Some("KEY_MATERIAL_EXPIRES".into()),
+                valid_to: Some(1.0),
                 ..Default::default()
             },
             "KeyMetadata",

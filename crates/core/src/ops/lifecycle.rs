@@ -116,8 +116,15 @@ impl RotationsInProgress {
 
 /// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
 /// RotateKeyOnDemand's refusal carries no message, as AWS sends it.
+/// On-demand rotation also applies to single-Region symmetric keys with imported material
+/// (ARCHITECTURE.md §3.1): it makes current the material imported with NEW_KEY_MATERIAL.
 fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
-    if key.key_spec != KeySpec::SymmetricDefault || key.origin != Origin::AwsKms {
+    let imported_on_demand = action == Action::RotateKeyOnDemand
+        && key.origin == Origin::External
+        && !key.multi_region;
+    if key.key_spec != KeySpec::SymmetricDefault
+        || (key.origin != Origin::AwsKms && !imported_on_demand)
+    {
         if action == Action::RotateKeyOnDemand {
             return Err(CoreError::UnsupportedOperation(String::new()));
         }
@@ -227,6 +234,9 @@ impl Kms {
     }
 
     async fn rotate_on_demand_now(&self, key: &KeyRecord) -> Result<(), CoreError> {
+        if key.origin == Origin::External {
+            return self.rotate_imported(key).await;
+        }
         let on_demand = self
             .store
             .get_key_materials(key.key_id)
@@ -483,6 +493,7 @@ impl Kms {
                 }
             }
         }
+        report.expired_imports = self.expire_imports(audit).await?;
         self.flush_usage().await?;
         Ok(report)
     }
@@ -532,6 +543,8 @@ pub struct MaintenanceReport {
     pub rotated: usize,
     /// Keys destroyed.
     pub deleted: usize,
+    /// Keys whose imported key material expired and was erased.
+    pub expired_imports: usize,
 }
 
 /// What the maintenance job changes by itself, not at a caller's request: CloudTrail's
@@ -542,6 +555,8 @@ pub enum ServiceEventKind {
     RotateKey,
     /// Deletion of a key at the end of its waiting period.
     DeleteKey,
+    /// Deletion of imported key material whose ValidTo passed.
+    DeleteExpiredKeyMaterial,
 }
 
 impl ServiceEventKind {
@@ -550,6 +565,7 @@ impl ServiceEventKind {
         match self {
             ServiceEventKind::RotateKey => "RotateKey",
             ServiceEventKind::DeleteKey => "DeleteKey",
+            ServiceEventKind::DeleteExpiredKeyMaterial => "DeleteExpiredKeyMaterial",
         }
     }
 }
@@ -570,7 +586,7 @@ pub struct ServiceEvent {
 }
 
 impl ServiceEvent {
-    fn new(kind: ServiceEventKind, key: &KeyRecord) -> ServiceEvent {
+    pub(crate) fn new(kind: ServiceEventKind, key: &KeyRecord) -> ServiceEvent {
         ServiceEvent {
             kind,
             key_id: key.key_id,
@@ -594,7 +610,7 @@ pub trait ServiceEventAudit: Send + Sync {
 
 /// Tells `audit` of a change whose intent committed, whatever the operation then returned (a
 /// destruction may commit and then fail to scrub its files).
-async fn recorded(
+pub(crate) async fn recorded(
     audit: &dyn ServiceEventAudit,
     event: &ServiceEvent,
     intent: Option<AuditIntent>,

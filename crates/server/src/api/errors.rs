@@ -137,6 +137,9 @@ impl ApiError {
                     CoreError::CustomKeyStoreNotFound(_) => E::CustomKeyStoreNotFoundException,
                     CoreError::InvalidGrantToken(_) => E::InvalidGrantTokenException,
                     CoreError::InvalidGrantId(_) => E::InvalidGrantIdException,
+                    CoreError::ExpiredImportToken(_) => E::ExpiredImportTokenException,
+                    CoreError::InvalidImportToken(_) => E::InvalidImportTokenException,
+                    CoreError::IncorrectKeyMaterial(_) => E::IncorrectKeyMaterialException,
                     CoreError::Internal(_) => {
                         return (E::KMSInternalException, INTERNAL_MESSAGE.into())
                     }
@@ -385,6 +388,9 @@ mod tests {
                 CoreError::CustomKeyStoreNotFound(_) => "Core::CustomKeyStoreNotFound",
                 CoreError::InvalidGrantToken(_) => "Core::InvalidGrantToken",
                 CoreError::InvalidGrantId(_) => "Core::InvalidGrantId",
+                CoreError::ExpiredImportToken(_) => "Core::ExpiredImportToken",
+                CoreError::InvalidImportToken(_) => "Core::InvalidImportToken",
+                CoreError::IncorrectKeyMaterial(_) => "Core::IncorrectKeyMaterial",
                 CoreError::Internal(_) => "Core::Internal",
             },
             ApiError::Audit(_) => "Audit",
@@ -610,6 +616,24 @@ mod tests {
             (
                 ApiError::Core(CoreError::InvalidGrantId(m())),
                 E::InvalidGrantIdException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
+                ApiError::Core(CoreError::ExpiredImportToken(m())),
+                E::ExpiredImportTokenException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
+                ApiError::Core(CoreError::InvalidImportToken(m())),
+                E::InvalidImportTokenException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
+                ApiError::Core(CoreError::IncorrectKeyMaterial(m())),
+                E::IncorrectKeyMaterialException,
                 400,
                 Says::Exactly("m"),
             ),
