@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
-use trent_crypto::import::{unwrap_key_material, WrappingAlgorithm, WrappingKeyPair, WrappingKeySpec};
+use trent_crypto::import::{
+    unwrap_key_material, WrappingAlgorithm, WrappingKeyPair, WrappingKeySpec,
+};
 use trent_crypto::random::random_array;
 use trent_crypto::root::import_parameters_aad;
 use trent_crypto::CryptoError;
@@ -95,8 +97,9 @@ impl ImportDocument {
     fn parse(record: Option<ImportRecord>) -> Result<Self, CoreError> {
         match record {
             None => Ok(Self::default()),
-            Some(r) => serde_json::from_slice(&r.document)
-                .map_err(|e| CoreError::Internal(format!("import bookkeeping does not parse: {e}"))),
+            Some(r) => serde_json::from_slice(&r.document).map_err(|e| {
+                CoreError::Internal(format!("import bookkeeping does not parse: {e}"))
+            }),
         }
     }
 
@@ -134,7 +137,10 @@ impl ImportDocument {
     }
 
     /// What DescribeKey shows of the current material's expiration.
-    fn current_expiration(&self, key: &KeyRecord) -> Option<(ExpirationModel, Option<OffsetDateTime>)> {
+    fn current_expiration(
+        &self,
+        key: &KeyRecord,
+    ) -> Option<(ExpirationModel, Option<OffsetDateTime>)> {
         let current = self.import_of(&key.current_key_material_id)?;
         let model = current.expiration_model.as_deref()?.parse().ok()?;
         let valid_to = current.valid_to_ms.and_then(|ms| from_ms(ms).ok());
@@ -229,7 +235,10 @@ pub fn importable(spec: KeySpec) -> bool {
     !(spec.is_ml_dsa()
         || matches!(
             spec,
-            KeySpec::EccNistEdwards25519 | KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024
+            KeySpec::EccNistEdwards25519
+                | KeySpec::MlKem512
+                | KeySpec::MlKem768
+                | KeySpec::MlKem1024
         ))
 }
 
@@ -310,7 +319,9 @@ impl Kms {
             return Ok(None);
         }
         let doc = self.import_document(key.key_id).await?;
-        let current = doc.import_of(&key.current_key_material_id).filter(|i| i.imported);
+        let current = doc
+            .import_of(&key.current_key_material_id)
+            .filter(|i| i.imported);
         let (expiration_model, valid_to) = match current {
             Some(_) => doc
                 .current_expiration(key)
@@ -326,7 +337,10 @@ impl Kms {
     }
 
     /// Every version of imported material of an EXTERNAL key, oldest first (ListKeyRotations).
-    pub async fn imported_versions(&self, key: &KeyRecord) -> Result<Vec<ImportedVersion>, CoreError> {
+    pub async fn imported_versions(
+        &self,
+        key: &KeyRecord,
+    ) -> Result<Vec<ImportedVersion>, CoreError> {
         if key.origin != Origin::External {
             return Ok(Vec::new());
         }
@@ -453,7 +467,11 @@ impl Kms {
     }
 
     /// Opens an import token for `key`: the token id and ParametersValidTo, or AWS's errors.
-    fn open_token(&self, key: &KeyRecord, token: &[u8]) -> Result<([u8; TOKEN_ID_LEN], i64), CoreError> {
+    fn open_token(
+        &self,
+        key: &KeyRecord,
+        token: &[u8],
+    ) -> Result<([u8; TOKEN_ID_LEN], i64), CoreError> {
         let invalid = || {
             CoreError::InvalidImportToken(format!(
                 "The import token is not valid for {}.",
@@ -545,7 +563,9 @@ impl Kms {
                 ))
             }
             Some(hex) => Some(KeyMaterialId::from_hex(hex).ok_or_else(|| {
-                CoreError::Validation(format!("KeyMaterialId {hex} is not a valid key material id."))
+                CoreError::Validation(format!(
+                    "KeyMaterialId {hex} is not a valid key material id."
+                ))
             })?),
         };
         let (token_id, token_valid_to_ms) = self.open_token(&key, &input.import_token)?;
@@ -583,16 +603,17 @@ impl Kms {
                 &import_parameters_aad(b"wrapping-key", &arn, &token_id),
                 &wrapped_private,
             )
-            .map_err(|_| CoreError::Internal("wrapping key does not unwrap under the root key".into()))?;
+            .map_err(|_| {
+                CoreError::Internal("wrapping key does not unwrap under the root key".into())
+            })?;
         let encrypted = input.encrypted_key_material;
-        let secret = run_blocking(move || {
-            unwrap_key_material(private.as_bytes(), algorithm, &encrypted)
-        })
-        .await?
-        .map_err(|e| match e {
-            CryptoError::DecryptFailed => CoreError::InvalidCiphertext(String::new()),
-            other => other.into(),
-        })?;
+        let secret =
+            run_blocking(move || unwrap_key_material(private.as_bytes(), algorithm, &encrypted))
+                .await?
+                .map_err(|e| match e {
+                    CryptoError::DecryptFailed => CoreError::InvalidCiphertext(String::new()),
+                    other => other.into(),
+                })?;
         let spec = key.key_spec;
         let material = KeyMaterial::from_import(spec, secret.clone())?;
         let id = KeyMaterialId(material.imported_material_id(
@@ -653,7 +674,11 @@ impl Kms {
                 .or_else(|| known.as_ref().and_then(|k| k.description.clone())),
             import_date_ms: Some(to_ms(now)?),
         };
-        match doc.imports.iter_mut().find(|i| i.key_material_id == entry.key_material_id) {
+        match doc
+            .imports
+            .iter_mut()
+            .find(|i| i.key_material_id == entry.key_material_id)
+        {
             Some(existing) => *existing = entry,
             None => doc.imports.push(entry),
         }
@@ -673,7 +698,9 @@ impl Kms {
                 if becomes_current {
                     k.current_key_material_id = id;
                 }
-                if k.key_state == KeyState::PendingImport && (becomes_current || k.current_key_material_id == id) {
+                if k.key_state == KeyState::PendingImport
+                    && (becomes_current || k.current_key_material_id == id)
+                {
                     k.key_state = KeyState::Enabled;
                 }
                 Ok(())
@@ -705,7 +732,9 @@ impl Kms {
         let only = match key_material_id {
             None => None,
             Some(hex) => Some(KeyMaterialId::from_hex(hex).ok_or_else(|| {
-                CoreError::Validation(format!("KeyMaterialId {hex} is not a valid key material id."))
+                CoreError::Validation(format!(
+                    "KeyMaterialId {hex} is not a valid key material id."
+                ))
             })?),
         };
         let _guard = IMPORT_LOCK.lock().await;
@@ -720,7 +749,9 @@ impl Kms {
             }
         }
         let deleted = self
-            .erase_imports(&key, &mut doc, |i| only.is_none_or(|id| i.key_material_id == id.to_hex()))
+            .erase_imports(&key, &mut doc, |i| {
+                only.is_none_or(|id| i.key_material_id == id.to_hex())
+            })
             .await?;
         let answer_id = only.unwrap_or(key.current_key_material_id);
         drop(deleted);
@@ -748,16 +779,13 @@ impl Kms {
             }
         }
         // Material that was waiting for a rotation and is gone waits no more.
-        doc.imports.retain(|i| {
-            i.imported || i.state != KeyMaterialState::PendingRotation.as_str()
-        });
+        doc.imports
+            .retain(|i| i.imported || i.state != KeyMaterialState::PendingRotation.as_str());
         doc.prune_parameters(self.now())?;
         let current = key.current_key_material_id;
         let current_erased = erased.contains(&current);
         self.commit_import(key, doc.clone(), None, erased, move |k| {
-            if current_erased
-                && matches!(k.key_state, KeyState::Enabled | KeyState::Disabled)
-            {
+            if current_erased && matches!(k.key_state, KeyState::Enabled | KeyState::Disabled) {
                 k.key_state = KeyState::PendingImport;
             }
             Ok(())
@@ -802,7 +830,10 @@ impl Kms {
                 }
             } else {
                 doc.prune_parameters(now)?;
-                match self.commit_import(&key, doc, None, Vec::new(), |_| Ok(())).await {
+                match self
+                    .commit_import(&key, doc, None, Vec::new(), |_| Ok(()))
+                    .await
+                {
                     Ok(_) | Err(CoreError::NotFound(_)) => {}
                     Err(e) => return Err(e),
                 }
@@ -837,7 +868,9 @@ impl Kms {
         let key_state = key.key_state;
         self.commit_import(key, doc, None, Vec::new(), move |k| {
             if k.key_state != key_state {
-                return Err(CoreError::Conflict("the key changed during rotation".into()));
+                return Err(CoreError::Conflict(
+                    "the key changed during rotation".into(),
+                ));
             }
             k.current_key_material_id = new_id;
             Ok(())
@@ -856,9 +889,20 @@ mod tests {
         use WrappingAlgorithm as A;
         use WrappingKeySpec as W;
         let ok = |spec, alg, w| check_wrapping("us-east-1", spec, alg, w).is_ok();
-        assert!(ok(KeySpec::SymmetricDefault, A::RsaesOaepSha256, W::Rsa2048));
-        assert!(ok(KeySpec::SymmetricDefault, A::RsaAesKeyWrapSha1, W::Rsa4096));
-        assert!(!ok(KeySpec::Rsa2048, A::RsaesOaepSha256, W::Rsa4096), "RSA needs RSA_AES");
+        assert!(ok(
+            KeySpec::SymmetricDefault,
+            A::RsaesOaepSha256,
+            W::Rsa2048
+        ));
+        assert!(ok(
+            KeySpec::SymmetricDefault,
+            A::RsaAesKeyWrapSha1,
+            W::Rsa4096
+        ));
+        assert!(
+            !ok(KeySpec::Rsa2048, A::RsaesOaepSha256, W::Rsa4096),
+            "RSA needs RSA_AES"
+        );
         assert!(ok(KeySpec::Rsa2048, A::RsaAesKeyWrapSha256, W::Rsa2048));
         assert!(!ok(KeySpec::EccNistP521, A::RsaesOaepSha1, W::Rsa2048));
         assert!(ok(KeySpec::EccNistP521, A::RsaesOaepSha1, W::Rsa3072));
@@ -888,10 +932,19 @@ mod tests {
             description: None,
             import_date_ms: None,
         });
-        assert_eq!(doc.record(key).unwrap().next_expiry, Some(from_ms(3_000).unwrap()));
+        assert_eq!(
+            doc.record(key).unwrap().next_expiry,
+            Some(from_ms(3_000).unwrap())
+        );
         doc.imports[0].imported = false;
-        assert_eq!(doc.record(key).unwrap().next_expiry, Some(from_ms(5_000).unwrap()));
+        assert_eq!(
+            doc.record(key).unwrap().next_expiry,
+            Some(from_ms(5_000).unwrap())
+        );
         doc.prune_parameters(from_ms(5_000).unwrap()).unwrap();
-        assert!(doc.parameters.is_empty(), "a set is gone at its ParametersValidTo");
+        assert!(
+            doc.parameters.is_empty(),
+            "a set is gone at its ParametersValidTo"
+        );
     }
 }

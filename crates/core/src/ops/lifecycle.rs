@@ -119,9 +119,8 @@ impl RotationsInProgress {
 /// On-demand rotation also applies to single-Region symmetric keys with imported material
 /// (ARCHITECTURE.md §3.1): it makes current the material imported with NEW_KEY_MATERIAL.
 fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
-    let imported_on_demand = action == Action::RotateKeyOnDemand
-        && key.origin == Origin::External
-        && !key.multi_region;
+    let imported_on_demand =
+        action == Action::RotateKeyOnDemand && key.origin == Origin::External && !key.multi_region;
     if key.key_spec != KeySpec::SymmetricDefault
         || (key.origin != Origin::AwsKms && !imported_on_demand)
     {
