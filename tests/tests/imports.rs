@@ -548,6 +548,40 @@ async fn new_key_material_waits_until_rotate_key_on_demand() {
         .key_material_id
         .unwrap();
     assert_ne!(first, second);
+    let listed = kms
+        .list_key_rotations()
+        .key_id(&key)
+        .include_key_material(aws_sdk_kms::types::IncludeKeyMaterial::AllKeyMaterial)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap();
+    let states: Vec<_> = listed
+        .iter()
+        .map(|r| {
+            (
+                r.key_material_id.clone().unwrap(),
+                r.key_material_state.clone().unwrap(),
+                r.import_state.clone().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (
+                first.clone(),
+                aws_sdk_kms::types::KeyMaterialState::Current,
+                aws_sdk_kms::types::ImportState::Imported
+            ),
+            (
+                second.clone(),
+                aws_sdk_kms::types::KeyMaterialState::PendingRotation,
+                aws_sdk_kms::types::ImportState::Imported
+            ),
+        ]
+    );
     let meta = kms
         .describe_key()
         .key_id(&key)

@@ -511,6 +511,15 @@ pub struct RotationsListEntry {
     pub rotation_type: Option<String>,
     /// AWS's `ExpirationModel` member.
     pub expiration_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ImportState` member (keys with imported material).
+    pub import_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ValidTo` member (imported material that expires).
+    pub valid_to: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `KeyMaterialDescription` member.
+    pub key_material_description: Option<String>,
 }
 
 /// ListKeyRotations response.

@@ -217,6 +217,8 @@ pub struct ImportedVersion {
     pub valid_to: Option<OffsetDateTime>,
     /// `KeyMaterialDescription`.
     pub description: Option<String>,
+    /// When it was (last) imported.
+    pub import_date: Option<OffsetDateTime>,
 }
 
 fn to_ms(t: OffsetDateTime) -> Result<i64, CoreError> {
@@ -361,6 +363,7 @@ impl Kms {
                     expiration_model: i.expiration_model.as_deref().and_then(|m| m.parse().ok()),
                     valid_to: i.valid_to_ms.map(from_ms).transpose()?,
                     description: i.description.clone(),
+                    import_date: i.import_date_ms.map(from_ms).transpose()?,
                 })
             })
             .collect()

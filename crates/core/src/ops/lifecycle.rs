@@ -58,6 +58,8 @@ pub struct RotationEntry {
     pub rotation_date: OffsetDateTime,
     /// AUTOMATIC or ON_DEMAND (none for the first material).
     pub rotation_type: Option<RotationType>,
+    /// For a key with imported material: the version's import facts.
+    pub import: Option<crate::ops::imports::ImportedVersion>,
 }
 
 /// ScheduleKeyDeletion's answer.
@@ -305,6 +307,26 @@ impl Kms {
             .usable_key(caller, key_id, Action::ListKeyRotations)
             .await?
             .record;
+        if key.origin == Origin::External && key.key_spec == KeySpec::SymmetricDefault {
+            // Imported material (ARCHITECTURE.md §3.1): every version imported, with its import
+            // state; the first is no rotation, later ones came by RotateKeyOnDemand.
+            let entries: Vec<RotationEntry> = self
+                .imported_versions(&key)
+                .await?
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| include_all || *i > 0)
+                .map(|(i, v)| RotationEntry {
+                    key_id: key.key_id,
+                    key_material_id: v.key_material_id,
+                    current: v.key_material_state == crate::model::KeyMaterialState::Current,
+                    rotation_date: v.import_date.unwrap_or(key.creation_date),
+                    rotation_type: (i > 0).then_some(RotationType::OnDemand),
+                    import: Some(v),
+                })
+                .collect();
+            return page_by_index(entries, marker, page_limit(limit));
+        }
         check_rotatable(&key, Action::ListKeyRotations)?;
         let entries: Vec<RotationEntry> = self
             .store
@@ -318,6 +340,7 @@ impl Kms {
                 key_material_id: m.key_material_id,
                 rotation_date: m.created,
                 rotation_type: m.rotation_type,
+                import: None,
             })
             .collect();
         page_by_index(entries, marker, page_limit(limit))
