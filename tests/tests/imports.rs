@@ -433,6 +433,20 @@ async fn expired_material_and_tokens_by_the_clock_then_delete_and_reimport() {
         "KMSInvalidStateException"
     );
     let records = server.audit_records().unwrap();
+    let imports: Vec<_> = records
+        .iter()
+        .filter(|r| r["eventName"] == "ImportKeyMaterial")
+        .collect();
+    assert!(!imports.is_empty());
+    for r in imports {
+        let params = &r["requestParameters"];
+        assert_eq!(params["expirationModel"], "KEY_MATERIAL_EXPIRES", "{r}");
+        assert!(params.get("importToken").is_none(), "no token in {r}");
+        assert!(
+            params.get("encryptedKeyMaterial").is_none(),
+            "no material in {r}"
+        );
+    }
     assert!(
         records
             .iter()

@@ -672,8 +672,8 @@ mod tests {
             }
         }
         // One row per variant: 6 ApiError variants of their own, 6 of SigV4, 2 of the wire,
-        // 25 of core.
-        assert_eq!(named.len(), 39);
+        // 28 of core.
+        assert_eq!(named.len(), 42);
     }
 
     /// As [`api_variant`], for the IAM/STS path.
