@@ -469,6 +469,19 @@ async fn expired_material_and_tokens_by_the_clock_then_delete_and_reimport() {
         .await
         .unwrap_err();
     assert_eq!(err.0, "ExpiredImportTokenException");
+    // The job erases the expired parameter set, wrapped wrapping key and all.
+    server.run_maintenance().await;
+    let key_id = trent_core::model::KeyId::parse(&key).unwrap();
+    let doc = server
+        .app()
+        .kms
+        .store()
+        .get_import_record(key_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&doc.document).unwrap();
+    assert_eq!(doc["parameters"], serde_json::json!([]), "{doc}");
 
     // The same material again: the old ciphertext decrypts again.
     let p = params_at(
@@ -638,4 +651,52 @@ async fn new_key_material_waits_until_rotate_key_on_demand() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("UnsupportedOperationException"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_condition_keys_are_evaluated_by_key_policies() {
+    let server = TestServer::start().await.unwrap();
+    let kms = server.kms_client().await;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:GetParametersForImport",
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_1"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:ImportKeyMaterial",
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}}}
+        ]
+    });
+    let key = kms
+        .create_key()
+        .origin(OriginType::External)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let err = kms
+        .get_parameters_for_import()
+        .key_id(&key)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha1)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    let alg = AlgorithmSpec::RsaesOaepSha256;
+    let p = params(&kms, &key, alg.clone(), WrappingKeySpec::Rsa2048).await;
+    let err = import(&kms, &key, &p, &alg, &[3; 32], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.0, "AccessDeniedException", "no expiry is denied");
+    let in_a_day = time::OffsetDateTime::now_utc().unix_timestamp() + 86_400;
+    import(&kms, &key, &p, &alg, &[3; 32], Some(in_a_day))
+        .await
+        .unwrap();
 }

@@ -1,7 +1,8 @@
 //! The request's condition keys (ARCHITECTURE.md §5), built once per request from its decoded JSON and
 //! its connection, for every operation alike: `kms:EncryptionContext:…`,
 //! `kms:EncryptionContextKeys`, `kms:EncryptionAlgorithm`, `kms:SigningAlgorithm`,
-//! `kms:MacAlgorithm`, `kms:MessageType`, CreateKey's `kms:KeySpec` / `kms:KeyUsage` /
+//! `kms:MacAlgorithm`, `kms:MessageType`, the import keys `kms:WrappingAlgorithm` /
+//! `kms:WrappingKeySpec` / `kms:ExpirationModel` / `kms:ValidTo`, CreateKey's `kms:KeySpec` / `kms:KeyUsage` /
 //! `kms:KeyOrigin` / `kms:MultiRegion`, CreateGrant's `kms:GrantOperations` /
 //! `kms:GrantConstraintType` / `kms:GrantIsForAWSResource` / `kms:GranteePrincipal` /
 //! `kms:RetiringPrincipal`, `kms:RequestAlias`, `aws:RequestTag/…` and `aws:TagKeys`,
@@ -40,7 +41,11 @@ pub struct RequestSource<'a> {
 /// The request members that condition keys are made of. Only these are kept for the keys,
 /// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
 /// policies are never copied).
-const CONDITION_MEMBERS: [&str; 30] = [
+const CONDITION_MEMBERS: [&str; 34] = [
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
+    "ExpirationModel",
+    "ValidTo",
     "EncryptionContext",
     "SourceEncryptionContext",
     "DestinationEncryptionContext",
@@ -421,6 +426,34 @@ mod tests {
         );
         assert_eq!(c.encryption_contexts.len(), 1);
         assert_eq!(c.encryption_contexts[0]["Dept"], "IT");
+    }
+
+    #[test]
+    fn import_parameters_become_the_import_condition_keys() {
+        let c = build(
+            Operation::GetParametersForImport,
+            json!({"KeyId": "k", "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_256",
+                   "WrappingKeySpec": "RSA_4096"}),
+        );
+        assert_eq!(
+            get(&c, "kms:WrappingAlgorithm"),
+            Some(vec!["RSA_AES_KEY_WRAP_SHA_256".into()])
+        );
+        assert_eq!(
+            get(&c, "kms:WrappingKeySpec"),
+            Some(vec!["RSA_4096".into()])
+        );
+        let c = build(
+            Operation::ImportKeyMaterial,
+            json!({"KeyId": "k", "ImportToken": "AA==", "EncryptedKeyMaterial": "AA==",
+                   "ExpirationModel": "KEY_MATERIAL_EXPIRES", "ValidTo": 1_800_000_000.0}),
+        );
+        assert_eq!(
+            get(&c, "kms:ExpirationModel"),
+            Some(vec!["KEY_MATERIAL_EXPIRES".into()])
+        );
+        // AWS's example policy compares it with NumericLessThan on epoch seconds.
+        assert_eq!(get(&c, "kms:ValidTo"), Some(vec!["1800000000".into()]));
     }
 
     #[test]
