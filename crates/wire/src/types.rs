@@ -509,8 +509,10 @@ pub struct RotationsListEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `RotationType` member.
     pub rotation_type: Option<String>,
-    /// AWS's `ExpirationModel` member.
-    pub expiration_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ExpirationModel` member: "only present for symmetric encryption KMS keys with
+    /// EXTERNAL origin" (API Reference, RotationsListEntry), as are the three below.
+    pub expiration_model: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `ImportState` member (keys with imported material).
     pub import_state: Option<String>,

@@ -90,7 +90,7 @@ pub(super) async fn list_key_rotations(
                             .to_string(),
                         rotation_date: epoch(e.rotation_date),
                         rotation_type: e.rotation_type.map(|t| t.to_string()),
-                        expiration_model: "KEY_MATERIAL_DOES_NOT_EXPIRE".to_string(),
+                        expiration_model: None,
                         import_state: None,
                         valid_to: None,
                         key_material_description: None,
@@ -101,10 +101,7 @@ pub(super) async fn list_key_rotations(
                         key_material_state: i.key_material_state.to_string(),
                         rotation_date: epoch(e.rotation_date),
                         rotation_type: e.rotation_type.map(|t| t.to_string()),
-                        expiration_model: i
-                            .expiration_model
-                            .map(|m| m.to_string())
-                            .unwrap_or_else(|| "KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+                        expiration_model: i.expiration_model.map(|m| m.to_string()),
                         import_state: Some(i.import_state.to_string()),
                         valid_to: i.valid_to.map(epoch),
                         key_material_description: i.description.clone(),
