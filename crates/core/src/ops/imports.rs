@@ -696,21 +696,19 @@ impl Kms {
             rotation_type: None,
         };
         let becomes_current = first;
-        let updated = self
-            .commit_import(&key, doc, Some(stored), Vec::new(), move |k| {
-                if becomes_current {
-                    k.current_key_material_id = id;
-                }
-                if k.key_state == KeyState::PendingImport
-                    && (becomes_current || k.current_key_material_id == id)
-                {
-                    k.key_state = KeyState::Enabled;
-                }
-                Ok(())
-            })
-            .await?;
+        self.commit_import(&key, doc, Some(stored), Vec::new(), move |k| {
+            if becomes_current {
+                k.current_key_material_id = id;
+            }
+            if k.key_state == KeyState::PendingImport
+                && (becomes_current || k.current_key_material_id == id)
+            {
+                k.key_state = KeyState::Enabled;
+            }
+            Ok(())
+        })
+        .await?;
         self.remember_material(key.key_id, id, material);
-        drop(updated);
         Ok(ImportOutcome {
             key_arn: arn,
             key_material_id: id,
@@ -751,13 +749,11 @@ impl Kms {
                 )));
             }
         }
-        let deleted = self
-            .erase_imports(&key, &mut doc, |i| {
-                only.is_none_or(|id| i.key_material_id == id.to_hex())
-            })
-            .await?;
+        self.erase_imports(&key, &mut doc, |i| {
+            only.is_none_or(|id| i.key_material_id == id.to_hex())
+        })
+        .await?;
         let answer_id = only.unwrap_or(key.current_key_material_id);
-        drop(deleted);
         Ok(ImportOutcome {
             key_arn: key.arn(),
             key_material_id: answer_id,
