@@ -233,7 +233,38 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"}))
         .collect();
 
+    // A key for imported material (issue 16), its import token, and 16 bytes of material
+    // (too short for a symmetric key) wrapped under its RSAES_OAEP_SHA_256 wrapping key.
+    let external = server.create_key_with(json!({"Origin": "EXTERNAL"})).await;
+    let import = server
+        .call_ok(
+            "GetParametersForImport",
+            json!({"KeyId": external, "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                   "WrappingKeySpec": "RSA_2048"}),
+        )
+        .await;
+    let import_token = import["ImportToken"].as_str().unwrap().to_string();
+    let wrapping_key = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        import["PublicKey"].as_str().unwrap(),
+    )
+    .unwrap();
+    let short_material = {
+        use aws_lc_rs::rsa::{
+            OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256,
+        };
+        let public =
+            OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&wrapping_key).unwrap())
+                .unwrap();
+        let mut out = vec![0u8; public.ciphertext_size()];
+        b64(public
+            .encrypt(&OAEP_SHA256_MGF1SHA256, &[7u8; 16], &mut out, None)
+            .unwrap())
+    };
     let strings = BTreeMap::from([
+        ("{external}", external),
+        ("{import_token}", import_token),
+        ("{short_material}", short_material),
         ("{sym}", sym),
         ("{sym2}", sym2),
         ("{hmac}", hmac),

@@ -59,7 +59,7 @@ use crate::model::{
     KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     RotationType, Tag,
 };
-use crate::store::{Store, StoreError, WrappedSecret, WrappedSecretId};
+use crate::store::{ImportChange, ImportRecord, Store, StoreError, WrappedSecret, WrappedSecretId};
 
 /// Runs every check, each against a fresh empty store made by `make`.
 pub async fn run_all<S, F, Fut>(mut make: F)
@@ -109,6 +109,9 @@ where
     failed_writes_store_no_audit_intent(&make().await).await;
     audit_intents_complete_and_forget(&make().await).await;
     wrapped_secrets_list_and_rewrap(&make().await).await;
+    imported_material_changes_key_materials_and_bookkeeping_at_once(&make().await).await;
+    rejected_import_change_changes_nothing(&make().await).await;
+    due_imports_selects_exactly_the_due_ones(&make().await).await;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -2884,4 +2887,168 @@ pub async fn wrapped_secrets_list_and_rewrap<S: Store>(store: &S) {
     let access = store.list_access_keys().await.expect("access keys");
     assert_eq!(access[0].wrapped_secret, vec![3u8; 40]);
     assert_eq!(access[0].status, AccessKeyStatus::Active);
+}
+
+// ---------------------------------------------------------------- imported key material
+
+fn import_record(key: KeyAddr, document: &[u8], next_ms: Option<i64>) -> ImportRecord {
+    ImportRecord {
+        key,
+        document: document.to_vec(),
+        next_expiry: next_ms.map(ts),
+    }
+}
+
+/// A key without material, as CreateKey Origin=EXTERNAL stores it.
+async fn external_key<S: Store>(store: &S, next_ms: Option<i64>) -> KeyRecord {
+    let a = account(111_111_111_111);
+    let mut k = key_record(KeyId::generate(), &a, "us-east-1");
+    k.key_state = KeyState::PendingImport;
+    k.current_key_material_id = KeyMaterialId([0; 32]);
+    store
+        .create_key_without_material(k.clone(), import_record(k.addr(), b"{}", next_ms))
+        .await
+        .expect("create_key_without_material");
+    k
+}
+
+/// `create_key_without_material` stores no material; `apply_import_change` updates the key,
+/// adds (or replaces) material, erases material and replaces the bookkeeping together.
+pub async fn imported_material_changes_key_materials_and_bookkeeping_at_once<S: Store>(store: &S) {
+    let k = external_key(store, None).await;
+    assert_eq!(store.get_key(k.addr()).await.expect("get"), Some(k.clone()));
+    assert!(store
+        .get_key_materials(k.addr())
+        .await
+        .expect("m")
+        .is_empty());
+    assert_eq!(
+        store.get_import_record(k.addr()).await.expect("import"),
+        Some(import_record(k.addr(), b"{}", None))
+    );
+    let m = material_of(&k, 1, T0);
+    let id = m.key_material_id;
+    let updated = store
+        .apply_import_change(
+            k.addr(),
+            ImportChange {
+                update: Box::new(move |r| {
+                    r.key_state = KeyState::Enabled;
+                    r.current_key_material_id = id;
+                    Ok(())
+                }),
+                put_material: Some(m.clone()),
+                delete_materials: Vec::new(),
+                record: import_record(k.addr(), b"{\"imported\":1}", Some(T0 + 5)),
+            },
+        )
+        .await
+        .expect("import");
+    assert_eq!(updated.key_state, KeyState::Enabled);
+    assert_eq!(updated.version, k.version + 1);
+    assert_eq!(
+        store.get_key_materials(k.addr()).await.expect("m"),
+        vec![m.clone()]
+    );
+    // A reimport of the same version replaces its wrapped bytes, adds no row.
+    let mut again = m.clone();
+    again.wrapped = all_bytes(9);
+    store
+        .apply_import_change(
+            k.addr(),
+            ImportChange {
+                update: Box::new(|_| Ok(())),
+                put_material: Some(again.clone()),
+                delete_materials: Vec::new(),
+                record: import_record(k.addr(), b"{\"imported\":2}", None),
+            },
+        )
+        .await
+        .expect("reimport");
+    assert_eq!(
+        store.get_key_materials(k.addr()).await.expect("m"),
+        vec![again]
+    );
+    store
+        .apply_import_change(
+            k.addr(),
+            ImportChange {
+                update: Box::new(|r| {
+                    r.key_state = KeyState::PendingImport;
+                    Ok(())
+                }),
+                put_material: None,
+                delete_materials: vec![id],
+                record: import_record(k.addr(), b"{\"deleted\":1}", None),
+            },
+        )
+        .await
+        .expect("delete");
+    assert!(store
+        .get_key_materials(k.addr())
+        .await
+        .expect("m")
+        .is_empty());
+    assert_eq!(
+        store.get_import_record(k.addr()).await.expect("import"),
+        Some(import_record(k.addr(), b"{\"deleted\":1}", None))
+    );
+}
+
+/// A refused update stores neither material nor bookkeeping.
+pub async fn rejected_import_change_changes_nothing<S: Store>(store: &S) {
+    let k = external_key(store, None).await;
+    let r = store
+        .apply_import_change(
+            k.addr(),
+            ImportChange {
+                update: Box::new(|_| Err(CoreError::InvalidState("no".into()))),
+                put_material: Some(material_of(&k, 1, T0)),
+                delete_materials: Vec::new(),
+                record: import_record(k.addr(), b"{\"changed\":1}", Some(T0)),
+            },
+        )
+        .await;
+    assert_rejected(r, "no", "apply_import_change");
+    assert!(store
+        .get_key_materials(k.addr())
+        .await
+        .expect("m")
+        .is_empty());
+    assert_eq!(
+        store.get_import_record(k.addr()).await.expect("import"),
+        Some(import_record(k.addr(), b"{}", None))
+    );
+    assert_eq!(store.get_key(k.addr()).await.expect("get"), Some(k));
+}
+
+/// `due_imports` finds the keys whose bookkeeping expires at or before `now`, not destroyed.
+pub async fn due_imports_selects_exactly_the_due_ones<S: Store>(store: &S) {
+    let early = external_key(store, Some(T0)).await;
+    let late = external_key(store, Some(T0 + 1_000)).await;
+    let _never = external_key(store, None).await;
+    let gone = external_key(store, Some(T0)).await;
+    store
+        .destroy_key(
+            gone.addr(),
+            Box::new(|r| {
+                r.deleted_date = Some(ts(T0));
+                Ok(())
+            }),
+        )
+        .await
+        .expect("destroy");
+    assert!(store
+        .get_import_record(gone.addr())
+        .await
+        .expect("import")
+        .is_none());
+    assert_eq!(store.due_imports(ts(T0 - 1)).await.expect("due"), vec![]);
+    assert_eq!(
+        store.due_imports(ts(T0)).await.expect("due"),
+        vec![early.addr()]
+    );
+    let mut both = vec![early.addr(), late.addr()];
+    both.sort();
+    assert_eq!(store.due_imports(ts(T0 + 1_000)).await.expect("due"), both);
 }

@@ -79,6 +79,18 @@ pub enum CoreError {
     /// InvalidGrantIdException.
     #[error("{0}")]
     InvalidGrantId(String),
+    /// ExpiredImportTokenException: the import token of ImportKeyMaterial is past its
+    /// ParametersValidTo.
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    /// InvalidImportTokenException: the import token is not one GetParametersForImport gave
+    /// for this key (forged, of another key, or already used).
+    #[error("{0}")]
+    InvalidImportToken(String),
+    /// IncorrectKeyMaterialException: the imported material is invalid for the key spec or
+    /// is not the material the key had before.
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
     /// KMSInternalException. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),

@@ -168,6 +168,11 @@ impl Kms {
         self.materials.put((key, material_id), Arc::new(material));
     }
 
+    /// Forgets one erased version of a key's material (imported material deleted or expired).
+    pub(crate) fn forget_material(&self, key: KeyAddr, material_id: KeyMaterialId) {
+        self.materials.remove(&(key, material_id));
+    }
+
     /// Forgets everything cached about a destroyed key: its material and the aliases that
     /// pointed at it; the tombstone record replaces the live one.
     pub(crate) fn forget_destroyed(&self, tombstone: Arc<KeyRecord>) {

@@ -7,7 +7,7 @@ use trent_crypto::asymmetric::PrivateKey;
 use trent_crypto::hmac::HmacKey;
 use trent_crypto::root::RootKey;
 use trent_crypto::symmetric::SymmetricKeyMaterial;
-use trent_crypto::CryptoError;
+use trent_crypto::{CryptoError, SecretBytes};
 
 use crate::error::CoreError;
 use crate::model::KeySpec;
@@ -44,6 +44,59 @@ impl KeyMaterial {
             Ok(run_blocking(move || Self::generate_now(spec)).await??)
         } else {
             Ok(Self::generate_now(spec)?)
+        }
+    }
+
+    /// Imported key material (ImportKeyMaterial) for a key of `spec`, checked as AWS's
+    /// "Requirements for imported key material" say: 32 bytes for SYMMETRIC_DEFAULT, from the
+    /// hash length to the block size for HMAC keys, a PKCS#8 private key of the spec's type and
+    /// size for RSA, ECC and SM2 keys. Anything else is IncorrectKeyMaterialException (AWS:
+    /// "the key material in the request is … invalid"); a spec no material can be imported
+    /// into is UnsupportedOperationException.
+    pub fn from_import(spec: KeySpec, secret: SecretBytes) -> Result<Self, CoreError> {
+        let invalid = |_| {
+            CoreError::IncorrectKeyMaterial(format!(
+                "The key material is not valid for key spec {spec}."
+            ))
+        };
+        if let Some(h) = spec.hmac_key_spec() {
+            return Ok(KeyMaterial::Hmac(Box::new(
+                HmacKey::from_secret(h, secret).map_err(invalid)?,
+            )));
+        }
+        if let Some(p) = spec.key_pair_spec() {
+            return match PrivateKey::from_imported_pkcs8(p, secret.as_bytes()) {
+                Ok(k) => Ok(KeyMaterial::Asymmetric(Box::new(k))),
+                Err(CryptoError::UnsupportedAlgorithm) => Err(CoreError::UnsupportedOperation(
+                    format!("Key material cannot be imported into a {spec} key."),
+                )),
+                Err(e) => Err(invalid(e)),
+            };
+        }
+        Ok(KeyMaterial::Symmetric(
+            SymmetricKeyMaterial::from_secret(secret).map_err(invalid)?,
+        ))
+    }
+
+    /// The key material id AWS assigns imported material, "based on the KMS key ID and the
+    /// imported key material" (API Reference, ImportKeyMaterial `KeyMaterialId`): here
+    /// HMAC-SHA256 under a key derived from the root key, of the key id and the material's
+    /// canonical form (its bytes, or for a key pair its public key, which the private key
+    /// determines whatever PKCS#8 encoding it came in). Importing the same material into the
+    /// same key gives the same id; the id reveals nothing about the material.
+    ///
+    /// `imported` is the secret as ImportKeyMaterial unwrapped it (this material's source).
+    pub fn imported_material_id(
+        &self,
+        root: &RootKey,
+        key_id: &[u8; 16],
+        imported: &SecretBytes,
+    ) -> Result<[u8; 32], CryptoError> {
+        match self {
+            KeyMaterial::Asymmetric(m) => {
+                trent_crypto::import::material_id(root, key_id, &m.public_key_der())
+            }
+            _ => trent_crypto::import::material_id(root, key_id, imported.as_bytes()),
         }
     }
 

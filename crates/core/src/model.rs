@@ -340,6 +340,39 @@ aws_enum!(
     }
 );
 
+aws_enum!(
+    /// Whether imported key material expires (AWS's ExpirationModelType).
+    ExpirationModel {
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+);
+
+aws_enum!(
+    /// Whether ImportKeyMaterial brings new material or material the key had (AWS's ImportType).
+    ImportType {
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+);
+
+aws_enum!(
+    /// Whether a version of imported material is in the key (AWS's ImportState).
+    ImportState {
+        Imported = "IMPORTED",
+        PendingImport = "PENDING_IMPORT",
+    }
+);
+
+aws_enum!(
+    /// The role of one version of a key's material (AWS's KeyMaterialState).
+    KeyMaterialState {
+        NonCurrent = "NON_CURRENT",
+        Current = "CURRENT",
+        PendingRotation = "PENDING_ROTATION",
+    }
+);
+
 /// The last successful cryptographic use of a key (GetKeyLastUsage).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyLastUsage {

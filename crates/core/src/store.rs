@@ -75,6 +75,34 @@ pub enum StoreError {
 /// Returning an error aborts the transaction.
 pub type KeyUpdate = Box<dyn FnOnce(&mut KeyRecord) -> Result<(), CoreError> + Send>;
 
+/// A key's imported-material bookkeeping (ARCHITECTURE.md §3.1): core's serialized
+/// document (parameter sets with their wrapped wrapping keys, and each imported version's
+/// state, expiration and description), opaque to the store, and the earliest time at which
+/// something in it expires, which [`Store::due_imports`] finds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportRecord {
+    /// The key (Region and id).
+    pub key: KeyAddr,
+    /// Core's document.
+    pub document: Vec<u8>,
+    /// The earliest expiry in it (material ValidTo or ParametersValidTo), if any.
+    pub next_expiry: Option<OffsetDateTime>,
+}
+
+/// One change of imported material, in one transaction: the key update, the material added
+/// (or replaced: a reimport of the same version), the versions erased, and the new
+/// bookkeeping.
+pub struct ImportChange {
+    /// Applied to the key as [`Store::update_key`] does; a refusal changes nothing.
+    pub update: KeyUpdate,
+    /// Material to store (insert, or replace the version with the same id).
+    pub put_material: Option<KeyMaterialRecord>,
+    /// Versions to erase (crypto-shredded as `destroy_key` does).
+    pub delete_materials: Vec<KeyMaterialId>,
+    /// The bookkeeping as it is after the change.
+    pub record: ImportRecord,
+}
+
 /// Durable storage of everything Trent knows.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -185,6 +213,27 @@ pub trait Store: Send + Sync + 'static {
     /// or in `PendingDeletion` with a `deletion_date` at or before `now`; ordered by Region,
     /// then key id.
     async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError>;
+
+    // ---- imported key material (issue 16, ARCHITECTURE.md §3.1) ----
+    /// Stores a new key that has no material yet (Origin EXTERNAL, PendingImport) with its
+    /// import bookkeeping. `AlreadyExists` if the key id is taken in the key's Region.
+    async fn create_key_without_material(
+        &self,
+        key: KeyRecord,
+        import: ImportRecord,
+    ) -> Result<(), StoreError>;
+    /// The import bookkeeping of a key, if it has any.
+    async fn get_import_record(&self, key: KeyAddr) -> Result<Option<ImportRecord>, StoreError>;
+    /// Applies an [`ImportChange`] in one transaction and returns the key as stored.
+    /// `NotFound` if there is no such key; `Rejected` if the update refused.
+    async fn apply_import_change(
+        &self,
+        key: KeyAddr,
+        change: ImportChange,
+    ) -> Result<KeyRecord, StoreError>;
+    /// Keys (not destroyed) whose import bookkeeping expires at or before `now`, by Region,
+    /// then key id.
+    async fn due_imports(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError>;
 
     // ---- key usage ----
     /// Records the latest use of each key given (replacing an older one; never an older

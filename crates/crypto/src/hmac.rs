@@ -40,6 +40,16 @@ impl HmacKeySpec {
         }
     }
 
+    /// The longest key material of this spec (AWS's limits for imported HMAC key material:
+    /// the hash's block size, 64 bytes for SHA-224/256 and 128 for SHA-384/512). Generated
+    /// keys are [`HmacKeySpec::key_len`] long; imported ones anywhere from that to this.
+    pub const fn max_key_len(self) -> usize {
+        match self {
+            Self::Hmac224 | Self::Hmac256 => 64,
+            Self::Hmac384 | Self::Hmac512 => 128,
+        }
+    }
+
     /// The one MAC algorithm keys of this spec support.
     pub const fn mac_algorithm(self) -> MacAlgorithm {
         match self {
@@ -88,9 +98,10 @@ impl HmacKey {
         Self::from_secret(spec, secret)
     }
 
-    /// Key material from secret bytes, which must be exactly the spec's key length.
+    /// Key material from secret bytes, from the spec's key length to its
+    /// [`HmacKeySpec::max_key_len`] (imported material may be longer than generated).
     pub fn from_secret(spec: HmacKeySpec, secret: SecretBytes) -> Result<Self, CryptoError> {
-        if secret.len() != spec.key_len() {
+        if secret.len() < spec.key_len() || secret.len() > spec.max_key_len() {
             return Err(CryptoError::InvalidKeyMaterial(
                 "HMAC key material has the wrong length for its key spec",
             ));

@@ -6,6 +6,7 @@
 //!   Encrypt/Decrypt, DeriveSharedSecret, Encapsulate/Decapsulate, GetPublicKey and
 //!   GenerateDataKeyPair.
 //! * [`hmac`] — HMAC keys: GenerateMac/VerifyMac.
+//! * [`import`] — imported key material: wrapping key pairs and unwrapping.
 //! * [`algorithms`] — the AWS algorithm and spec enums these modules take.
 //! * [`blob`] — the versioned, self-describing symmetric ciphertext blob codec.
 //! * [`context`] — the canonical, unambiguous encoding of an encryption context.
@@ -25,6 +26,7 @@ pub mod blob;
 pub mod context;
 mod error;
 pub mod hmac;
+pub mod import;
 pub mod random;
 pub mod root;
 pub mod secret;

@@ -47,6 +47,8 @@ pub const ROOT_KEY_FILE_2_LEN: usize = ROOT_KEY_FILE_MAGIC_2.len() + ROOT_KEY_SE
 
 /// Purpose label of [`material_wrapping_aad`].
 const MATERIAL_PURPOSE: &[u8] = b"trent/v1/key-material";
+/// Purpose label of [`import_parameters_aad`].
+const IMPORT_PURPOSE: &[u8] = b"trent/v1/import-parameters";
 /// Purpose label of [`access_key_secret_wrapping_aad`].
 const ACCESS_KEY_PURPOSE: &[u8] = b"trent/v1/access-key-secret";
 
@@ -54,6 +56,8 @@ const ACCESS_KEY_PURPOSE: &[u8] = b"trent/v1/access-key-secret";
 const DERIVATION_SALT: &[u8] = b"trent/v1/root-key-derivation";
 /// HKDF info of the audit chain's HMAC-SHA256 key.
 const AUDIT_MAC_INFO: &[u8] = b"trent/v1/audit-chain-hmac-sha256";
+/// HKDF info of [`RootKey::derive_imported_material_id_key`].
+const IMPORTED_MATERIAL_ID_INFO: &[u8] = b"trent/v1/imported-key-material-id";
 /// HKDF info of the audit checkpoints' Ed25519 seed.
 const AUDIT_SIGNING_INFO: &[u8] = b"trent/v1/audit-checkpoint-ed25519-seed";
 
@@ -241,6 +245,14 @@ impl RootKey {
         self.derive(AUDIT_SIGNING_INFO)
     }
 
+    /// The HMAC-SHA256 key that names imported key material (its key material id, computed
+    /// from the key id and the material as AWS does, so a reimport of the same material is
+    /// recognised): HKDF-SHA256 of the root key with info `trent/v1/imported-key-material-id`.
+    /// It comes from the derivation seed, so root key rotation keeps every id.
+    pub fn derive_imported_material_id_key(&self) -> Result<SecretBytes, CryptoError> {
+        self.derive(IMPORTED_MATERIAL_ID_INFO)
+    }
+
     fn derive(&self, info: &[u8]) -> Result<SecretBytes, CryptoError> {
         let mut out = Zeroizing::new(vec![0u8; DERIVED_KEY_LEN]);
         self.derive
@@ -346,6 +358,20 @@ pub fn access_key_secret_wrapping_aad(access_key_id: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + ACCESS_KEY_PURPOSE.len() + access_key_id.len());
     put_prefixed(&mut out, ACCESS_KEY_PURPOSE);
     put_prefixed(&mut out, access_key_id.as_bytes());
+    out
+}
+
+/// The AAD that binds an import parameter set (GetParametersForImport) to its KMS key:
+/// `purpose` is `b"wrapping-key"` for the stored wrapping private key and `b"import-token"`
+/// for the token handed to the client, so neither can stand in for the other, nor move to
+/// another key or parameter set.
+pub fn import_parameters_aad(purpose: &[u8], key_arn: &str, token_id: &[u8; 16]) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(16 + IMPORT_PURPOSE.len() + purpose.len() + key_arn.len() + 16);
+    put_prefixed(&mut out, IMPORT_PURPOSE);
+    put_prefixed(&mut out, purpose);
+    put_prefixed(&mut out, key_arn.as_bytes());
+    put_prefixed(&mut out, token_id);
     out
 }
 

@@ -1,7 +1,8 @@
 //! The request's condition keys (ARCHITECTURE.md §5), built once per request from its decoded JSON and
 //! its connection, for every operation alike: `kms:EncryptionContext:…`,
 //! `kms:EncryptionContextKeys`, `kms:EncryptionAlgorithm`, `kms:SigningAlgorithm`,
-//! `kms:MacAlgorithm`, `kms:MessageType`, CreateKey's `kms:KeySpec` / `kms:KeyUsage` /
+//! `kms:MacAlgorithm`, `kms:MessageType`, the import keys `kms:WrappingAlgorithm` /
+//! `kms:WrappingKeySpec` / `kms:ExpirationModel` / `kms:ValidTo`, CreateKey's `kms:KeySpec` / `kms:KeyUsage` /
 //! `kms:KeyOrigin` / `kms:MultiRegion`, CreateGrant's `kms:GrantOperations` /
 //! `kms:GrantConstraintType` / `kms:GrantIsForAWSResource` / `kms:GranteePrincipal` /
 //! `kms:RetiringPrincipal`, `kms:RequestAlias`, `aws:RequestTag/…` and `aws:TagKeys`,
@@ -26,7 +27,11 @@ use trent_wire::Operation;
 /// The request members that condition keys are made of. Only these are kept for the keys,
 /// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
 /// policies are never copied).
-const CONDITION_MEMBERS: [&str; 30] = [
+const CONDITION_MEMBERS: [&str; 34] = [
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
+    "ExpirationModel",
+    "ValidTo",
     "EncryptionContext",
     "SourceEncryptionContext",
     "DestinationEncryptionContext",
@@ -216,6 +221,14 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
     copy(keys, obj, "SigningAlgorithm", "kms:SigningAlgorithm");
     copy(keys, obj, "MacAlgorithm", "kms:MacAlgorithm");
     copy(keys, obj, "MessageType", "kms:MessageType");
+    // GetParametersForImport and ImportKeyMaterial (imported key material).
+    copy(keys, obj, "WrappingAlgorithm", "kms:WrappingAlgorithm");
+    copy(keys, obj, "WrappingKeySpec", "kms:WrappingKeySpec");
+    copy(keys, obj, "ExpirationModel", "kms:ExpirationModel");
+    if let Some(t) = obj.get("ValidTo").and_then(Value::as_f64) {
+        // A date condition key; the policy language compares epoch seconds and ISO 8601.
+        keys.insert("kms:ValidTo", (t as i64).to_string());
+    }
     copy(keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
     copy(
         keys,
@@ -400,6 +413,34 @@ mod tests {
         );
         assert_eq!(c.encryption_contexts.len(), 1);
         assert_eq!(c.encryption_contexts[0]["Dept"], "IT");
+    }
+
+    #[test]
+    fn import_parameters_become_the_import_condition_keys() {
+        let c = build(
+            Operation::GetParametersForImport,
+            json!({"KeyId": "k", "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_256",
+                   "WrappingKeySpec": "RSA_4096"}),
+        );
+        assert_eq!(
+            get(&c, "kms:WrappingAlgorithm"),
+            Some(vec!["RSA_AES_KEY_WRAP_SHA_256".into()])
+        );
+        assert_eq!(
+            get(&c, "kms:WrappingKeySpec"),
+            Some(vec!["RSA_4096".into()])
+        );
+        let c = build(
+            Operation::ImportKeyMaterial,
+            json!({"KeyId": "k", "ImportToken": "AA==", "EncryptedKeyMaterial": "AA==",
+                   "ExpirationModel": "KEY_MATERIAL_EXPIRES", "ValidTo": 1_800_000_000.0}),
+        );
+        assert_eq!(
+            get(&c, "kms:ExpirationModel"),
+            Some(vec!["KEY_MATERIAL_EXPIRES".into()])
+        );
+        // AWS's example policy compares it with NumericLessThan on epoch seconds.
+        assert_eq!(get(&c, "kms:ValidTo"), Some(vec!["1800000000".into()]));
     }
 
     #[test]

@@ -269,6 +269,9 @@ impl ServiceEvents<'_> {
                     "keyId": event.key_id.to_string(),
                 })),
                 ServiceEventKind::DeleteKey => None,
+                // CloudTrail's DeleteExpiredKeyMaterial names the key only (Developer Guide,
+                // "Logging AWS KMS API calls": DeleteExpiredKeyMaterial).
+                ServiceEventKind::DeleteExpiredKeyMaterial => None,
             },
             ..Default::default()
         }

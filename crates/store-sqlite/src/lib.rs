@@ -32,8 +32,11 @@ use trent_core::model::{
     AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId, KeyLastUsage,
     KeyMaterialRecord, KeyRecord,
 };
-use trent_core::store::{KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId};
+use trent_core::store::{
+    ImportChange, ImportRecord, KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId,
+};
 
+mod imports;
 mod migrate;
 mod rows;
 #[cfg(test)]
@@ -1044,6 +1047,12 @@ impl Store for SqliteStore {
                     params![region, id],
                 )
                 .map_err(backend)?;
+                // Import bookkeeping holds wrapped wrapping keys: erased with the key.
+                conn.execute(
+                    "DELETE FROM key_imports WHERE region = ?1 AND key_id = ?2",
+                    params![region, id],
+                )
+                .map_err(backend)?;
                 conn.execute(
                     "DELETE FROM aliases WHERE region = ?1 AND target_key_id = ?2",
                     params![region, id],
@@ -1075,6 +1084,75 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn create_key_without_material(
+        &self,
+        key: KeyRecord,
+        import: ImportRecord,
+    ) -> Result<(), StoreError> {
+        if import.key != key.addr() {
+            return Err(StoreError::Backend(
+                "sqlite: import bookkeeping belongs to another key".into(),
+            ));
+        }
+        self.write(move |conn| {
+            insert_key(conn, &key)?;
+            imports::put_import(conn, &import)
+        })
+        .await
+    }
+
+    async fn get_import_record(&self, key: KeyAddr) -> Result<Option<ImportRecord>, StoreError> {
+        self.read(move |conn| imports::select_import(conn, key))
+            .await
+    }
+
+    async fn apply_import_change(
+        &self,
+        key: KeyAddr,
+        change: ImportChange,
+    ) -> Result<KeyRecord, StoreError> {
+        let ImportChange {
+            update,
+            put_material,
+            delete_materials,
+            record,
+        } = change;
+        if record.key != key
+            || put_material
+                .as_ref()
+                .is_some_and(|m| m.key_id != key.key_id || m.region != key.region)
+        {
+            return Err(StoreError::Backend(
+                "sqlite: import change belongs to another key".into(),
+            ));
+        }
+        let shred = !delete_materials.is_empty();
+        let next = self
+            .write(move |conn| {
+                let next = apply_key_update(conn, key, update)?;
+                if let Some(m) = &put_material {
+                    imports::upsert_material(conn, m)?;
+                }
+                for id in &delete_materials {
+                    imports::delete_material(conn, key, id)?;
+                }
+                imports::put_import(conn, &record)?;
+                key_as_stored(next)
+            })
+            .await?;
+        if shred {
+            // Erased material: the log still holds the pages as they were; truncate it.
+            self.with_writer(|inner, conn| inner.shred_wal(conn))
+                .await?;
+        }
+        Ok(next)
+    }
+
+    async fn due_imports(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError> {
+        let now = to_ms(now)?;
+        self.read(move |conn| imports::due(conn, now)).await
     }
 
     async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError> {

@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_directory_version.sql"),
     include_str!("../migrations/0006_audit_intents.sql"),
     include_str!("../migrations/0007_regions.sql"),
+    include_str!("../migrations/0008_imports.sql"),
 ];
 
 /// `PRAGMA application_id` of a Trent database: "TRNT".

@@ -111,6 +111,12 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `CurrentKeyMaterialId` member.
     pub current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ExpirationModel` member (keys with imported material).
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ValidTo` member (imported material that expires).
+    pub valid_to: Option<Timestamp>,
 }
 
 /// CreateKey / DescribeKey response.
@@ -503,8 +509,19 @@ pub struct RotationsListEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `RotationType` member.
     pub rotation_type: Option<String>,
-    /// AWS's `ExpirationModel` member.
-    pub expiration_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ExpirationModel` member: "only present for symmetric encryption KMS keys with
+    /// EXTERNAL origin" (API Reference, RotationsListEntry), as are the three below.
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ImportState` member (keys with imported material).
+    pub import_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `ValidTo` member (imported material that expires).
+    pub valid_to: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AWS's `KeyMaterialDescription` member.
+    pub key_material_description: Option<String>,
 }
 
 /// ListKeyRotations response.
@@ -1000,6 +1017,8 @@ mod tests {
                 deletion_date: Some(1.0),
                 current_key_material_id: Some("00".into()),
                 key_usage: Some("SIGN_VERIFY".into()),
+                expiration_model: Some("KEY_MATERIAL_EXPIRES".into()),
+                valid_to: Some(1.0),
                 ..Default::default()
             },
             "KeyMetadata",

@@ -66,9 +66,14 @@ impl Kms {
                 "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
             )));
         }
-        if origin != Origin::AwsKms {
+        if origin != Origin::AwsKms && origin != Origin::External {
             return Err(CoreError::UnsupportedOperation(format!(
                 "Origin {origin} is not supported by this Trent version."
+            )));
+        }
+        if origin == Origin::External && !crate::ops::imports::importable(key_spec) {
+            return Err(CoreError::UnsupportedOperation(format!(
+                "Key material cannot be imported into a {key_spec} key in this Trent version."
             )));
         }
         if let Some(id) = &input.custom_key_store_id {
@@ -99,14 +104,27 @@ impl Kms {
         };
         let now = self.now();
         let key_id = KeyId::generate();
-        let material = KeyMaterial::generate(key_spec).await?;
-        let material_id = new_material_id()?;
+        let external = origin == Origin::External;
+        // A key for imported material has none until ImportKeyMaterial (ARCHITECTURE.md §3.1);
+        // its current material id names nothing until then.
+        let material = match external {
+            true => None,
+            false => Some(KeyMaterial::generate(key_spec).await?),
+        };
+        let material_id = match external {
+            true => KeyMaterialId([0; 32]),
+            false => new_material_id()?,
+        };
         let record = KeyRecord {
             key_id,
             account_id: caller.account_id.clone(),
             region: caller.region.to_string(),
             description: input.description.unwrap_or_default(),
-            key_state: KeyState::Enabled,
+            key_state: if external {
+                KeyState::PendingImport
+            } else {
+                KeyState::Enabled
+            },
             key_spec,
             key_usage,
             origin,
@@ -121,6 +139,12 @@ impl Kms {
             pending_window_days: None,
             deleted_date: None,
             version: 1,
+        };
+        let Some(material) = material else {
+            self.create_external_key(record.clone()).await?;
+            let record = Arc::new(record);
+            self.remember_key(record.clone());
+            return Ok(record);
         };
         let wrapped = material.wrap(&self.root_key, &record.arn(), &material_id.0)?;
         let stored = KeyMaterialRecord {

@@ -58,6 +58,8 @@ pub struct RotationEntry {
     pub rotation_date: OffsetDateTime,
     /// AUTOMATIC or ON_DEMAND (none for the first material).
     pub rotation_type: Option<RotationType>,
+    /// For a key with imported material: the version's import facts.
+    pub import: Option<crate::ops::imports::ImportedVersion>,
 }
 
 /// ScheduleKeyDeletion's answer.
@@ -116,8 +118,14 @@ impl RotationsInProgress {
 
 /// Automatic and on-demand rotation apply only to symmetric keys whose material Trent made.
 /// RotateKeyOnDemand's refusal carries no message, as AWS sends it.
+/// On-demand rotation also applies to single-Region symmetric keys with imported material
+/// (ARCHITECTURE.md §3.1): it makes current the material imported with NEW_KEY_MATERIAL.
 fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
-    if key.key_spec != KeySpec::SymmetricDefault || key.origin != Origin::AwsKms {
+    let imported_on_demand =
+        action == Action::RotateKeyOnDemand && key.origin == Origin::External && !key.multi_region;
+    if key.key_spec != KeySpec::SymmetricDefault
+        || (key.origin != Origin::AwsKms && !imported_on_demand)
+    {
         if action == Action::RotateKeyOnDemand {
             return Err(CoreError::UnsupportedOperation(String::new()));
         }
@@ -227,6 +235,9 @@ impl Kms {
     }
 
     async fn rotate_on_demand_now(&self, key: &KeyRecord) -> Result<(), CoreError> {
+        if key.origin == Origin::External {
+            return self.rotate_imported(key).await;
+        }
         let on_demand = self
             .store
             .get_key_materials(key.addr())
@@ -297,6 +308,26 @@ impl Kms {
             .usable_key(caller, key_id, Action::ListKeyRotations)
             .await?
             .record;
+        if key.origin == Origin::External && key.key_spec == KeySpec::SymmetricDefault {
+            // Imported material (ARCHITECTURE.md §3.1): every version imported, with its import
+            // state; the first is no rotation, later ones came by RotateKeyOnDemand.
+            let entries: Vec<RotationEntry> = self
+                .imported_versions(&key)
+                .await?
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| include_all || *i > 0)
+                .map(|(i, v)| RotationEntry {
+                    key_id: key.key_id,
+                    key_material_id: v.key_material_id,
+                    current: v.key_material_state == crate::model::KeyMaterialState::Current,
+                    rotation_date: v.import_date.unwrap_or(key.creation_date),
+                    rotation_type: (i > 0).then_some(RotationType::OnDemand),
+                    import: Some(v),
+                })
+                .collect();
+            return page_by_index(entries, marker, page_limit(limit));
+        }
         check_rotatable(&key, Action::ListKeyRotations)?;
         let entries: Vec<RotationEntry> = self
             .store
@@ -310,6 +341,7 @@ impl Kms {
                 key_material_id: m.key_material_id,
                 rotation_date: m.created,
                 rotation_type: m.rotation_type,
+                import: None,
             })
             .collect();
         page_by_index(entries, marker, page_limit(limit))
@@ -485,6 +517,7 @@ impl Kms {
                 }
             }
         }
+        report.expired_imports = self.expire_imports(audit).await?;
         self.flush_usage().await?;
         Ok(report)
     }
@@ -534,6 +567,8 @@ pub struct MaintenanceReport {
     pub rotated: usize,
     /// Keys destroyed.
     pub deleted: usize,
+    /// Keys whose imported key material expired and was erased.
+    pub expired_imports: usize,
 }
 
 /// What the maintenance job changes by itself, not at a caller's request: CloudTrail's
@@ -544,6 +579,8 @@ pub enum ServiceEventKind {
     RotateKey,
     /// Deletion of a key at the end of its waiting period.
     DeleteKey,
+    /// Deletion of imported key material whose ValidTo passed.
+    DeleteExpiredKeyMaterial,
 }
 
 impl ServiceEventKind {
@@ -552,6 +589,7 @@ impl ServiceEventKind {
         match self {
             ServiceEventKind::RotateKey => "RotateKey",
             ServiceEventKind::DeleteKey => "DeleteKey",
+            ServiceEventKind::DeleteExpiredKeyMaterial => "DeleteExpiredKeyMaterial",
         }
     }
 }
@@ -572,7 +610,7 @@ pub struct ServiceEvent {
 }
 
 impl ServiceEvent {
-    fn new(kind: ServiceEventKind, key: &KeyRecord) -> ServiceEvent {
+    pub(crate) fn new(kind: ServiceEventKind, key: &KeyRecord) -> ServiceEvent {
         ServiceEvent {
             kind,
             key_id: key.key_id,
@@ -596,7 +634,7 @@ pub trait ServiceEventAudit: Send + Sync {
 
 /// Tells `audit` of a change whose intent committed, whatever the operation then returned (a
 /// destruction may commit and then fail to scrub its files).
-async fn recorded(
+pub(crate) async fn recorded(
     audit: &dyn ServiceEventAudit,
     event: &ServiceEvent,
     intent: Option<AuditIntent>,

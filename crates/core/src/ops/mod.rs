@@ -4,6 +4,7 @@ pub mod aliases;
 pub mod asymmetric;
 pub mod crypto;
 pub mod grants;
+pub mod imports;
 pub mod keys;
 pub mod lifecycle;
 pub mod mac;

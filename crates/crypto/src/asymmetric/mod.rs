@@ -235,6 +235,26 @@ impl PrivateKey {
         Ok(Self { spec, family })
     }
 
+    /// Imported key material (ImportKeyMaterial): a PKCS#8 DER private key that must be of
+    /// `spec`'s type and size. AWS imports RSA, ECC and SM2 private keys this way; other specs
+    /// are [`CryptoError::UnsupportedAlgorithm`], a key of another type or size
+    /// [`CryptoError::InvalidKeyMaterial`].
+    pub fn from_imported_pkcs8(spec: KeyPairSpec, pkcs8: &[u8]) -> Result<Self, CryptoError> {
+        match spec {
+            KeyPairSpec::Rsa2048
+            | KeyPairSpec::Rsa3072
+            | KeyPairSpec::Rsa4096
+            | KeyPairSpec::EccNistP256
+            | KeyPairSpec::EccNistP384
+            | KeyPairSpec::EccNistP521
+            | KeyPairSpec::EccSecgP256k1
+            | KeyPairSpec::Sm2 => Self::from_stored(spec, pkcs8).map_err(|_| {
+                CryptoError::InvalidKeyMaterial("not a PKCS#8 private key of the key spec")
+            }),
+            _ => Err(CryptoError::UnsupportedAlgorithm),
+        }
+    }
+
     /// The stored encoding (the table in the module docs).
     fn to_stored(&self) -> Result<SecretBytes, CryptoError> {
         match &self.family {

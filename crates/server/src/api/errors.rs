@@ -137,6 +137,9 @@ impl ApiError {
                     CoreError::CustomKeyStoreNotFound(_) => E::CustomKeyStoreNotFoundException,
                     CoreError::InvalidGrantToken(_) => E::InvalidGrantTokenException,
                     CoreError::InvalidGrantId(_) => E::InvalidGrantIdException,
+                    CoreError::ExpiredImportToken(_) => E::ExpiredImportTokenException,
+                    CoreError::InvalidImportToken(_) => E::InvalidImportTokenException,
+                    CoreError::IncorrectKeyMaterial(_) => E::IncorrectKeyMaterialException,
                     CoreError::Internal(_) => {
                         return (E::KMSInternalException, INTERNAL_MESSAGE.into())
                     }
@@ -385,6 +388,9 @@ mod tests {
                 CoreError::CustomKeyStoreNotFound(_) => "Core::CustomKeyStoreNotFound",
                 CoreError::InvalidGrantToken(_) => "Core::InvalidGrantToken",
                 CoreError::InvalidGrantId(_) => "Core::InvalidGrantId",
+                CoreError::ExpiredImportToken(_) => "Core::ExpiredImportToken",
+                CoreError::InvalidImportToken(_) => "Core::InvalidImportToken",
+                CoreError::IncorrectKeyMaterial(_) => "Core::IncorrectKeyMaterial",
                 CoreError::Internal(_) => "Core::Internal",
             },
             ApiError::Audit(_) => "Audit",
@@ -614,6 +620,24 @@ mod tests {
                 Says::Exactly("m"),
             ),
             (
+                ApiError::Core(CoreError::ExpiredImportToken(m())),
+                E::ExpiredImportTokenException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
+                ApiError::Core(CoreError::InvalidImportToken(m())),
+                E::InvalidImportTokenException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
+                ApiError::Core(CoreError::IncorrectKeyMaterial(m())),
+                E::IncorrectKeyMaterialException,
+                400,
+                Says::Exactly("m"),
+            ),
+            (
                 ApiError::Core(CoreError::Internal("secret detail".into())),
                 E::KMSInternalException,
                 500,
@@ -648,8 +672,8 @@ mod tests {
             }
         }
         // One row per variant: 6 ApiError variants of their own, 6 of SigV4, 2 of the wire,
-        // 25 of core.
-        assert_eq!(named.len(), 39);
+        // 28 of core.
+        assert_eq!(named.len(), 42);
     }
 
     /// As [`api_variant`], for the IAM/STS path.

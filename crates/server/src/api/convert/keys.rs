@@ -41,9 +41,12 @@ pub(super) async fn describe_key(
 ) -> Result<Outcome, ApiError> {
     let r: KeyIdRequest = decode(v)?;
     let key = kms.describe_key(caller, &r.key_id).await?;
-    let resp = KeyMetadataResponse {
-        key_metadata: key_metadata(&key),
-    };
+    let mut key_metadata = key_metadata(&key);
+    if let Some(facts) = kms.import_facts(&key).await? {
+        key_metadata.expiration_model = facts.expiration_model.map(|m| m.to_string());
+        key_metadata.valid_to = facts.valid_to.map(epoch);
+    }
+    let resp = KeyMetadataResponse { key_metadata };
     Outcome::json(&resp, Some(key.arn()))
 }
 
@@ -122,14 +125,18 @@ fn key_metadata(k: &KeyRecord) -> KeyMetadata {
             .filter(|_| k.key_state == trent_core::model::KeyState::PendingDeletion)
             .map(|d| d as i32),
         current_key_material_id: has_key_material_id(k).then(|| k.current_key_material_id.to_hex()),
+        expiration_model: None,
+        valid_to: None,
     }
 }
 
 /// Whether KeyMetadata carries CurrentKeyMaterialId: the API Reference (KeyMetadata) says it
 /// is present for symmetric encryption keys with AWS_KMS origin and single-Region symmetric
 /// encryption keys with EXTERNAL origin, the keys that rotate; not for HMAC or asymmetric.
+/// A key with imported material has none to name before its first import (its id is zeros).
 fn has_key_material_id(k: &KeyRecord) -> bool {
-    k.key_spec == trent_core::model::KeySpec::SymmetricDefault
+    k.current_key_material_id.0 != [0; 32]
+        && k.key_spec == trent_core::model::KeySpec::SymmetricDefault
         && (k.origin == Origin::AwsKms || (k.origin == Origin::External && !k.multi_region))
 }
 

@@ -82,14 +82,30 @@ pub(super) async fn list_key_rotations(
             rotations: page
                 .items
                 .iter()
-                .map(|e| RotationsListEntry {
-                    key_id: e.key_id.to_string(),
-                    key_material_id: e.key_material_id.to_hex(),
-                    key_material_state: if e.current { "CURRENT" } else { "NON_CURRENT" }
-                        .to_string(),
-                    rotation_date: epoch(e.rotation_date),
-                    rotation_type: e.rotation_type.map(|t| t.to_string()),
-                    expiration_model: "KEY_MATERIAL_DOES_NOT_EXPIRE".to_string(),
+                .map(|e| match &e.import {
+                    None => RotationsListEntry {
+                        key_id: e.key_id.to_string(),
+                        key_material_id: e.key_material_id.to_hex(),
+                        key_material_state: if e.current { "CURRENT" } else { "NON_CURRENT" }
+                            .to_string(),
+                        rotation_date: epoch(e.rotation_date),
+                        rotation_type: e.rotation_type.map(|t| t.to_string()),
+                        expiration_model: None,
+                        import_state: None,
+                        valid_to: None,
+                        key_material_description: None,
+                    },
+                    Some(i) => RotationsListEntry {
+                        key_id: e.key_id.to_string(),
+                        key_material_id: e.key_material_id.to_hex(),
+                        key_material_state: i.key_material_state.to_string(),
+                        rotation_date: epoch(e.rotation_date),
+                        rotation_type: e.rotation_type.map(|t| t.to_string()),
+                        expiration_model: i.expiration_model.map(|m| m.to_string()),
+                        import_state: Some(i.import_state.to_string()),
+                        valid_to: i.valid_to.map(epoch),
+                        key_material_description: i.description.clone(),
+                    },
                 })
                 .collect(),
             truncated: page.next_marker.is_some(),

@@ -19,6 +19,7 @@ mod aliases;
 mod asymmetric;
 mod crypto;
 mod grants;
+mod imports;
 mod keys;
 mod lifecycle;
 mod mac;
@@ -196,6 +197,9 @@ pub async fn execute(
         O::ScheduleKeyDeletion => lifecycle::schedule_key_deletion(kms, caller, v).await,
         O::CancelKeyDeletion => lifecycle::cancel_key_deletion(kms, caller, v).await,
         O::GetKeyLastUsage => lifecycle::get_key_last_usage(kms, caller, v).await,
+        O::GetParametersForImport => imports::get_parameters_for_import(kms, caller, v).await,
+        O::ImportKeyMaterial => imports::import_key_material(kms, caller, v).await,
+        O::DeleteImportedKeyMaterial => imports::delete_imported_key_material(kms, caller, v).await,
         O::ReplicateKey => keys::refuse_multi_region(kms, caller, v, Action::ReplicateKey).await,
         O::UpdatePrimaryRegion => {
             keys::refuse_multi_region(kms, caller, v, Action::UpdatePrimaryRegion).await
