@@ -43,9 +43,9 @@ mod rows;
 pub mod test_util;
 
 use rows::{
-    access_key_from_row, account_from_row, alias_from_row, constraints_to_json, days_to_sql,
-    fold, from_ms, grant_from_row, inline_policy_from_row, key_from_row, last_usage_from_row,
-    material_from_row, opt_ms, operations_to_json, role_from_row, status_to_sql, tags_to_json,
+    access_key_from_row, account_from_row, alias_from_row, constraints_to_json, days_to_sql, fold,
+    from_ms, grant_from_row, inline_policy_from_row, key_from_row, last_usage_from_row,
+    material_from_row, operations_to_json, opt_ms, role_from_row, status_to_sql, tags_to_json,
     to_ms, truncate, user_from_row, version_to_sql, wrapped_access_key_from_row,
     wrapped_material_from_row, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, GRANT_COLUMNS,
     INLINE_POLICY_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS, MATERIAL_COLUMNS, ROLE_COLUMNS,
@@ -55,6 +55,10 @@ use rows::{
 /// The schema version this code creates and understands. A database with a higher version is
 /// refused at connect.
 pub const SCHEMA_VERSION: u32 = migrate::MIGRATIONS.len() as u32;
+
+/// The key of the transaction-scoped advisory lock (`pg_advisory_xact_lock`) every node holds
+/// while it migrates the schema, so nodes starting together migrate one after the other.
+pub const MIGRATION_LOCK_KEY: i64 = migrate::MIGRATION_LOCK;
 
 /// How [`PostgresStore::connect_with`] connects.
 #[derive(Clone, Debug)]
@@ -487,8 +491,9 @@ impl Store for PostgresStore {
         )
         .await?
         .ok_or_else(|| StoreError::Backend("postgres: directory version row missing".into()))?;
-        u64::try_from(version)
-            .map_err(|_| StoreError::Backend("postgres: stored directory version is invalid".into()))
+        u64::try_from(version).map_err(|_| {
+            StoreError::Backend("postgres: stored directory version is invalid".into())
+        })
     }
 
     async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
@@ -589,9 +594,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         query_all(
             &client,
-            &format!(
-                "SELECT {USER_COLUMNS} FROM iam_users ORDER BY account_id, user_name_folded"
-            ),
+            &format!("SELECT {USER_COLUMNS} FROM iam_users ORDER BY account_id, user_name_folded"),
             &[],
             user_from_row,
         )
@@ -677,9 +680,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         query_all(
             &client,
-            &format!(
-                "SELECT {ROLE_COLUMNS} FROM iam_roles ORDER BY account_id, role_name_folded"
-            ),
+            &format!("SELECT {ROLE_COLUMNS} FROM iam_roles ORDER BY account_id, role_name_folded"),
             &[],
             role_from_row,
         )
@@ -702,14 +703,12 @@ impl Store for PostgresStore {
             }
         };
         let folded = fold(&policy.principal_name);
-        let stored_name: String = query_opt(
-            &tx,
-            owner,
-            &[&policy.account_id.as_str(), &folded],
-            |r| r.try_get(0).map_err(pg),
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let stored_name: String =
+            query_opt(&tx, owner, &[&policy.account_id.as_str(), &folded], |r| {
+                r.try_get(0).map_err(pg)
+            })
+            .await?
+            .ok_or(StoreError::NotFound)?;
         exec(
             &tx,
             &format!(

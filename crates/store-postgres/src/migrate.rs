@@ -68,7 +68,10 @@ pub(crate) async fn migrate(client: &mut Client, migrations: &[&str]) -> Result<
         // Static SQL shipped in the binary, never built from input: the simple protocol runs
         // the file's statements in order.
         tx.batch_execute(sql).await.map_err(|e| {
-            StoreError::Backend(format!("postgres: migration {version} failed: {}", describe(&e)))
+            StoreError::Backend(format!(
+                "postgres: migration {version} failed: {}",
+                describe(&e)
+            ))
         })?;
         tx.execute(
             "UPDATE trent_schema SET version = $1 WHERE id = 1",

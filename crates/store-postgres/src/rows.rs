@@ -6,8 +6,8 @@
 
 use std::str::FromStr;
 
-use tokio_postgres::Row;
 use time::OffsetDateTime;
+use tokio_postgres::Row;
 use trent_core::grant::{GrantConstraints, GrantRecord};
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
@@ -35,7 +35,8 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
     "access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms";
 
 /// Columns of `iam_users`, in the order [`user_from_row`] reads them.
-pub(crate) const USER_COLUMNS: &str = "account_id, user_name, path, user_id, create_date_ms, tags, user_name_folded";
+pub(crate) const USER_COLUMNS: &str =
+    "account_id, user_name, path, user_id, create_date_ms, tags, user_name_folded";
 
 /// Columns of `iam_roles`, in the order [`role_from_row`] reads them.
 pub(crate) const ROLE_COLUMNS: &str = "account_id, role_name, path, role_id, create_date_ms, \

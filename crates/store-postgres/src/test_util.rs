@@ -104,17 +104,25 @@ impl PgServer {
         };
         if as_postgres {
             server.checked(
-                Command::new("chown").arg("postgres:postgres").arg(server.dir.path()),
+                Command::new("chown")
+                    .arg("postgres:postgres")
+                    .arg(server.dir.path()),
                 "chown postgres",
             )?;
         }
         let data = server.data_dir();
         let mut initdb = server.command("initdb");
         server.checked(
-            initdb
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"]),
+            initdb.arg("-D").arg(&data).args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-N",
+            ]),
             "initdb",
         )?;
         let mut last_error = String::new();
@@ -169,9 +177,10 @@ impl PgServer {
     pub async fn create_database(&self) -> Result<String, String> {
         let n = self.next_database.fetch_add(1, Ordering::Relaxed);
         let name = format!("trent_test_{n}");
-        let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
         let connection = tokio::spawn(connection);
         // The name is made here from a counter, never from input; DDL takes no parameters.
         client

@@ -1,7 +1,12 @@
 //! The store conformance suite from `trent-core` (the same tests the SQLite store passes),
 //! against a real PostgreSQL server this test starts, one fresh database per case.
 // test code: a panic is a failed test
-#![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use trent_store_postgres::test_util::PgServer;
 use trent_store_postgres::PostgresStore;
