@@ -2,7 +2,7 @@
 -- version 6 (crates/store-sqlite/migrations/0001..0006), in plain SQL that PostgreSQL-compatible
 -- distributed databases also run (no extensions, no stored procedures, no triggers).
 --
--- Conventions (ARCHITECTURE.md, "PostgreSQL backend"):
+-- Conventions (ARCHITECTURE.md §6.1):
 --   * timestamps are BIGINT Unix milliseconds, UTC (columns end in _ms);
 --   * key ids are TEXT, the lowercase hyphenated UUID (its text order is the UUID's byte order);
 --   * every text column the store sorts or compares by is COLLATE "C": bytewise, whatever the

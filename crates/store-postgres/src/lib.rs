@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 //! The PostgreSQL store: the same [`Store`] as `trent-store-sqlite`, on a PostgreSQL server
-//! (ARCHITECTURE.md §6, "PostgreSQL backend"), so several Trent nodes can share one database.
+//! (ARCHITECTURE.md §6.1), so several Trent nodes can share one database.
 //!
 //! - A pool of `tokio-postgres` connections (`deadpool-postgres`); every statement is a cached
 //!   prepared statement with bound parameters, never SQL built from input. Connecting is bounded
@@ -893,7 +893,7 @@ impl Store for PostgresStore {
         commit(tx).await?;
         // PostgreSQL keeps the deleted rows' old versions in the table until VACUUM: ask for it
         // now rather than at autovacuum's leisure. Best effort, and no guarantee for the WAL,
-        // standbys or backups (ARCHITECTURE.md §6, "PostgreSQL backend").
+        // standbys or backups (ARCHITECTURE.md §6.1).
         if let Err(e) = client.batch_execute("VACUUM key_materials").await {
             tracing::warn!(
                 error = %describe(&e),
