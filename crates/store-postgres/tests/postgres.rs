@@ -11,7 +11,8 @@
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use trent_core::iam::{RoleRecord, UserRecord};
+use trent_core::grant::GrantRecord;
+use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, KeyId, KeyMaterialId,
     KeyMaterialRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationType, Tag,
@@ -253,17 +254,7 @@ async fn columns_are_stored_as_documented() {
         .create_account(account_record(), access_key("AKIAIOSFODNN7EXAMPLE"))
         .await
         .unwrap();
-    store
-        .create_user(UserRecord {
-            account_id: account(),
-            path: "/".into(),
-            user_name: "Alice".into(),
-            user_id: "AIDAAAAAAAAAAAAAAAAA1".into(),
-            create_date: ts(1_700_000_000_000),
-            tags: Vec::new(),
-        })
-        .await
-        .unwrap();
+    store.create_user(alice()).await.unwrap();
     let row = db
         .query_one("SELECT user_name, user_name_folded FROM iam_users", &[])
         .await
@@ -374,6 +365,109 @@ async fn backend_errors_quote_no_row_values() {
     assert!(
         !message.contains("distinctive-policy-text"),
         "quotes a value: {message}"
+    );
+}
+
+fn alice() -> UserRecord {
+    UserRecord {
+        account_id: account(),
+        path: "/".into(),
+        user_name: "Alice".into(),
+        user_id: "AIDAAAAAAAAAAAAAAAAA1".into(),
+        create_date: ts(1_700_000_000_000),
+        tags: Vec::new(),
+    }
+}
+
+/// How long a call blocked on another transaction's row lock is given before it counts as
+/// waiting (it would otherwise have finished in milliseconds).
+const BLOCKED: Duration = Duration::from_millis(700);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_created_while_its_key_is_destroyed_is_refused() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let k = key(KeyId::generate());
+    store
+        .create_key(k.clone(), material(k.key_id, 1))
+        .await
+        .unwrap();
+    // Another node's destruction, not yet committed: the key row is locked and tombstoned.
+    let mut node = raw(&url).await;
+    let destruction = node.transaction().await.unwrap();
+    destruction
+        .execute(
+            "UPDATE keys SET deleted_date_ms = 1900000000000 WHERE key_id = $1",
+            &[&k.key_id.to_string()],
+        )
+        .await
+        .unwrap();
+    let grant = GrantRecord {
+        key_id: k.key_id,
+        grant_id: "ab".repeat(32),
+        name: None,
+        creation_date: ts(1_700_000_000_000),
+        grantee_principal: "arn:aws:iam::111122223333:root".into(),
+        retiring_principal: None,
+        issuing_account: account(),
+        operations: vec![trent_core::Action::Encrypt],
+        constraints: None,
+    };
+    let create = tokio::spawn({
+        let store = store.clone();
+        async move { store.create_grant(grant).await }
+    });
+    tokio::time::sleep(BLOCKED).await;
+    assert!(!create.is_finished(), "the grant waits for the destruction");
+    destruction.commit().await.unwrap();
+    let r = create.await.unwrap();
+    assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
+    assert!(store.list_grants(k.key_id).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_policy_put_while_its_user_is_deleted_is_refused() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store
+        .create_account(account_record(), access_key("AKIAIOSFODNN7EXAMPLE"))
+        .await
+        .unwrap();
+    store.create_user(alice()).await.unwrap();
+    // Another node's DeleteUser, not yet committed.
+    let mut node = raw(&url).await;
+    let deletion = node.transaction().await.unwrap();
+    deletion
+        .execute(
+            "DELETE FROM iam_users WHERE user_name_folded = 'alice'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let put = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .put_inline_policy(InlinePolicyRecord {
+                    account_id: account(),
+                    principal_kind: PrincipalKind::User,
+                    principal_name: "alice".into(),
+                    policy_name: "p".into(),
+                    policy_document: "{}".into(),
+                })
+                .await
+        }
+    });
+    tokio::time::sleep(BLOCKED).await;
+    assert!(!put.is_finished(), "the policy waits for the deletion");
+    deletion.commit().await.unwrap();
+    let r = put.await.unwrap();
+    assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
+    assert!(
+        store.list_inline_policies().await.unwrap().is_empty(),
+        "no policy left without its user"
     );
 }
 
