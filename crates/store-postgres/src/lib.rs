@@ -554,8 +554,18 @@ impl Store for PostgresStore {
     async fn delete_user(&self, account: &AccountId, user_name: &str) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
-        // Locked: a concurrent put_inline_policy for this user (FOR SHARE) waits, then finds
-        // the user gone.
+        // The account row, locked: an access key write of the account in flight (its foreign
+        // key check holds the row KEY SHARE) commits first and is counted below, and a new one
+        // waits until this transaction ends.
+        query_opt(
+            &tx,
+            "SELECT 1 FROM accounts WHERE account_id = $1 FOR UPDATE",
+            &[&account.as_str()],
+            |_| Ok(()),
+        )
+        .await?;
+        // The user row, locked: a concurrent put_inline_policy for this user (FOR SHARE) waits,
+        // then finds the user gone.
         let user = query_opt(
             &tx,
             &format!(

@@ -471,6 +471,47 @@ async fn an_inline_policy_put_while_its_user_is_deleted_is_refused() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_given_an_access_key_while_being_deleted_is_kept() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store
+        .create_account(account_record(), access_key("AKIAIOSFODNN7EXAMPLE"))
+        .await
+        .unwrap();
+    let user = alice();
+    store.create_user(user.clone()).await.unwrap();
+    // Another node's CreateAccessKey for the user, not yet committed.
+    let mut node = raw(&url).await;
+    let creation = node.transaction().await.unwrap();
+    creation
+        .execute(
+            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, wrapped_secret, \
+             status, created_ms) VALUES ('AKIAALICE00000000000', $1, $2, '\\x00', 'Active', 0)",
+            &[&account().as_str(), &user.arn()],
+        )
+        .await
+        .unwrap();
+    let delete = tokio::spawn({
+        let store = store.clone();
+        async move { store.delete_user(&account(), "alice").await }
+    });
+    tokio::time::sleep(BLOCKED).await;
+    assert!(!delete.is_finished(), "the deletion waits for the key");
+    creation.commit().await.unwrap();
+    let r = delete.await.unwrap();
+    assert!(
+        matches!(r, Err(StoreError::Conflict("access keys"))),
+        "got {r:?}"
+    );
+    assert_eq!(
+        store.list_users().await.unwrap().len(),
+        1,
+        "no key left without its user"
+    );
+}
+
 /// Connecting must end in a `Backend` error well within `limit`.
 async fn assert_fails_fast(url: &str, limit: Duration) -> String {
     let options = PostgresOptions {
