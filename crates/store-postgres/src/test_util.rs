@@ -8,6 +8,7 @@
 //! after printing a note, so a developer's machine skips these tests; under `CI=true` a missing
 //! PostgreSQL is an error (`.ci/run` installs it).
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -84,7 +85,10 @@ impl PgServer {
                      requires it: apt-get install postgresql"
                 ));
             }
-            eprintln!(
+            // Straight to stderr, not through eprintln!, which the test harness captures and
+            // shows only for failing tests: a skip must be visible.
+            let _ = writeln!(
+                std::io::stderr(),
                 "note: skipping a PostgreSQL test: no {PG_LIB}/<version>/bin/initdb \
                  (apt-get install postgresql to run it)"
             );
