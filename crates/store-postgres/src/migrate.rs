@@ -11,7 +11,7 @@ use deadpool_postgres::Client;
 use tokio_postgres::IsolationLevel;
 use trent_core::store::StoreError;
 
-use crate::pg;
+use crate::{describe, pg};
 
 /// The migrations, in order; migration `i` (from 0) brings the schema to version `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
@@ -83,12 +83,4 @@ pub(crate) async fn migrate(client: &mut Client, migrations: &[&str]) -> Result<
     }
     tx.commit().await.map_err(pg)?;
     u32::try_from(known).map_err(|_| StoreError::Backend("postgres: too many migrations".into()))
-}
-
-/// An error's SQLSTATE and message, without the detail lines (which can quote row values).
-pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
-    }
 }
