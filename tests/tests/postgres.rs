@@ -121,7 +121,12 @@ impl Node {
 
     /// An aws-sdk-kms client with the data dir's administrator key (profile `trent`).
     async fn kms(&self) -> aws_sdk_kms::Client {
-        let (id, secret) = admin_key(&self.dir);
+        self.kms_as("trent").await
+    }
+
+    /// An aws-sdk-kms client with the access key of `profile` in the data dir's credentials.
+    async fn kms_as(&self, profile: &str) -> aws_sdk_kms::Client {
+        let (id, secret) = profile_key(&self.dir, profile);
         let config = aws_config::defaults(BehaviorVersion::latest())
             .credentials_provider(aws_sdk_kms::config::Credentials::new(
                 id,
@@ -169,9 +174,22 @@ impl Drop for Node {
 
 /// The administrator access key `trent init` wrote to `DIR/credentials` (profile `trent`).
 fn admin_key(dir: &Path) -> (String, String) {
+    profile_key(dir, "trent")
+}
+
+/// The access key of `profile` in `DIR/credentials`.
+fn profile_key(dir: &Path, profile: &str) -> (String, String) {
     let text = std::fs::read_to_string(dir.join("credentials")).unwrap();
+    let header = format!("[{profile}]");
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .collect();
     let value = |name: &str| {
-        text.lines()
+        section
+            .iter()
             .find_map(|l| l.strip_prefix(name))
             .map(|v| v.trim_start_matches([' ', '=']).trim().to_string())
             .unwrap_or_else(|| panic!("no {name} in credentials"))
@@ -461,18 +479,29 @@ async fn a_change_through_one_node_is_enforced_by_the_other_within_a_second() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir1, dir2) = (tmp.path().join("node1"), tmp.path().join("node2"));
     init(&dir1, &url);
+    // A second account, the grantee below (its profile is copied to node 2 too).
+    let (ok, text) = trent(&[
+        "admin",
+        "create-account",
+        "--data-dir",
+        dir1.to_str().unwrap(),
+        "--account-id",
+        "444455556666",
+    ]);
+    assert!(ok, "{text}");
     copy_data_dir(&dir1, &dir2);
     let node1 = Node::start(&dir1, &[]);
     let node2 = Node::start(&dir2, &[]);
     let (kms1, kms2) = (node1.kms().await, node2.kms().await);
-    let key_id = kms1
+    let other2 = node2.kms_as("trent-444455556666").await;
+    let metadata = kms1
         .create_key()
         .send()
         .await
         .unwrap()
         .key_metadata
-        .unwrap()
-        .key_id;
+        .unwrap();
+    let (key_id, key_arn) = (metadata.key_id, metadata.arn.unwrap());
     // Node 2's caches hold the key, its policy and its grants.
     assert_eq!(encrypt_error(&kms2, &key_id).await, None);
     assert_eq!(encrypt_error(&kms2, &key_id).await, None);
@@ -514,4 +543,36 @@ async fn a_change_through_one_node_is_enforced_by_the_other_within_a_second() {
     })
     .await;
     assert!(took.is_some(), "node 2 still applies the old key policy");
+
+    // A grant to the other account, created and then revoked through node 1.
+    assert_eq!(
+        encrypt_error(&other2, &key_arn).await.as_deref(),
+        Some("AccessDeniedException")
+    );
+    let grant_id = kms1
+        .create_grant()
+        .key_id(&key_id)
+        .grantee_principal("arn:aws:iam::444455556666:root")
+        .operations(GrantOperation::Encrypt)
+        .send()
+        .await
+        .unwrap()
+        .grant_id
+        .unwrap();
+    let took = holds_within(Duration::from_secs(1), || async {
+        encrypt_error(&other2, &key_arn).await.is_none()
+    })
+    .await;
+    assert!(took.is_some(), "node 2 does not see the new grant");
+    kms1.revoke_grant()
+        .key_id(&key_id)
+        .grant_id(grant_id)
+        .send()
+        .await
+        .unwrap();
+    let took = holds_within(Duration::from_secs(1), || async {
+        encrypt_error(&other2, &key_arn).await.as_deref() == Some("AccessDeniedException")
+    })
+    .await;
+    assert!(took.is_some(), "node 2 still honours a revoked grant");
 }
