@@ -252,6 +252,7 @@ impl TestServer {
             max_connections: 1024,
             transport: Default::default(),
             tls: self.tls.as_ref().map(|t| t.files.clone()),
+            database: None,
         };
         if let Some(configure) = &self.configure {
             configure(&mut config);

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use trent_core::model::AccountId;
 use trent_rootkey::Unlock;
-use trent_server::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+use trent_server::config::{DatabaseUrl, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
 use trent_server::tls::{Tls, TlsFiles};
 use trent_server::{App, DataDir, ServerConfig};
 
@@ -27,6 +27,17 @@ struct Cli {
     /// TRENT_ROOT_PASSPHRASE, otherwise a prompt on the terminal.
     #[arg(long, global = true, env = "TRENT_ROOT_PASSPHRASE_FILE")]
     passphrase_file: Option<PathBuf>,
+    /// Keep the state in this PostgreSQL database instead of the data dir's trent.db, e.g.
+    /// postgres://trent@db.internal/trent (ARCHITECTURE.md §6.1). `init` records it in
+    /// settings.json without its password (give that here, in the environment variable or in
+    /// PGPASSWORD), and later commands use what the settings name.
+    #[arg(
+        long,
+        global = true,
+        env = "TRENT_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -234,6 +245,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let passphrase_file = cli.passphrase_file;
+    let database = cli.database.map(DatabaseUrl::new);
     match cli.command {
         Command::Init {
             data_dir,
@@ -241,15 +253,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             account_id,
             root_key,
         } => {
-            init(&data_dir, &region, &account_id, &root_key, passphrase_file).await?;
+            init(
+                &data_dir,
+                &region,
+                &account_id,
+                &root_key,
+                passphrase_file,
+                database,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            serve(args, passphrase_file).await?;
+            serve(args, passphrase_file, database).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {
-            admin(command, passphrase_file).await?;
+            admin(command, passphrase_file, database).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command } => audit(command, passphrase_file),
@@ -379,14 +399,18 @@ fn audit(command: AuditCommand, passphrase_file: Option<PathBuf>) -> Result<Exit
     }
 }
 
-async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Result<()> {
+async fn admin(
+    command: AdminCommand,
+    passphrase_file: Option<PathBuf>,
+    database: Option<DatabaseUrl>,
+) -> Result<()> {
     match command {
         AdminCommand::CreateAccount {
             data_dir,
             account_id,
         } => {
             let account = AccountId::parse(&account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let dir = open_dir(&data_dir, &passphrase_file);
+            let dir = open_dir(&data_dir, &passphrase_file).with_database(database);
             let key = dir
                 .create_account(&account)
                 .await
@@ -398,7 +422,10 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
             );
         }
         AdminCommand::ListAccounts { data_dir } => {
-            let accounts = DataDir::new(&data_dir).list_accounts().await?;
+            let accounts = DataDir::new(&data_dir)
+                .with_database(database)
+                .list_accounts()
+                .await?;
             for (account, keys) in accounts {
                 println!("{}", account.account_id);
                 for k in keys {
@@ -417,7 +444,7 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
         } => {
             let to: trent_rootkey::ProviderSpec =
                 to.parse().map_err(|e| anyhow::anyhow!("--to: {e}"))?;
-            let dir = open_dir(&data_dir, &passphrase_file);
+            let dir = open_dir(&data_dir, &passphrase_file).with_database(database);
             let report = trent_server::rotation::rotate_root_key(
                 &dir,
                 to,
@@ -444,7 +471,10 @@ async fn admin(command: AdminCommand, passphrase_file: Option<PathBuf>) -> Resul
             data_dir,
             access_key_id,
         } => {
-            let key = DataDir::new(&data_dir).revoke_key(&access_key_id).await?;
+            let key = DataDir::new(&data_dir)
+                .with_database(database)
+                .revoke_key(&access_key_id)
+                .await?;
             println!(
                 "Access key {} of {} is now Inactive (a running server refuses it within a second).",
                 key.access_key_id, key.principal_arn
@@ -460,16 +490,20 @@ async fn init(
     account_id: &str,
     root_key: &str,
     passphrase_file: Option<PathBuf>,
+    database: Option<DatabaseUrl>,
 ) -> Result<()> {
     let account = AccountId::parse(account_id).map_err(|e| anyhow::anyhow!("{e}"))?;
     let provider: trent_rootkey::ProviderSpec = root_key
         .parse()
         .map_err(|e| anyhow::anyhow!("--root-key: {e}"))?;
-    let dir = open_dir(data_dir, &passphrase_file);
+    let dir = open_dir(data_dir, &passphrase_file).with_database(database.clone());
     let key = dir
         .init_with(region, &account, &provider)
         .await
         .context("trent init failed")?;
+    if let Some(url) = &database {
+        println!("State kept in PostgreSQL: {}", url.redacted());
+    }
     println!(
         "Initialised {} for account {account} in {region}.\nAdministrator access key {} written as profile 'trent' to {}\n(Region in {}).",
         data_dir.display(),
@@ -480,7 +514,11 @@ async fn init(
     Ok(())
 }
 
-async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> {
+async fn serve(
+    args: ServeArgs,
+    passphrase_file: Option<PathBuf>,
+    database: Option<DatabaseUrl>,
+) -> Result<()> {
     let ServeArgs {
         data_dir,
         listen,
@@ -532,6 +570,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
             &account_id,
             &root_key,
             passphrase_file.clone(),
+            database.clone(),
         )
         .await?;
     }
@@ -556,6 +595,7 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
             max_header_bytes,
         },
         tls: tls.clone(),
+        database,
     };
     let app = App::open_with_unlock(
         config,
@@ -578,6 +618,9 @@ async fn serve(args: ServeArgs, passphrase_file: Option<PathBuf>) -> Result<()> 
         eprintln!(
             "trent: WARNING: serving plain HTTP on {bound}, which is not a loopback address: plaintexts, data keys and request signatures cross the network unencrypted. Use --tls-cert and --tls-key, or a TLS proxy in front of Trent."
         );
+    }
+    if let Some(url) = &settings.database {
+        println!("State kept in PostgreSQL: {url}");
     }
     let served = app.config.served_regions();
     let served = if app.config.regions.is_empty() {

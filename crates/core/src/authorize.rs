@@ -96,6 +96,17 @@ impl AccessCaches {
             .remove_where(|k, names| Some(*k) == target || names.iter().any(|n| n == alias_name));
     }
 
+    /// Forgets every policy, condition key set, grant list and alias list (another node
+    /// may have changed any of them).
+    pub(crate) fn clear(&self) {
+        self.grants_generation.fetch_add(1, Ordering::SeqCst);
+        self.aliases_generation.fetch_add(1, Ordering::SeqCst);
+        self.policies.clear();
+        self.key_keys.clear();
+        self.grants.clear();
+        self.aliases.clear();
+    }
+
     /// The key's grants changed.
     pub(crate) fn grants_changed(&self, key: KeyAddr) {
         self.grants_generation.fetch_add(1, Ordering::SeqCst);

@@ -44,6 +44,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         guard.put(k, v);
     }
 
+    /// Drops every value.
+    pub fn clear(&self) {
+        self.inner.lock().clear();
+    }
+
     /// Drops a value.
     pub fn remove(&self, k: &K) {
         self.inner.lock().pop(k);

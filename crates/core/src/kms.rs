@@ -173,6 +173,17 @@ impl Kms {
         self.materials.remove(&(key, material_id));
     }
 
+    /// Forgets every cached key record, alias target, key policy, grant list and alias list,
+    /// so the next request reads them from the store. A server whose store other nodes
+    /// share calls it every second: their changes (a key disabled, a policy replaced, a
+    /// grant revoked) are enforced here within that (ARCHITECTURE.md §6.1). Unwrapped key
+    /// material stays: it never changes under its id, and the fresh key record gates its use.
+    pub fn forget_shared_state(&self) {
+        self.keys.clear();
+        self.aliases.clear();
+        self.access.clear();
+    }
+
     /// Forgets everything cached about a destroyed key: its material and the aliases that
     /// pointed at it; the tombstone record replaces the live one.
     pub(crate) fn forget_destroyed(&self, tombstone: Arc<KeyRecord>) {

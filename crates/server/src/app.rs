@@ -9,7 +9,6 @@ use trent_core::{CacheSizes, Kms};
 use trent_crypto::root::RootKey;
 use trent_rootkey::Unlock;
 use trent_sigv4::Verifier;
-use trent_store_sqlite::SqliteStore;
 
 use crate::config::ServerConfig;
 use crate::datadir::DataDir;
@@ -25,7 +24,8 @@ pub enum AppError {
     /// The root key file.
     #[error("{0}")]
     RootKey(#[from] trent_crypto::CryptoError),
-    /// The data dir's root key provider (file, passphrase or PKCS#11 token, ARCHITECTURE.md §3).
+    /// The data dir: its root key provider (file, passphrase or PKCS#11 token, ARCHITECTURE.md
+    /// §3) or the database its settings name (§6.1).
     #[error("{0}")]
     RootKeyProvider(#[from] crate::datadir::DataDirError),
     /// The database.
@@ -97,20 +97,24 @@ impl App {
             Some(files) => Some(Tls::load(files.clone())?),
             None => None,
         };
-        let dir = DataDir::new(&config.data_dir).with_unlock(unlock);
+        let dir = DataDir::new(&config.data_dir)
+            .with_unlock(unlock)
+            .with_database(config.database.clone());
         for warning in dir.secure_permissions() {
             tracing::warn!("data dir permissions: {warning}");
         }
         // Through the data dir's provider, on the blocking pool (ARCHITECTURE.md §3).
         let root_key = Arc::new(dir.load_root_key_async().await?);
-        let store = SqliteStore::open(&dir.database_path())?;
+        // trent.db, or the PostgreSQL database the settings name (ARCHITECTURE.md §6.1).
+        let shared = dir.database_url()?.is_some();
+        let store = dir.open_configured_store().await?;
         let audit = AuditLog::open(
             &dir.audit_dir(),
             audit_keys(&root_key)?,
             audit_options_from(|name| std::env::var(name).ok())?,
         )?;
         let kms = Kms::new(
-            Arc::new(store),
+            store,
             root_key,
             clock,
             config.region.clone(),
@@ -129,8 +133,31 @@ impl App {
         };
         // Changes committed before the last stop get their records before anything is served.
         crate::recorder::recover(&app).await?;
-        Ok(Arc::new(app))
+        let app = Arc::new(app);
+        if shared {
+            forget_shared_state_periodically(&app);
+        }
+        Ok(app)
     }
+}
+
+/// How often a server on a shared (PostgreSQL) store forgets its cached key records, policies,
+/// grants and aliases: what another node changed is enforced here within this, plus one
+/// request (ARCHITECTURE.md §6.1).
+pub const SHARED_STATE_REFRESH: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Every [`SHARED_STATE_REFRESH`], [`Kms::forget_shared_state`], until the app is dropped.
+fn forget_shared_state_periodically(app: &Arc<App>) {
+    let app = Arc::downgrade(app);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SHARED_STATE_REFRESH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(app) = app.upgrade() else { break };
+            app.kms.forget_shared_state();
+        }
+    });
 }
 
 /// The audit log's keys, derived from the root key (HKDF): the HMAC key that chains records

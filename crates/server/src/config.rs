@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub transport: TransportLimits,
     /// Serve HTTPS with these files (reloaded when they change); plain HTTP without.
     pub tls: Option<crate::tls::TlsFiles>,
+    /// The PostgreSQL database given with `--database` (it may carry the password the data
+    /// dir's settings leave out); `None` opens what the settings name (ARCHITECTURE.md §6.1).
+    pub database: Option<DatabaseUrl>,
 }
 
 impl ServerConfig {
@@ -128,6 +131,167 @@ impl Default for TransportLimits {
     }
 }
 
+/// A PostgreSQL connection string as the operator gave it (`postgres://…` URL or libpq
+/// `key=value` words). It may hold a password, so it is zeroized on drop and its `Debug` shows
+/// it without one; [`DatabaseUrl::redacted`] is the form written to `settings.json`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(zeroize::Zeroizing<String>);
+
+impl DatabaseUrl {
+    /// Wraps a connection string.
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(zeroize::Zeroizing::new(url.into()))
+    }
+
+    /// The connection string with its password, for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The connection string without any password (the URL's `user:password@` and any
+    /// `password` parameter or `password=` word removed).
+    pub fn redacted(&self) -> String {
+        without_password(&self.0)
+    }
+
+    /// Whether the connection string holds a password.
+    pub fn has_password(&self) -> bool {
+        without_password(&self.0) != *self.0
+    }
+
+    /// This connection string with `password` added (`PGPASSWORD`), when it has none.
+    pub fn with_password(&self, password: &str) -> DatabaseUrl {
+        if self.has_password() {
+            return self.clone();
+        }
+        let url: &str = &self.0;
+        if is_url(url) {
+            let encoded =
+                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC);
+            let sep = if url.contains('?') { '&' } else { '?' };
+            DatabaseUrl::new(format!("{url}{sep}password={encoded}"))
+        } else {
+            let quoted = password.replace('\\', "\\\\").replace('\'', "\\'");
+            DatabaseUrl::new(format!("{url} password='{quoted}'"))
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// `url` without its password: in URL form the `:password` of the user info and any
+/// `password=` query parameter; in `key=value` form any `password=` word (quoted or not).
+fn without_password(url: &str) -> String {
+    if is_url(url) {
+        let (scheme, rest) = url.split_at(url.find("://").map_or(0, |i| i + 3));
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let authority = match authority.rfind('@') {
+            Some(at) => {
+                let (userinfo, host) = authority.split_at(at);
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{user}{host}")
+            }
+            None => authority.to_string(),
+        };
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|p| !p.starts_with("password=") && !p.is_empty())
+                    .collect();
+                if kept.is_empty() {
+                    path.to_string()
+                } else {
+                    format!("{path}?{}", kept.join("&"))
+                }
+            }
+            None => tail.to_string(),
+        };
+        format!("{scheme}{authority}{tail}")
+    } else {
+        let mut kept = Vec::new();
+        let mut in_quoted_password = false;
+        for word in url.split_whitespace() {
+            if in_quoted_password {
+                in_quoted_password = !ends_quote(word);
+                continue;
+            }
+            if let Some(value) = word.strip_prefix("password=") {
+                in_quoted_password =
+                    value.starts_with('\'') && (value.len() < 2 || !ends_quote(value));
+                continue;
+            }
+            kept.push(word);
+        }
+        kept.join(" ")
+    }
+}
+
+/// Whether a word ends a quoted value (a `'` not escaped by a backslash).
+fn ends_quote(word: &str) -> bool {
+    word.ends_with('\'') && !word.ends_with("\\'")
+}
+
+#[cfg(test)]
+mod database_url_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_left_out_of_the_redacted_form_and_the_debug_text() {
+        for (given, redacted) in [
+            (
+                "postgres://trent:s3cret@db:5432/trent",
+                "postgres://trent@db:5432/trent",
+            ),
+            ("postgresql://trent@db/trent", "postgresql://trent@db/trent"),
+            (
+                "postgres://db/trent?user=trent&password=s3cret&sslmode=disable",
+                "postgres://db/trent?user=trent&sslmode=disable",
+            ),
+            ("postgres://db?password=s3cret", "postgres://db"),
+            (
+                "host=db user=trent password=s3cret dbname=trent",
+                "host=db user=trent dbname=trent",
+            ),
+            (
+                "host=db password='s3 cret' dbname=trent",
+                "host=db dbname=trent",
+            ),
+        ] {
+            let url = DatabaseUrl::new(given);
+            assert_eq!(url.redacted(), redacted, "{given}");
+            assert_eq!(url.has_password(), given != redacted, "{given}");
+            assert!(!format!("{url:?}").contains("s3"), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn a_password_from_the_environment_is_added_only_when_the_url_has_none() {
+        let url = DatabaseUrl::new("postgres://trent@db/trent").with_password("p@ss w");
+        assert_eq!(
+            url.expose(),
+            "postgres://trent@db/trent?password=p%40ss%20w"
+        );
+        assert_eq!(url.redacted(), "postgres://trent@db/trent");
+        let kv = DatabaseUrl::new("host=db user=trent").with_password("it's");
+        assert_eq!(kv.expose(), "host=db user=trent password='it\\'s'");
+        assert_eq!(kv.redacted(), "host=db user=trent");
+        let own = DatabaseUrl::new("postgres://trent:mine@db/trent").with_password("other");
+        assert_eq!(own.expose(), "postgres://trent:mine@db/trent");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +307,7 @@ mod tests {
             max_connections: 1,
             transport: TransportLimits::default(),
             tls: None,
+            database: None,
         }
     }
 

@@ -6,7 +6,8 @@
 //!                     read it); after a rotation `root-N.key`, or `root-N.sealed` for the
 //!                     `pkcs11` and `passphrase` providers (ARCHITECTURE.md §3)
 //! DIR/root-rotation.json  only while `trent admin rotate-root-key` is under way
-//! DIR/trent.db        the SQLite store (+ -wal, -shm)
+//! DIR/trent.db        the SQLite store (+ -wal, -shm), unless settings.json names a
+//!                     PostgreSQL database (ARCHITECTURE.md §6.1)
 //! DIR/audit/          the hash-chained audit log
 //! DIR/credentials     the first account's administrator access key, as AWS profile `trent`
 //!                     (and `trent-ACCOUNT` for each `trent admin create-account`)
@@ -27,7 +28,10 @@ use trent_crypto::random::random_bytes;
 use trent_crypto::root::{access_key_secret_wrapping_aad, RootKey, RootKeySecrets};
 use trent_crypto::CryptoError;
 use trent_rootkey::{ProviderSpec, RootKeyError, Unlock};
+use trent_store_postgres::PostgresStore;
 use trent_store_sqlite::SqliteStore;
+
+use crate::config::DatabaseUrl;
 
 /// Why a data dir operation failed (`trent init`, `trent admin …`, opening the root key). The
 /// CLI prints its text; the server's start reports it as [`crate::app::AppError`]. No text
@@ -82,6 +86,21 @@ pub enum DataDirError {
     /// `trent admin revoke-key` for an unknown access key.
     #[error("no access key {0}")]
     NoAccessKey(String),
+    /// `--database` names another database than the one the data dir was initialised with.
+    #[error("the data dir's database is {settings}, not {given}")]
+    DatabaseMismatch {
+        /// What the settings name (without password), or `trent.db (SQLite)`.
+        settings: String,
+        /// What was given (without password).
+        given: String,
+    },
+    /// `trent init --database` on a database that already holds accounts: it belongs to
+    /// another data dir, whose root key wraps its secrets.
+    #[error(
+        "the database {0} already holds accounts: to add a node, copy the data dir of a node \
+         that uses it (without its audit directory) instead of running init"
+    )]
+    DatabaseInUse(String),
     /// A step on the blocking pool ended without an answer (it panicked).
     #[error("{what}: {source}")]
     Task {
@@ -121,6 +140,10 @@ pub struct Settings {
     /// How many root key rotations completed (names the next key's file).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub root_key_generation: u32,
+    /// The PostgreSQL database the state is in, without any password (which comes from
+    /// `--database`/`TRENT_DATABASE_URL` or `PGPASSWORD`); absent for SQLite's `trent.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -182,6 +205,8 @@ pub struct DataDir {
     /// How to unlock the root key (passphrase sources); the environment and a prompt when
     /// not set.
     unlock: Option<Arc<Unlock>>,
+    /// The PostgreSQL database given on the command line (`--database`), if any.
+    database: Option<DatabaseUrl>,
 }
 
 /// A newly created access key, as written to the credentials file.
@@ -198,7 +223,56 @@ impl DataDir {
         DataDir {
             root: root.into(),
             unlock: None,
+            database: None,
         }
+    }
+
+    /// The same dir, with the PostgreSQL database given by `--database` (`init` creates the
+    /// state there; other commands check it is the one the settings name and connect with it,
+    /// password included).
+    pub fn with_database(mut self, database: Option<DatabaseUrl>) -> Self {
+        self.database = database;
+        self
+    }
+
+    /// The PostgreSQL database of an initialised dir, `None` for SQLite: `--database` if given
+    /// (which must be the one the settings name, passwords aside), else the settings' URL with
+    /// `PGPASSWORD` when it has none.
+    pub fn database_url(&self) -> Result<Option<DatabaseUrl>, DataDirError> {
+        let settings = self.settings()?;
+        match (&self.database, settings.database) {
+            (None, None) => Ok(None),
+            (Some(given), None) => Err(DataDirError::DatabaseMismatch {
+                settings: "trent.db (SQLite)".into(),
+                given: given.redacted(),
+            }),
+            (Some(given), Some(named)) if given.redacted() != named => {
+                Err(DataDirError::DatabaseMismatch {
+                    settings: named,
+                    given: given.redacted(),
+                })
+            }
+            (Some(given), Some(_)) => Ok(Some(given.clone())),
+            (None, Some(named)) => {
+                let url = DatabaseUrl::new(named);
+                Ok(Some(match std::env::var("PGPASSWORD") {
+                    Ok(password) if !password.is_empty() => url.with_password(&password),
+                    _ => url,
+                }))
+            }
+        }
+    }
+
+    /// Opens the store an initialised dir names: PostgreSQL ([`DataDir::database_url`]) or
+    /// `trent.db`. The one place `serve`, the admin commands and `rotate-root-key` open it.
+    pub async fn open_configured_store(&self) -> Result<Arc<dyn Store>, DataDirError> {
+        if !self.is_initialised() {
+            return Err(DataDirError::NotInitialised(self.root.clone()));
+        }
+        Ok(match self.database_url()? {
+            Some(url) => Arc::new(PostgresStore::connect(url.expose()).await?),
+            None => Arc::new(SqliteStore::open(&self.database_path())?),
+        })
     }
 
     /// The same dir, unlocking its root key with `unlock`.
@@ -352,7 +426,9 @@ impl DataDir {
 
     /// [`DataDir::init`] with a root key provider (`trent init --root-key`): `file` writes
     /// `root.key` as always; `passphrase` and `pkcs11` seal fresh root key secrets into
-    /// `root-0.sealed` (for `pkcs11`, creating the token key if its label is free).
+    /// `root-0.sealed` (for `pkcs11`, creating the token key if its label is free). With
+    /// [`DataDir::with_database`], the state is created in that PostgreSQL database (connected
+    /// to and checked empty of accounts before any key is made) and the settings name it.
     pub async fn init_with(
         &self,
         region: &str,
@@ -366,6 +442,17 @@ impl DataDir {
         {
             return Err(DataDirError::AlreadyInitialised(self.root.clone()));
         }
+        // PostgreSQL first: an unreachable or foreign database stops init before a key exists.
+        let postgres: Option<Arc<dyn Store>> = match &self.database {
+            Some(url) => {
+                let store = PostgresStore::connect(url.expose()).await?;
+                if !store.list_accounts().await?.is_empty() {
+                    return Err(DataDirError::DatabaseInUse(url.redacted()));
+                }
+                Some(Arc::new(store))
+            }
+            None => None,
+        };
         fs::create_dir_all(&self.root).map_err(DataDirError::io("cannot create", &self.root))?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
             .map_err(DataDirError::io("cannot restrict", &self.root))?;
@@ -385,7 +472,10 @@ impl DataDir {
                 source,
             })??
         };
-        let store = SqliteStore::open(&self.database_path())?;
+        let store: Arc<dyn Store> = match postgres {
+            Some(store) => store,
+            None => Arc::new(SqliteStore::open(&self.database_path())?),
+        };
         let now = SystemClock.now();
         let key = new_access_key()?;
         let wrapped = root_key.wrap(
@@ -428,6 +518,7 @@ impl DataDir {
             root_key: (*provider != ProviderSpec::File).then(|| provider.to_spec_string()),
             root_key_file: (*provider != ProviderSpec::File).then_some(key_file),
             root_key_generation: 0,
+            database: self.database.as_ref().map(DatabaseUrl::redacted),
         };
         let json = serde_json::to_string_pretty(&settings)?;
         write_private(&self.settings_path(), &json)?;
@@ -436,22 +527,19 @@ impl DataDir {
 }
 
 impl DataDir {
-    /// Opens the root key and the store of an initialised dir (a running server may hold the
-    /// database open too: SQLite's WAL lets both work).
-    /// Opens the store of an initialised dir, without the root key.
-    fn open_database(&self) -> Result<SqliteStore, DataDirError> {
-        if !self.is_initialised() {
-            return Err(DataDirError::NotInitialised(self.root.clone()));
-        }
-        Ok(SqliteStore::open(&self.database_path())?)
+    /// Opens the store of an initialised dir, without the root key (a running server may
+    /// hold the database open too: SQLite's WAL, or PostgreSQL, lets both work).
+    async fn open_database(&self) -> Result<Arc<dyn Store>, DataDirError> {
+        self.open_configured_store().await
     }
 
-    async fn open_store(&self) -> Result<(RootKey, SqliteStore), DataDirError> {
+    /// Opens the root key and the store of an initialised dir.
+    async fn open_store(&self) -> Result<(RootKey, Arc<dyn Store>), DataDirError> {
         if !self.is_initialised() {
             return Err(DataDirError::NotInitialised(self.root.clone()));
         }
         let root_key = self.load_root_key_async().await?;
-        let store = SqliteStore::open(&self.database_path())?;
+        let store = self.open_configured_store().await?;
         Ok((root_key, store))
     }
 
@@ -512,7 +600,7 @@ impl DataDir {
     pub async fn list_accounts(
         &self,
     ) -> Result<Vec<(AccountRecord, Vec<AccessKeyRecord>)>, DataDirError> {
-        let store = self.open_database()?;
+        let store = self.open_database().await?;
         let keys = store.list_access_keys().await?;
         Ok(store
             .list_accounts()
@@ -532,7 +620,7 @@ impl DataDir {
     /// `trent admin revoke-key`: sets an access key Inactive. A running server stops
     /// accepting it within a second (or at once through IAM's UpdateAccessKey).
     pub async fn revoke_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, DataDirError> {
-        let store = self.open_database()?;
+        let store = self.open_database().await?;
         let mut key = store
             .list_access_keys()
             .await?

@@ -12,7 +12,9 @@
 //! 4. **Finish**: the audit record, then the old key file is overwritten and removed, then
 //!    `root-rotation.json`. A rerun after a kill here only finishes.
 //!
-//! The audit log's lock makes the command refuse while a server runs on the dir.
+//! The audit log's lock makes the command refuse while a server runs on the dir. On a shared
+//! PostgreSQL database it cannot see the other nodes: they must be stopped, and get the new key
+//! file and `settings.json` copied before they start (ARCHITECTURE.md §6.1).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -21,11 +23,10 @@ use std::path::{Path, PathBuf};
 
 use trent_audit::{AuditError, AuditLog, AuditOptions, AuditRecord, UserIdentity};
 use trent_core::clock::{Clock, SystemClock};
-use trent_core::store::{Store, StoreError, WrappedSecretId};
+use trent_core::store::{StoreError, WrappedSecretId};
 use trent_crypto::root::{access_key_secret_wrapping_aad, material_wrapping_aad, RootKey};
 use trent_crypto::CryptoError;
 use trent_rootkey::{ProviderSpec, RootKeyError, Unlock};
-use trent_store_sqlite::SqliteStore;
 
 use crate::app::AppError;
 use crate::datadir::{DataDir, DataDirError, PendingRotation, RotationReport, Settings};
@@ -178,7 +179,8 @@ pub async fn rotate_root_key(
         blocking(move || trent_rootkey::load(&spec, &path, &unlock)).await?
     };
 
-    let store = SqliteStore::open(&dir.database_path())?;
+    // The store the dir names: trent.db or its PostgreSQL database (ARCHITECTURE.md §6.1).
+    let store = dir.open_configured_store().await?;
     let (mut rewrapped, mut already) = (0, 0);
     for secret in store.list_wrapped_secrets().await? {
         let aad = match (&secret.id, &secret.key_arn) {
