@@ -562,3 +562,339 @@ async fn aws_requested_region_is_the_region_of_the_request() {
     assert_aws_error!(east.create_key().send().await, "AccessDeniedException");
     assert_aws_error!(east.list_keys().send().await, "AccessDeniedException");
 }
+
+// ---------------------------------------------------------------- multi-Region keys
+
+async fn describe(kms: &aws_sdk_kms::Client, key: &str) -> aws_sdk_kms::types::KeyMetadata {
+    kms.describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_region_key_replicates_and_its_ciphertexts_cross_regions() {
+    use aws_sdk_kms::types::MultiRegionKeyType;
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let south = server.kms_client_in("ap-southeast-1").await;
+    let primary = east
+        .create_key()
+        .multi_region(true)
+        .description("primary")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let id = primary.key_id.clone();
+    assert!(id.starts_with("mrk-") && id.len() == 36, "{id}");
+    assert_eq!(primary.multi_region, Some(true));
+    let config = primary.multi_region_configuration.unwrap();
+    assert_eq!(
+        config.multi_region_key_type,
+        Some(MultiRegionKeyType::Primary)
+    );
+    assert_eq!(
+        config.primary_key.unwrap().region.as_deref(),
+        Some("us-east-1")
+    );
+    assert!(config.replica_keys.unwrap_or_default().is_empty());
+
+    let before = east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"made before replication".to_vec()))
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+
+    for (region, description) in [("eu-west-1", "west replica"), ("ap-southeast-1", "south")] {
+        let out = east
+            .replicate_key()
+            .key_id(&id)
+            .replica_region(region)
+            .description(description)
+            .tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key("region")
+                    .tag_value(region)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let meta = out.replica_key_metadata.unwrap();
+        assert_eq!(meta.key_id, id);
+        assert_eq!(
+            meta.arn.as_deref(),
+            Some(format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}").as_str())
+        );
+        assert_eq!(meta.description.as_deref(), Some(description));
+        assert_eq!(out.replica_tags.unwrap()[0].tag_value, region);
+        assert!(
+            out.replica_policy.unwrap().contains("kms:*"),
+            "default key policy"
+        );
+    }
+    // A Region that already has it.
+    let e = assert_aws_error!(
+        east.replicate_key()
+            .key_id(&id)
+            .replica_region("eu-west-1")
+            .send()
+            .await,
+        "AlreadyExistsException"
+    );
+    assert!(e
+        .message
+        .contains(&format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{id}")));
+
+    // Every related key knows the others.
+    let config = describe(&east, &id)
+        .await
+        .multi_region_configuration
+        .unwrap();
+    let replicas: Vec<String> = config
+        .replica_keys
+        .unwrap()
+        .into_iter()
+        .map(|k| k.region.unwrap())
+        .collect();
+    assert_eq!(replicas, vec!["ap-southeast-1", "eu-west-1"]);
+    let replica = describe(&west, &id).await;
+    assert_eq!(replica.description.as_deref(), Some("west replica"));
+    let config = replica.multi_region_configuration.unwrap();
+    assert_eq!(
+        config.multi_region_key_type,
+        Some(MultiRegionKeyType::Replica)
+    );
+    assert_eq!(
+        config.primary_key.unwrap().arn.as_deref(),
+        Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}").as_str())
+    );
+
+    // A ciphertext made in any related key's Region decrypts in every other.
+    for (kms, region) in [(&west, "eu-west-1"), (&south, "ap-southeast-1")] {
+        let out = kms
+            .decrypt()
+            .ciphertext_blob(before.clone())
+            .encryption_context("k", "v")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.plaintext.unwrap().as_ref(), b"made before replication");
+        assert_eq!(
+            out.key_id.as_deref(),
+            Some(format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}").as_str())
+        );
+    }
+    let from_west = west
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"from the replica".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let out = east
+        .decrypt()
+        .ciphertext_blob(from_west)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"from the replica");
+
+    // Rotating the primary rotates every replica; replicas refuse to rotate themselves.
+    east.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    for kms in [&east, &west, &south] {
+        let rotations = kms
+            .list_key_rotations()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .rotations
+            .unwrap();
+        assert_eq!(rotations.len(), 1);
+    }
+    let after = east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"after rotation".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let out = south.decrypt().ciphertext_blob(after).send().await.unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"after rotation");
+    assert_aws_error!(
+        west.rotate_key_on_demand().key_id(&id).send().await,
+        "UnsupportedOperationException"
+    );
+
+    // Each related key has its own state.
+    west.disable_key().key_id(&id).send().await.unwrap();
+    assert_aws_error!(
+        west.encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+            .await,
+        "DisabledException"
+    );
+    east.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+
+    // Only a primary replicates; a single-Region key is not a multi-Region key.
+    let e = assert_aws_error!(
+        south
+            .replicate_key()
+            .key_id(&id)
+            .replica_region("us-west-2")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        e.message,
+        format!("arn:aws:kms:ap-southeast-1:{ACCOUNT}:key/{id} is not a multi-Region primary key.")
+    );
+    let (single, single_arn) = create_key(&east, "single").await;
+    let e = assert_aws_error!(
+        east.replicate_key()
+            .key_id(&single)
+            .replica_region("eu-west-1")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        e.message,
+        format!("{single_arn} is not a multi-Region primary key.")
+    );
+    for bad in ["us-east-1", "cn-north-1"] {
+        assert_aws_error!(
+            east.replicate_key()
+                .key_id(&id)
+                .replica_region(bad)
+                .send()
+                .await,
+            "ValidationException"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_signing_and_mac_keys_verify_in_every_region() {
+    use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let sign = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let mac = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    for key in [&sign, &mac] {
+        east.replicate_key()
+            .key_id(key)
+            .replica_region("eu-west-1")
+            .send()
+            .await
+            .unwrap();
+    }
+    let signature = east
+        .sign()
+        .key_id(&sign)
+        .message(Blob::new(b"signed in us-east-1".to_vec()))
+        .message_type(MessageType::Raw)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap()
+        .signature
+        .unwrap();
+    let verified = west
+        .verify()
+        .key_id(&sign)
+        .message(Blob::new(b"signed in us-east-1".to_vec()))
+        .message_type(MessageType::Raw)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .signature(signature)
+        .send()
+        .await
+        .unwrap();
+    assert!(verified.signature_valid);
+    let east_pub = east
+        .get_public_key()
+        .key_id(&sign)
+        .send()
+        .await
+        .unwrap()
+        .public_key;
+    let west_pub = west
+        .get_public_key()
+        .key_id(&sign)
+        .send()
+        .await
+        .unwrap()
+        .public_key;
+    assert_eq!(east_pub, west_pub, "one key pair in both Regions");
+    let tag = west
+        .generate_mac()
+        .key_id(&mac)
+        .message(Blob::new(b"m".to_vec()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap()
+        .mac
+        .unwrap();
+    assert!(
+        east.verify_mac()
+            .key_id(&mac)
+            .message(Blob::new(b"m".to_vec()))
+            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+            .mac(tag)
+            .send()
+            .await
+            .unwrap()
+            .mac_valid
+    );
+}

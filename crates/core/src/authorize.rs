@@ -463,6 +463,7 @@ mod tests {
             }],
             current_key_material_id: crate::model::KeyMaterialId([0; 32]),
             multi_region: false,
+            primary_region: None,
             rotation_period_days: None,
             next_rotation_date: None,
             pending_window_days: None,

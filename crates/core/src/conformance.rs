@@ -153,6 +153,7 @@ fn key_record(key_id: KeyId, account_id: &AccountId, region: &str) -> KeyRecord 
         tags: Vec::new(),
         current_key_material_id: material_id(1),
         multi_region: false,
+        primary_region: None,
         rotation_period_days: None,
         next_rotation_date: None,
         pending_window_days: None,

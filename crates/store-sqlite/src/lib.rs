@@ -447,7 +447,7 @@ impl<'a> KeyColumns<'a> {
         })
     }
 
-    /// Executes `sql` with the key's columns as ?1 … ?19, in [`KEY_COLUMNS`] order.
+    /// Executes `sql` with the key's columns as ?1 … ?20, in [`KEY_COLUMNS`] order.
     fn execute(&self, conn: &Connection, sql: &str) -> Result<usize, StoreError> {
         let k = self.k;
         conn.prepare_cached(sql)
@@ -472,6 +472,7 @@ impl<'a> KeyColumns<'a> {
                     self.next_rotation_ms,
                     k.pending_window_days,
                     self.deleted_ms,
+                    k.primary_region,
                 ])
             })
             .map_err(backend)
@@ -484,7 +485,7 @@ fn insert_key(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
         &format!(
             "INSERT INTO keys ({KEY_COLUMNS}) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17, ?18, ?19)"
+             ?17, ?18, ?19, ?20)"
         ),
     )?;
     Ok(())
@@ -498,7 +499,8 @@ fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
          key_spec = ?6, key_usage = ?7, origin = ?8, creation_date_ms = ?9, \
          deletion_date_ms = ?10, policy = ?11, tags = ?12, current_key_material_id = ?13, \
          multi_region = ?14, version = ?15, rotation_period_days = ?16, \
-         next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19 \
+         next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19, \
+         primary_region = ?20 \
          WHERE key_id = ?1 AND region = ?3",
     )?;
     if changed == 1 {
@@ -954,6 +956,41 @@ impl Store for SqliteStore {
 
     async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
         self.read(move |conn| select_key(conn, key)).await
+    }
+
+    async fn related_keys(&self, key_id: KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 ORDER BY region"),
+                params![key_id.to_string()],
+                key_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_replica(
+        &self,
+        key: KeyRecord,
+        materials: Vec<KeyMaterialRecord>,
+    ) -> Result<(), StoreError> {
+        if materials
+            .iter()
+            .any(|m| m.key_id != key.key_id || m.region != key.region)
+        {
+            return Err(StoreError::Backend(
+                "sqlite: replica key material belongs to another key".into(),
+            ));
+        }
+        self.write(move |conn| {
+            insert_key(conn, &key)?;
+            for m in &materials {
+                insert_material(conn, m)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn list_keys(

@@ -74,11 +74,6 @@ impl Kms {
         if let Some(id) = &input.custom_key_store_id {
             return Err(custom_key_store_not_found(id));
         }
-        if input.multi_region {
-            return Err(CoreError::UnsupportedOperation(
-                "Multi-Region keys are not supported by this Trent version.".into(),
-            ));
-        }
         check_tags(&input.tags)?;
         let policy = match input.policy {
             Some(p) => {
@@ -98,7 +93,13 @@ impl Kms {
             None => default_key_policy(&caller.account_id),
         };
         let now = self.now();
-        let key_id = KeyId::generate();
+        // A multi-Region primary key: `mrk-` id, its own Region as the primary Region
+        // (ARCHITECTURE.md §10).
+        let key_id = if input.multi_region {
+            KeyId::generate_multi_region()
+        } else {
+            KeyId::generate()
+        };
         let material = KeyMaterial::generate(key_spec).await?;
         let material_id = new_material_id()?;
         let record = KeyRecord {
@@ -115,7 +116,8 @@ impl Kms {
             policy,
             tags: dedupe_tags(input.tags),
             current_key_material_id: material_id,
-            multi_region: false,
+            multi_region: input.multi_region,
+            primary_region: input.multi_region.then(|| caller.region.to_string()),
             rotation_period_days: None,
             next_rotation_date: None,
             pending_window_days: None,

@@ -128,6 +128,20 @@ fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
             key.origin
         )));
     }
+    // A replica's material and rotation follow its primary (ARCHITECTURE.md §10): only the
+    // primary is rotated, and every replica with it.
+    let is_replica = key.multi_region && key.primary_region.as_deref() != Some(&key.region);
+    let changes_rotation = matches!(
+        action,
+        Action::EnableKeyRotation | Action::DisableKeyRotation | Action::RotateKeyOnDemand
+    );
+    if is_replica && changes_rotation {
+        return Err(CoreError::UnsupportedOperation(format!(
+            "{} is a multi-Region replica key: rotate its primary key in {}.",
+            key.arn(),
+            key.primary_region.as_deref().unwrap_or_default()
+        )));
+    }
     Ok(())
 }
 
@@ -279,6 +293,40 @@ impl Kms {
                 }),
             )
             .await?;
+        // The related keys of a multi-Region key share its material: each gets the new
+        // version, wrapped under its own ARN (ARCHITECTURE.md §10).
+        if key.multi_region {
+            for related in self.related_keys(&updated).await? {
+                if related.region == key.region {
+                    continue;
+                }
+                let wrapped = material.wrap(&self.root_key, &related.arn(), &material_id.0)?;
+                let copy = KeyMaterialRecord {
+                    region: related.region.clone(),
+                    key_id: related.key_id,
+                    key_material_id: material_id,
+                    wrapped,
+                    created: now,
+                    rotation_type: Some(rotation_type),
+                };
+                // A replica is never due itself: the maintenance job rotates the primary.
+                let period = updated.rotation_period_days;
+                let replica = self
+                    .store
+                    .rotate_key(
+                        related.addr(),
+                        copy,
+                        Box::new(move |k| {
+                            k.current_key_material_id = material_id;
+                            k.rotation_period_days = period;
+                            k.next_rotation_date = None;
+                            Ok(())
+                        }),
+                    )
+                    .await?;
+                self.remember_key(Arc::new(replica));
+            }
+        }
         self.remember_material(key.addr(), material_id, material);
         self.remember_key(Arc::new(updated));
         Ok(())

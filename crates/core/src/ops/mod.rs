@@ -7,6 +7,7 @@ pub mod grants;
 pub mod keys;
 pub mod lifecycle;
 pub mod mac;
+pub mod multi_region;
 pub mod policies;
 pub mod tags;
 

@@ -196,7 +196,7 @@ pub async fn execute(
         O::ScheduleKeyDeletion => lifecycle::schedule_key_deletion(kms, caller, v).await,
         O::CancelKeyDeletion => lifecycle::cancel_key_deletion(kms, caller, v).await,
         O::GetKeyLastUsage => lifecycle::get_key_last_usage(kms, caller, v).await,
-        O::ReplicateKey => keys::refuse_multi_region(kms, caller, v, Action::ReplicateKey).await,
+        O::ReplicateKey => keys::replicate_key(kms, caller, v).await,
         O::UpdatePrimaryRegion => {
             keys::refuse_multi_region(kms, caller, v, Action::UpdatePrimaryRegion).await
         }
