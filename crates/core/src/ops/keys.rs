@@ -285,10 +285,10 @@ pub fn custom_key_store_not_found(id: &str) -> CoreError {
 }
 
 impl Kms {
-    /// ReplicateKey and UpdatePrimaryRegion before multi-Region keys exist (issue 13): the key
-    /// is resolved and authorized as AWS does first, so a key that does not exist is
-    /// NotFoundException and a caller without `action` is AccessDeniedException; every key that
-    /// does exist is a single-Region key, which AWS refuses with UnsupportedOperationException.
+    /// UpdatePrimaryRegion, not implemented yet (issue 13): the key is resolved and authorized
+    /// as AWS does first, so a key that does not exist is NotFoundException and a caller
+    /// without `action` is AccessDeniedException; a single-Region key is refused as AWS does
+    /// (UnsupportedOperationException), a multi-Region one as not supported yet.
     /// Returns the error to answer.
     pub async fn refuse_multi_region_operation(
         &self,
@@ -298,6 +298,10 @@ impl Kms {
     ) -> CoreError {
         match self.usable_key(caller, key_id, action).await {
             Err(e) => e,
+            Ok(key) if key.record.multi_region => CoreError::UnsupportedOperation(format!(
+                "{} is not supported by this Trent version.",
+                action.name()
+            )),
             Ok(key) => CoreError::UnsupportedOperation(format!(
                 "{} is not a multi-Region key: {} is not supported by this Trent version.",
                 key.record.arn(),
