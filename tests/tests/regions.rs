@@ -898,3 +898,149 @@ async fn multi_region_signing_and_mac_keys_verify_in_every_region() {
             .mac_valid
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_primary_region_swaps_primary_and_replica() {
+    use aws_sdk_kms::types::MultiRegionKeyType;
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.enable_key_rotation().key_id(&id).send().await.unwrap();
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    // Only the primary changes the primary Region, and only to a Region with a replica.
+    assert_aws_error!(
+        west.update_primary_region()
+            .key_id(&id)
+            .primary_region("us-east-1")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_aws_error!(
+        east.update_primary_region()
+            .key_id(&id)
+            .primary_region("ap-southeast-1")
+            .send()
+            .await,
+        "NotFoundException"
+    );
+    east.update_primary_region()
+        .key_id(&id)
+        .primary_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let types = |m: aws_sdk_kms::types::KeyMetadata| {
+        let c = m.multi_region_configuration.unwrap();
+        (
+            c.multi_region_key_type.unwrap(),
+            c.primary_key.unwrap().region.unwrap(),
+        )
+    };
+    assert_eq!(
+        types(describe(&west, &id).await),
+        (MultiRegionKeyType::Primary, "eu-west-1".to_string())
+    );
+    assert_eq!(
+        types(describe(&east, &id).await),
+        (MultiRegionKeyType::Replica, "eu-west-1".to_string())
+    );
+    // Rotation now belongs to the new primary.
+    west.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        east.rotate_key_on_demand().key_id(&id).send().await,
+        "UnsupportedOperationException"
+    );
+    let rotations = east
+        .list_key_rotations()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap();
+    assert_eq!(
+        rotations.len(),
+        1,
+        "the old primary got the new primary's rotation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_condition_keys_are_answered() {
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    // The account may do everything except: use a replica for Encrypt, replicate to
+    // ap-southeast-1, or make ap-southeast-1 the primary Region.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:MultiRegionKeyType":"REPLICA"}},"Bool":{{"kms:MultiRegion":"true"}}}}}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:ReplicateKey","Resource":"*","Condition":{{"StringEquals":{{"kms:ReplicaRegion":"ap-southeast-1"}}}}}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:UpdatePrimaryRegion","Resource":"*","Condition":{{"StringEquals":{{"kms:PrimaryRegion":"ap-southeast-1"}}}}}}
+        ]}}"#
+    );
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        east.replicate_key()
+            .key_id(&id)
+            .replica_region("ap-southeast-1")
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+    let plain = Blob::new(b"x".to_vec());
+    east.encrypt()
+        .key_id(&id)
+        .plaintext(plain.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        west.encrypt().key_id(&id).plaintext(plain).send().await,
+        "AccessDeniedException"
+    );
+    assert_aws_error!(
+        east.update_primary_region()
+            .key_id(&id)
+            .primary_region("ap-southeast-1")
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+}

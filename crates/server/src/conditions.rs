@@ -40,7 +40,9 @@ pub struct RequestSource<'a> {
 /// The request members that condition keys are made of. Only these are kept for the keys,
 /// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
 /// policies are never copied).
-const CONDITION_MEMBERS: [&str; 30] = [
+const CONDITION_MEMBERS: [&str; 32] = [
+    "ReplicaRegion",
+    "PrimaryRegion",
     "EncryptionContext",
     "SourceEncryptionContext",
     "DestinationEncryptionContext",
@@ -230,6 +232,9 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
     copy(keys, obj, "MacAlgorithm", "kms:MacAlgorithm");
     copy(keys, obj, "MessageType", "kms:MessageType");
     copy(keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
+    // Multi-Region keys (ARCHITECTURE.md §10): ReplicateKey's and UpdatePrimaryRegion's Region.
+    copy(keys, obj, "ReplicaRegion", "kms:ReplicaRegion");
+    copy(keys, obj, "PrimaryRegion", "kms:PrimaryRegion");
     copy(
         keys,
         obj,

@@ -993,6 +993,47 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_primary_region(
+        &self,
+        key_id: KeyId,
+        old_primary: &str,
+        new_primary: &str,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let (id, old, new) = (
+            key_id.to_string(),
+            old_primary.to_string(),
+            new_primary.to_string(),
+        );
+        self.write(move |conn| {
+            let live = |region: &str| -> Result<Option<KeyRecord>, StoreError> {
+                Ok(select_key(conn, KeyAddr::new(region, key_id))?
+                    .filter(|k| k.deleted_date.is_none() && k.multi_region))
+            };
+            let (Some(from), Some(_)) = (live(&old)?, live(&new)?) else {
+                return Err(StoreError::NotFound);
+            };
+            let next = opt_ms(from.next_rotation_date)?;
+            conn.execute(
+                "UPDATE keys SET primary_region = ?2, version = version + 1, \
+                 next_rotation_date_ms = CASE WHEN region = ?2 THEN ?3 \
+                 WHEN region = ?4 THEN NULL ELSE next_rotation_date_ms END \
+                 WHERE key_id = ?1 AND multi_region = 1 AND deleted_date_ms IS NULL",
+                params![id, new, next, old],
+            )
+            .map_err(backend)?;
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 \
+                     AND deleted_date_ms IS NULL ORDER BY region"
+                ),
+                params![id],
+                key_from_row,
+            )
+        })
+        .await
+    }
+
     async fn list_keys(
         &self,
         account: &AccountId,

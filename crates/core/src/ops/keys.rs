@@ -283,30 +283,3 @@ fn dedupe_tags(tags: Vec<Tag>) -> Vec<Tag> {
 pub fn custom_key_store_not_found(id: &str) -> CoreError {
     CoreError::CustomKeyStoreNotFound(format!("Custom key store {id} does not exist."))
 }
-
-impl Kms {
-    /// UpdatePrimaryRegion, not implemented yet (issue 13): the key is resolved and authorized
-    /// as AWS does first, so a key that does not exist is NotFoundException and a caller
-    /// without `action` is AccessDeniedException; a single-Region key is refused as AWS does
-    /// (UnsupportedOperationException), a multi-Region one as not supported yet.
-    /// Returns the error to answer.
-    pub async fn refuse_multi_region_operation(
-        &self,
-        caller: &Caller,
-        key_id: &str,
-        action: Action,
-    ) -> CoreError {
-        match self.usable_key(caller, key_id, action).await {
-            Err(e) => e,
-            Ok(key) if key.record.multi_region => CoreError::UnsupportedOperation(format!(
-                "{} is not supported by this Trent version.",
-                action.name()
-            )),
-            Ok(key) => CoreError::UnsupportedOperation(format!(
-                "{} is not a multi-Region key: {} is not supported by this Trent version.",
-                key.record.arn(),
-                action.name()
-            )),
-        }
-    }
-}

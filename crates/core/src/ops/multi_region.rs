@@ -203,3 +203,72 @@ impl Kms {
         Ok(out)
     }
 }
+
+impl Kms {
+    /// UpdatePrimaryRegion: the related key in `primary_region` becomes the primary and the
+    /// current primary a replica (one store transaction within one Trent, so the `Updating`
+    /// state AWS shows in between is never visible). `kms:UpdatePrimaryRegion` is checked on
+    /// both keys.
+    pub async fn update_primary_region(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        primary_region: &str,
+    ) -> Result<(), CoreError> {
+        let current = self
+            .usable_key(caller, key_id, Action::UpdatePrimaryRegion)
+            .await?
+            .record;
+        if !current.multi_region || current.primary_region.as_deref() != Some(&current.region) {
+            return Err(CoreError::UnsupportedOperation(format!(
+                "{} is not a multi-Region primary key.",
+                current.arn()
+            )));
+        }
+        let Some(target) = self.served_region(primary_region) else {
+            return Err(CoreError::Validation(format!(
+                "{primary_region} is not a valid primary region."
+            )));
+        };
+        if target == current.region {
+            return Err(CoreError::Validation(format!(
+                "{} is already the primary key in {target}.",
+                current.arn()
+            )));
+        }
+        let in_target = Caller {
+            region: target,
+            ..caller.clone()
+        };
+        let replica = self
+            .key_by_id(KeyAddr {
+                region: target,
+                key_id: current.key_id,
+            })
+            .await?
+            .filter(|k| k.account_id == current.account_id && k.deleted_date.is_none())
+            .ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "Key '{}' does not exist",
+                    crate::model::key_arn(target, &current.account_id, &current.key_id)
+                ))
+            })?;
+        self.authorize(&in_target, Action::UpdatePrimaryRegion, &replica)
+            .await?;
+        crate::key_state::check(Action::UpdatePrimaryRegion.operation(), &replica)?;
+        let updated = self
+            .store
+            .set_primary_region(current.key_id, &current.region, target)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    CoreError::NotFound(format!("Key '{}' does not exist", replica.arn()))
+                }
+                other => other.into(),
+            })?;
+        for k in updated {
+            self.remember_key(Arc::new(k));
+        }
+        Ok(())
+    }
+}

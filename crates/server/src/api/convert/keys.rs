@@ -4,7 +4,7 @@ use serde_json::Value;
 use trent_core::model::{KeyRecord, KeyUsage, Origin};
 use trent_core::ops::keys::CreateKeyInput;
 use trent_core::ops::multi_region::ReplicateKeyInput;
-use trent_core::{Action, Caller, CoreError, Kms};
+use trent_core::{Caller, CoreError, Kms};
 use trent_wire::types::*;
 
 use super::{algorithm_names, decode, epoch, parse_enum, tags_in, Outcome};
@@ -60,6 +60,23 @@ async fn full_metadata(kms: &Kms, k: &KeyRecord) -> Result<KeyMetadata, ApiError
         });
     }
     Ok(meta)
+}
+
+/// UpdatePrimaryRegion.
+pub(super) async fn update_primary_region(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+) -> Result<Outcome, ApiError> {
+    let member = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    kms.update_primary_region(caller, &member("KeyId"), &member("PrimaryRegion"))
+        .await?;
+    Ok(Outcome::empty(None))
 }
 
 /// ReplicateKey.
@@ -197,25 +214,6 @@ async fn metadata_outcome(kms: &Kms, k: &KeyRecord) -> Result<Outcome, ApiError>
     };
     let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Outcome::json(&resp, Some(k.arn()))?.with_elements(elements))
-}
-
-/// ReplicateKey and UpdatePrimaryRegion, until multi-Region keys exist: the key is resolved and
-/// authorized, then refused as the single-Region key it is (`Kms::refuse_multi_region_operation`).
-pub(super) async fn refuse_multi_region(
-    kms: &Kms,
-    caller: &Caller,
-    v: Value,
-    action: Action,
-) -> Result<Outcome, ApiError> {
-    let key_id = v
-        .get("KeyId")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    Err(kms
-        .refuse_multi_region_operation(caller, &key_id, action)
-        .await
-        .into())
 }
 
 /// The custom key store operations that name a store by id (or DescribeCustomKeyStores by id

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use trent_core::model::Tag;
-use trent_core::{Action, Caller, CoreError, Kms};
+use trent_core::{Caller, CoreError, Kms};
 use trent_wire::{Operation, SecretBlob, WireError};
 use zeroize::Zeroizing;
 
@@ -197,9 +197,7 @@ pub async fn execute(
         O::CancelKeyDeletion => lifecycle::cancel_key_deletion(kms, caller, v).await,
         O::GetKeyLastUsage => lifecycle::get_key_last_usage(kms, caller, v).await,
         O::ReplicateKey => keys::replicate_key(kms, caller, v).await,
-        O::UpdatePrimaryRegion => {
-            keys::refuse_multi_region(kms, caller, v, Action::UpdatePrimaryRegion).await
-        }
+        O::UpdatePrimaryRegion => keys::update_primary_region(kms, caller, v).await,
         O::DescribeCustomKeyStores
         | O::ConnectCustomKeyStore
         | O::DisconnectCustomKeyStore
