@@ -1044,3 +1044,80 @@ async fn multi_region_condition_keys_are_answered() {
         "AccessDeniedException"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_with_replicas_waits_for_them_before_its_own_deletion_window() {
+    let (server, clock) = TestServer::start_with_manual_clock().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let scheduled = east
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled.key_state.unwrap().as_str(),
+        "PendingReplicaDeletion"
+    );
+    assert!(
+        scheduled.deletion_date.is_none(),
+        "unknown until the last replica is gone"
+    );
+    // Cancelling works in this state, and scheduling again returns to it.
+    east.cancel_key_deletion().key_id(&id).send().await.unwrap();
+    east.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    // The replica is deleted on its own schedule; the primary's window starts then.
+    west.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    clock.advance(time::Duration::days(8));
+    assert_eq!(server.run_maintenance().await.deleted, 1, "the replica");
+    assert_aws_error!(
+        west.describe_key().key_id(&id).send().await,
+        "NotFoundException"
+    );
+    let primary = describe(&east, &id).await;
+    assert_eq!(primary.key_state.unwrap().as_str(), "PendingDeletion");
+    assert!(primary.deletion_date.is_some());
+    assert!(primary
+        .multi_region_configuration
+        .unwrap()
+        .replica_keys
+        .unwrap_or_default()
+        .is_empty());
+    clock.advance(time::Duration::days(8));
+    assert_eq!(
+        server.run_maintenance().await.deleted,
+        1,
+        "then the primary"
+    );
+    assert_aws_error!(
+        east.describe_key().key_id(&id).send().await,
+        "NotFoundException"
+    );
+}

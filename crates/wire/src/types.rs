@@ -573,8 +573,9 @@ pub struct ScheduleKeyDeletionRequest {
 pub struct ScheduleKeyDeletionResponse {
     /// AWS's `KeyId` member.
     pub key_id: String,
-    /// AWS's `DeletionDate` member.
-    pub deletion_date: Timestamp,
+    /// AWS's `DeletionDate` member (absent for a multi-Region primary key with replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     /// AWS's `KeyState` member.
     pub key_state: String,
     /// AWS's `PendingWindowInDays` member.

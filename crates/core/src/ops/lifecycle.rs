@@ -65,8 +65,9 @@ pub struct RotationEntry {
 pub struct ScheduledDeletion {
     /// The ARN of the key the operation used.
     pub key_arn: String,
-    /// The deletion date.
-    pub deletion_date: OffsetDateTime,
+    /// The deletion date; `None` for a multi-Region primary key waiting for its replicas
+    /// (PendingReplicaDeletion: its window starts when the last replica is deleted).
+    pub deletion_date: Option<OffsetDateTime>,
     /// The key state.
     pub key_state: KeyState,
     /// The waiting period in days.
@@ -381,12 +382,26 @@ impl Kms {
         };
         let action = Action::ScheduleKeyDeletion;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        let deletion_date = self.now() + days(window);
+        // A multi-Region primary with replicas waits for them (PendingReplicaDeletion), as
+        // AWS does: its own waiting period starts when its last replica is deleted.
+        let is_primary =
+            key.multi_region && key.primary_region.as_deref() == Some(key.region.as_str());
+        let waits_for_replicas = is_primary
+            && self
+                .related_keys(&key)
+                .await?
+                .iter()
+                .any(|k| k.region != key.region);
+        let deletion_date = (!waits_for_replicas).then(|| self.now() + days(window));
         let updated = self
             .update_key(key.addr(), move |k| {
                 key_state::check(action, k)?;
-                k.key_state = KeyState::PendingDeletion;
-                k.deletion_date = Some(deletion_date);
+                k.key_state = if waits_for_replicas {
+                    KeyState::PendingReplicaDeletion
+                } else {
+                    KeyState::PendingDeletion
+                };
+                k.deletion_date = deletion_date;
                 k.pending_window_days = Some(window);
                 Ok(())
             })
@@ -557,7 +572,10 @@ impl Kms {
             .await;
         match result {
             Ok(tombstone) => {
-                self.forget_destroyed(Arc::new(tombstone));
+                let tombstone = Arc::new(tombstone);
+                self.forget_destroyed(tombstone.clone());
+                self.start_primary_deletion_if_last_replica(&tombstone, now)
+                    .await?;
                 Ok(true)
             }
             Err(StoreError::Rejected(_)) => Ok(false),
@@ -572,6 +590,46 @@ impl Kms {
                 Err(e.into())
             }
         }
+    }
+}
+
+impl Kms {
+    /// After a replica is destroyed: a primary in PendingReplicaDeletion whose last replica it
+    /// was starts its own waiting period now (PendingDeletion), as AWS does.
+    async fn start_primary_deletion_if_last_replica(
+        &self,
+        destroyed: &KeyRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let Some(primary_region) = destroyed.primary_region.as_deref() else {
+            return Ok(());
+        };
+        if !destroyed.multi_region || primary_region == destroyed.region {
+            return Ok(());
+        }
+        let related = self.related_keys(destroyed).await?;
+        let Some(primary) = related.iter().find(|k| k.region == primary_region) else {
+            return Ok(());
+        };
+        let replicas_left = related.iter().any(|k| k.region != primary_region);
+        if primary.key_state != KeyState::PendingReplicaDeletion || replicas_left {
+            return Ok(());
+        }
+        self.update_key(primary.addr(), move |k| {
+            if k.key_state != KeyState::PendingReplicaDeletion {
+                return Err(CoreError::Conflict("no longer waiting for replicas".into()));
+            }
+            let window = k.pending_window_days.unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
+            k.key_state = KeyState::PendingDeletion;
+            k.deletion_date = Some(now + days(window));
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+        .or_else(|e| match e {
+            CoreError::Conflict(_) => Ok(()),
+            other => Err(other),
+        })
     }
 }
 
