@@ -959,7 +959,17 @@ async fn update_primary_region_swaps_primary_and_replica() {
         types(describe(&east, &id).await),
         (MultiRegionKeyType::Replica, "eu-west-1".to_string())
     );
-    // Rotation now belongs to the new primary.
+    // Rotation now belongs to the new primary, and replicas report the primary's.
+    for kms in [&east, &west] {
+        let status = kms
+            .get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(status.key_rotation_enabled);
+        assert!(status.next_rotation_date.is_some());
+    }
     west.rotate_key_on_demand()
         .key_id(&id)
         .send()

@@ -211,12 +211,21 @@ impl Kms {
             .await?
             .record;
         check_rotatable(&key, Action::GetKeyRotationStatus)?;
-        let started = self.rotating.started(key.addr());
+        // A replica's rotation is its primary's (ARCHITECTURE.md §10).
+        let rotation = match key.primary_region.as_deref() {
+            Some(primary) if key.multi_region && primary != key.region => self
+                .key_by_id(KeyAddr::new(primary, key.key_id))
+                .await?
+                .filter(|p| p.deleted_date.is_none())
+                .unwrap_or_else(|| key.clone()),
+            _ => key.clone(),
+        };
+        let started = self.rotating.started(rotation.addr());
         Ok(RotationStatus {
             key_arn: key.arn(),
-            enabled: key.rotation_period_days.is_some(),
-            period_days: key.rotation_period_days,
-            next_rotation_date: key.next_rotation_date,
+            enabled: rotation.rotation_period_days.is_some(),
+            period_days: rotation.rotation_period_days,
+            next_rotation_date: rotation.next_rotation_date,
             on_demand_rotation_start_date: started,
         })
     }
