@@ -132,3 +132,41 @@ def test_serve_regions_limits_the_regions_served(make_server):
     aws = Aws(cli_env(profile), server.endpoint)
     proc = aws.fails("kms", "list-keys", "--region", "ap-southeast-1")
     assert "InvalidSignatureException" in proc.stderr, proc.stderr
+
+
+def test_multi_region_keys_through_boto3_and_the_cli(trent):
+    """A multi-Region key made in us-east-1, replicated to eu-west-1 (boto3) and ap-southeast-1
+    (AWS CLI): ciphertexts cross Regions, rotation of the primary reaches the replicas,
+    UpdatePrimaryRegion swaps the roles."""
+    east, west, south = (boto3_client(trent.profile, trent.endpoint, trent.counter, region=r) for r in REGIONS)
+    meta = east.create_key(MultiRegion=True, Description="mrk primary")["KeyMetadata"]
+    key = meta["KeyId"]
+    assert re.fullmatch(r"mrk-[0-9a-f]{32}", key), key
+    assert meta["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    replica = east.replicate_key(KeyId=key, ReplicaRegion="eu-west-1", Description="west")["ReplicaKeyMetadata"]
+    assert replica["Arn"] == f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/{key}"
+    aws = Aws(trent.env, trent.endpoint, trent.counter)
+    out = aws.json("kms", "replicate-key", "--region", "us-east-1", "--key-id", key, "--replica-region", "ap-southeast-1")
+    assert out["ReplicaKeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    code, _ = code_and_message(east.replicate_key, KeyId=key, ReplicaRegion="eu-west-1")
+    assert code == "AlreadyExistsException"
+
+    blob = east.encrypt(KeyId=key, Plaintext=b"crosses Regions", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    for kms in (west, south):
+        assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "b"})["Plaintext"] == b"crosses Regions"
+    east.rotate_key_on_demand(KeyId=key)
+    for kms in (east, west, south):
+        assert len(kms.list_key_rotations(KeyId=key)["Rotations"]) == 1
+    blob = west.encrypt(KeyId=key, Plaintext=b"after rotation")["CiphertextBlob"]
+    assert south.decrypt(CiphertextBlob=blob)["Plaintext"] == b"after rotation"
+
+    described = aws.json("kms", "describe-key", "--region", "ap-southeast-1", "--key-id", key)["KeyMetadata"]
+    replicas = sorted(r["Region"] for r in described["MultiRegionConfiguration"]["ReplicaKeys"])
+    assert replicas == ["ap-southeast-1", "eu-west-1"]
+    assert described["MultiRegionConfiguration"]["PrimaryKey"]["Region"] == "us-east-1"
+
+    east.update_primary_region(KeyId=key, PrimaryRegion="eu-west-1")
+    assert west.describe_key(KeyId=key)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    assert east.describe_key(KeyId=key)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    code, _ = code_and_message(east.rotate_key_on_demand, KeyId=key)
+    assert code == "UnsupportedOperationException"

@@ -145,6 +145,14 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         .to_string();
     let disabled = server.create_key_with(json!({})).await;
     let pending = server.create_key_with(json!({})).await;
+    // A multi-Region primary key already replicated to eu-west-1.
+    let mrk = server.create_key_with(json!({"MultiRegion": true})).await;
+    server
+        .call_ok(
+            "ReplicateKey",
+            json!({"KeyId": mrk, "ReplicaRegion": "eu-west-1"}),
+        )
+        .await;
     // A ciphertext under each of the two keys, made before the key leaves Enabled.
     let ct_of = |key: String| async move {
         server
@@ -279,6 +287,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
         ("{dk_ctx}", dk_ctx),
         ("{disabled}", disabled),
         ("{pending}", pending),
+        ("{mrk}", mrk),
         ("{ct_disabled}", ct_disabled),
         ("{grant_id}", grant_id),
         ("{grant_token}", grant_token),

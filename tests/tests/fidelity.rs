@@ -209,5 +209,5 @@ async fn replicate_key_on_a_single_region_key_is_unsupported_after_authorization
     assert!(err.json()["message"]
         .as_str()
         .unwrap()
-        .contains("is not a multi-Region key"));
+        .ends_with("is not a multi-Region primary key."));
 }

@@ -701,3 +701,22 @@ async fn import_condition_keys_are_evaluated_by_key_policies() {
         .await
         .unwrap();
 }
+
+/// A multi-Region key for imported material would need the same material imported into each
+/// replica; until that is built, CreateKey refuses it whole instead of making a key that
+/// cannot be replicated correctly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_region_key_for_imported_material_is_refused_until_replicas_can_import() {
+    let server = TestServer::start().await.unwrap();
+    let kms = server.kms_client().await;
+    let err = kms
+        .create_key()
+        .origin(OriginType::External)
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+    let keys = kms.list_keys().send().await.unwrap();
+    assert!(keys.keys().is_empty(), "nothing was created: {keys:?}");
+}

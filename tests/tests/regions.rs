@@ -562,3 +562,572 @@ async fn aws_requested_region_is_the_region_of_the_request() {
     assert_aws_error!(east.create_key().send().await, "AccessDeniedException");
     assert_aws_error!(east.list_keys().send().await, "AccessDeniedException");
 }
+
+// ---------------------------------------------------------------- multi-Region keys
+
+async fn describe(kms: &aws_sdk_kms::Client, key: &str) -> aws_sdk_kms::types::KeyMetadata {
+    kms.describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_region_key_replicates_and_its_ciphertexts_cross_regions() {
+    use aws_sdk_kms::types::MultiRegionKeyType;
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let south = server.kms_client_in("ap-southeast-1").await;
+    let primary = east
+        .create_key()
+        .multi_region(true)
+        .description("primary")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let id = primary.key_id.clone();
+    assert!(id.starts_with("mrk-") && id.len() == 36, "{id}");
+    assert_eq!(primary.multi_region, Some(true));
+    let config = primary.multi_region_configuration.unwrap();
+    assert_eq!(
+        config.multi_region_key_type,
+        Some(MultiRegionKeyType::Primary)
+    );
+    assert_eq!(
+        config.primary_key.unwrap().region.as_deref(),
+        Some("us-east-1")
+    );
+    assert!(config.replica_keys.unwrap_or_default().is_empty());
+
+    let before = east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"made before replication".to_vec()))
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+
+    for (region, description) in [("eu-west-1", "west replica"), ("ap-southeast-1", "south")] {
+        let out = east
+            .replicate_key()
+            .key_id(&id)
+            .replica_region(region)
+            .description(description)
+            .tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key("region")
+                    .tag_value(region)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let meta = out.replica_key_metadata.unwrap();
+        assert_eq!(meta.key_id, id);
+        assert_eq!(
+            meta.arn.as_deref(),
+            Some(format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}").as_str())
+        );
+        assert_eq!(meta.description.as_deref(), Some(description));
+        assert_eq!(out.replica_tags.unwrap()[0].tag_value, region);
+        assert!(
+            out.replica_policy.unwrap().contains("kms:*"),
+            "default key policy"
+        );
+    }
+    // A Region that already has it.
+    let e = assert_aws_error!(
+        east.replicate_key()
+            .key_id(&id)
+            .replica_region("eu-west-1")
+            .send()
+            .await,
+        "AlreadyExistsException"
+    );
+    assert!(e
+        .message
+        .contains(&format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{id}")));
+
+    // Every related key knows the others.
+    let config = describe(&east, &id)
+        .await
+        .multi_region_configuration
+        .unwrap();
+    let replicas: Vec<String> = config
+        .replica_keys
+        .unwrap()
+        .into_iter()
+        .map(|k| k.region.unwrap())
+        .collect();
+    assert_eq!(replicas, vec!["ap-southeast-1", "eu-west-1"]);
+    let replica = describe(&west, &id).await;
+    assert_eq!(replica.description.as_deref(), Some("west replica"));
+    let config = replica.multi_region_configuration.unwrap();
+    assert_eq!(
+        config.multi_region_key_type,
+        Some(MultiRegionKeyType::Replica)
+    );
+    assert_eq!(
+        config.primary_key.unwrap().arn.as_deref(),
+        Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}").as_str())
+    );
+
+    // A ciphertext made in any related key's Region decrypts in every other.
+    for (kms, region) in [(&west, "eu-west-1"), (&south, "ap-southeast-1")] {
+        let out = kms
+            .decrypt()
+            .ciphertext_blob(before.clone())
+            .encryption_context("k", "v")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.plaintext.unwrap().as_ref(), b"made before replication");
+        assert_eq!(
+            out.key_id.as_deref(),
+            Some(format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}").as_str())
+        );
+    }
+    let from_west = west
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"from the replica".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let out = east
+        .decrypt()
+        .ciphertext_blob(from_west)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"from the replica");
+
+    // Rotating the primary rotates every replica; replicas refuse to rotate themselves.
+    east.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    for kms in [&east, &west, &south] {
+        let rotations = kms
+            .list_key_rotations()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .rotations
+            .unwrap();
+        assert_eq!(rotations.len(), 1);
+    }
+    let after = east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"after rotation".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let out = south.decrypt().ciphertext_blob(after).send().await.unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"after rotation");
+    assert_aws_error!(
+        west.rotate_key_on_demand().key_id(&id).send().await,
+        "UnsupportedOperationException"
+    );
+
+    // Each related key has its own state.
+    west.disable_key().key_id(&id).send().await.unwrap();
+    assert_aws_error!(
+        west.encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+            .await,
+        "DisabledException"
+    );
+    east.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+
+    // Only a primary replicates; a single-Region key is not a multi-Region key.
+    let e = assert_aws_error!(
+        south
+            .replicate_key()
+            .key_id(&id)
+            .replica_region("us-west-2")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        e.message,
+        format!("arn:aws:kms:ap-southeast-1:{ACCOUNT}:key/{id} is not a multi-Region primary key.")
+    );
+    let (single, single_arn) = create_key(&east, "single").await;
+    let e = assert_aws_error!(
+        east.replicate_key()
+            .key_id(&single)
+            .replica_region("eu-west-1")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        e.message,
+        format!("{single_arn} is not a multi-Region primary key.")
+    );
+    for bad in ["us-east-1", "cn-north-1"] {
+        assert_aws_error!(
+            east.replicate_key()
+                .key_id(&id)
+                .replica_region(bad)
+                .send()
+                .await,
+            "ValidationException"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_signing_and_mac_keys_verify_in_every_region() {
+    use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let sign = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let mac = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    for key in [&sign, &mac] {
+        east.replicate_key()
+            .key_id(key)
+            .replica_region("eu-west-1")
+            .send()
+            .await
+            .unwrap();
+    }
+    let signature = east
+        .sign()
+        .key_id(&sign)
+        .message(Blob::new(b"signed in us-east-1".to_vec()))
+        .message_type(MessageType::Raw)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap()
+        .signature
+        .unwrap();
+    let verified = west
+        .verify()
+        .key_id(&sign)
+        .message(Blob::new(b"signed in us-east-1".to_vec()))
+        .message_type(MessageType::Raw)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .signature(signature)
+        .send()
+        .await
+        .unwrap();
+    assert!(verified.signature_valid);
+    let east_pub = east
+        .get_public_key()
+        .key_id(&sign)
+        .send()
+        .await
+        .unwrap()
+        .public_key;
+    let west_pub = west
+        .get_public_key()
+        .key_id(&sign)
+        .send()
+        .await
+        .unwrap()
+        .public_key;
+    assert_eq!(east_pub, west_pub, "one key pair in both Regions");
+    let tag = west
+        .generate_mac()
+        .key_id(&mac)
+        .message(Blob::new(b"m".to_vec()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap()
+        .mac
+        .unwrap();
+    assert!(
+        east.verify_mac()
+            .key_id(&mac)
+            .message(Blob::new(b"m".to_vec()))
+            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+            .mac(tag)
+            .send()
+            .await
+            .unwrap()
+            .mac_valid
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_primary_region_swaps_primary_and_replica() {
+    use aws_sdk_kms::types::MultiRegionKeyType;
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.enable_key_rotation().key_id(&id).send().await.unwrap();
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    // Only the primary changes the primary Region, and only to a Region with a replica.
+    assert_aws_error!(
+        west.update_primary_region()
+            .key_id(&id)
+            .primary_region("us-east-1")
+            .send()
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_aws_error!(
+        east.update_primary_region()
+            .key_id(&id)
+            .primary_region("ap-southeast-1")
+            .send()
+            .await,
+        "NotFoundException"
+    );
+    east.update_primary_region()
+        .key_id(&id)
+        .primary_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let types = |m: aws_sdk_kms::types::KeyMetadata| {
+        let c = m.multi_region_configuration.unwrap();
+        (
+            c.multi_region_key_type.unwrap(),
+            c.primary_key.unwrap().region.unwrap(),
+        )
+    };
+    assert_eq!(
+        types(describe(&west, &id).await),
+        (MultiRegionKeyType::Primary, "eu-west-1".to_string())
+    );
+    assert_eq!(
+        types(describe(&east, &id).await),
+        (MultiRegionKeyType::Replica, "eu-west-1".to_string())
+    );
+    // Rotation now belongs to the new primary, and replicas report the primary's.
+    for kms in [&east, &west] {
+        let status = kms
+            .get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(status.key_rotation_enabled);
+        assert!(status.next_rotation_date.is_some());
+    }
+    west.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        east.rotate_key_on_demand().key_id(&id).send().await,
+        "UnsupportedOperationException"
+    );
+    let rotations = east
+        .list_key_rotations()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap();
+    assert_eq!(
+        rotations.len(),
+        1,
+        "the old primary got the new primary's rotation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_condition_keys_are_answered() {
+    let server = TestServer::start().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    // The account may do everything except: use a replica for Encrypt, replicate to
+    // ap-southeast-1, or make ap-southeast-1 the primary Region.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:MultiRegionKeyType":"REPLICA"}},"Bool":{{"kms:MultiRegion":"true"}}}}}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:ReplicateKey","Resource":"*","Condition":{{"StringEquals":{{"kms:ReplicaRegion":"ap-southeast-1"}}}}}},
+        {{"Effect":"Deny","Principal":"*","Action":"kms:UpdatePrimaryRegion","Resource":"*","Condition":{{"StringEquals":{{"kms:PrimaryRegion":"ap-southeast-1"}}}}}}
+        ]}}"#
+    );
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        east.replicate_key()
+            .key_id(&id)
+            .replica_region("ap-southeast-1")
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+    let plain = Blob::new(b"x".to_vec());
+    east.encrypt()
+        .key_id(&id)
+        .plaintext(plain.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error!(
+        west.encrypt().key_id(&id).plaintext(plain).send().await,
+        "AccessDeniedException"
+    );
+    assert_aws_error!(
+        east.update_primary_region()
+            .key_id(&id)
+            .primary_region("ap-southeast-1")
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_with_replicas_waits_for_them_before_its_own_deletion_window() {
+    let (server, clock) = TestServer::start_with_manual_clock().await.unwrap();
+    let east = server.kms_client_in("us-east-1").await;
+    let west = server.kms_client_in("eu-west-1").await;
+    let id = east
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let scheduled = east
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled.key_state.unwrap().as_str(),
+        "PendingReplicaDeletion"
+    );
+    assert!(
+        scheduled.deletion_date.is_none(),
+        "unknown until the last replica is gone"
+    );
+    // Cancelling works in this state, and scheduling again returns to it.
+    east.cancel_key_deletion().key_id(&id).send().await.unwrap();
+    east.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    // The replica is deleted on its own schedule; the primary's window starts then.
+    west.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    clock.advance(time::Duration::days(8));
+    assert_eq!(server.run_maintenance().await.deleted, 1, "the replica");
+    assert_aws_error!(
+        west.describe_key().key_id(&id).send().await,
+        "NotFoundException"
+    );
+    let primary = describe(&east, &id).await;
+    assert_eq!(primary.key_state.unwrap().as_str(), "PendingDeletion");
+    assert!(primary.deletion_date.is_some());
+    assert!(primary
+        .multi_region_configuration
+        .unwrap()
+        .replica_keys
+        .unwrap_or_default()
+        .is_empty());
+    clock.advance(time::Duration::days(8));
+    assert_eq!(
+        server.run_maintenance().await.deleted,
+        1,
+        "then the primary"
+    );
+    assert_aws_error!(
+        east.describe_key().key_id(&id).send().await,
+        "NotFoundException"
+    );
+}

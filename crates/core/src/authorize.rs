@@ -135,7 +135,8 @@ pub fn parse_key_policy(text: &str) -> Result<Policy, CoreError> {
 }
 
 /// The condition keys a key answers: `aws:ResourceTag/…`, `kms:ResourceAliases`,
-/// `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:MultiRegion`.
+/// `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:MultiRegion`, and for a multi-Region
+/// key `kms:MultiRegionKeyType`.
 fn key_condition_keys(key: &KeyRecord, aliases: &[String]) -> ContextKeys {
     let mut keys = ContextKeys::new();
     for t in &key.tags {
@@ -149,6 +150,16 @@ fn key_condition_keys(key: &KeyRecord, aliases: &[String]) -> ContextKeys {
         "kms:MultiRegion",
         if key.multi_region { "true" } else { "false" },
     );
+    if let Some(primary) = key.primary_region.as_deref().filter(|_| key.multi_region) {
+        keys.insert(
+            "kms:MultiRegionKeyType",
+            if primary == key.region {
+                "PRIMARY"
+            } else {
+                "REPLICA"
+            },
+        );
+    }
     keys
 }
 
@@ -474,6 +485,7 @@ mod tests {
             }],
             current_key_material_id: crate::model::KeyMaterialId([0; 32]),
             multi_region: false,
+            primary_region: None,
             rotation_period_days: None,
             next_rotation_date: None,
             pending_window_days: None,

@@ -76,6 +76,7 @@ where
     key_enums_round_trip(&make().await).await;
     timestamps_keep_milliseconds(&make().await).await;
     duplicate_key_is_rejected(&make().await).await;
+    multi_region_keys_relate_replicate_and_change_primary(&make().await).await;
     list_keys_pages_by_account_and_region(&make().await).await;
     update_key_applies_and_bumps_version(&make().await).await;
     update_key_rejection_changes_nothing(&make().await).await;
@@ -156,6 +157,7 @@ fn key_record(key_id: KeyId, account_id: &AccountId, region: &str) -> KeyRecord 
         tags: Vec::new(),
         current_key_material_id: material_id(1),
         multi_region: false,
+        primary_region: None,
         rotation_period_days: None,
         next_rotation_date: None,
         pending_window_days: None,
@@ -693,6 +695,87 @@ pub async fn duplicate_key_is_rejected<S: Store>(store: &S) {
             .expect("get_key"),
         None,
         "a Region without the key has none"
+    );
+}
+
+/// `related_keys` finds a key id in every Region; `create_replica` stores a replica with every
+/// material version at once (or nothing); `set_primary_region` moves the primary Region and the
+/// rotation schedule of all related keys in one step.
+pub async fn multi_region_keys_relate_replicate_and_change_primary<S: Store>(store: &S) {
+    let a = account(111_111_111_111);
+    let id = KeyId::generate_multi_region();
+    let mut primary = key_record(id, &a, "us-east-1");
+    primary.multi_region = true;
+    primary.primary_region = Some("us-east-1".into());
+    primary.next_rotation_date = Some(ts(T0 + 1000));
+    primary.rotation_period_days = Some(365);
+    store
+        .create_key(primary.clone(), material_of(&primary, 1, T0))
+        .await
+        .expect("create primary");
+    let mut replica = key_record(id, &a, "eu-west-1");
+    replica.multi_region = true;
+    replica.primary_region = Some("us-east-1".into());
+    let materials = vec![
+        material_of(&replica, 1, T0),
+        material_of(&replica, 2, T0 + 1),
+    ];
+    store
+        .create_replica(replica.clone(), materials.clone())
+        .await
+        .expect("create_replica");
+    assert_eq!(
+        store
+            .get_key_materials(replica.addr())
+            .await
+            .expect("materials"),
+        materials,
+        "every version stored with the replica"
+    );
+    let r = store
+        .create_replica(replica.clone(), vec![material_of(&replica, 3, T0)])
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::AlreadyExists)),
+        "a second replica in one Region is AlreadyExists, got {r:?}"
+    );
+    assert_eq!(
+        store
+            .get_key_materials(replica.addr())
+            .await
+            .expect("materials"),
+        materials,
+        "a refused replica adds no material"
+    );
+    let related = store.related_keys(id).await.expect("related_keys");
+    assert_eq!(related, vec![replica.clone(), primary.clone()], "by Region");
+
+    let changed = store
+        .set_primary_region(id, "us-east-1", "eu-west-1")
+        .await
+        .expect("set_primary_region");
+    assert_eq!(changed.len(), 2);
+    for k in &changed {
+        assert_eq!(k.primary_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            k,
+            &store.get_key(k.addr()).await.expect("get").expect("key")
+        );
+    }
+    let (west, east) = (&changed[0], &changed[1]);
+    assert_eq!(
+        west.next_rotation_date,
+        Some(ts(T0 + 1000)),
+        "schedule moved"
+    );
+    assert_eq!(east.next_rotation_date, None);
+    assert_eq!(east.version, primary.version + 1);
+    let r = store
+        .set_primary_region(id, "eu-west-1", "ap-south-1")
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "a Region without the key is NotFound, got {r:?}"
     );
 }
 

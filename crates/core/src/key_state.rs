@@ -44,7 +44,8 @@ pub fn rule(action: Action, state: KeyState) -> Rule {
             | ListRetirableGrants | RetireGrant | RevokeGrant | GetKeyLastUsage | PutKeyPolicy => {
                 Rule::Allowed
             }
-            CancelKeyDeletion if state == PendingDeletion => Rule::Allowed,
+            // AWS lets a primary waiting for its replicas be cancelled too.
+            CancelKeyDeletion => Rule::Allowed,
             _ => Rule::InvalidState,
         },
         PendingImport => match action {

@@ -63,6 +63,9 @@ pub struct Kms {
     /// per-key limit and Name idempotency hold under concurrent calls (one node: the SQLite
     /// store is this process's alone).
     pub(crate) grant_creation: tokio::sync::Mutex<()>,
+    /// The Regions served (ReplicateKey's ReplicaRegion must be one); empty: every Region of
+    /// the `aws` partition and the default Region.
+    served_regions: Vec<&'static str>,
 }
 
 /// A key the caller may use for an action, resolved and checked.
@@ -92,7 +95,24 @@ impl Kms {
             rotating: Default::default(),
             access: AccessCaches::new(cache.keys),
             grant_creation: tokio::sync::Mutex::new(()),
+            served_regions: Vec::new(),
         }
+    }
+
+    /// This KMS serving only `regions` (`trent serve --regions`); see [`Kms::served_region`].
+    pub fn with_served_regions(mut self, regions: Vec<&'static str>) -> Self {
+        self.served_regions = regions;
+        self
+    }
+
+    /// The served Region named `name`, interned; `None` if it is not served.
+    pub fn served_region(&self, name: &str) -> Option<&'static str> {
+        let served = if self.served_regions.is_empty() {
+            crate::region::AWS_REGIONS.binary_search(&name).is_ok() || name == self.region
+        } else {
+            self.served_regions.contains(&name)
+        };
+        served.then(|| crate::region::intern(name))
     }
 
     /// The default Region (the data dir's).
@@ -132,6 +152,21 @@ impl Kms {
         let record = Arc::new(record);
         self.remember_key(record.clone());
         Ok(Some(record))
+    }
+
+    /// The key of `region` whose id is these 16 bytes (of a ciphertext blob or grant token):
+    /// a UUID key id, else a multi-Region one ([`KeyId::candidates`]).
+    pub(crate) async fn key_by_blob_id(
+        &self,
+        region: &'static str,
+        bytes: [u8; 16],
+    ) -> Result<Option<Arc<KeyRecord>>, CoreError> {
+        for key_id in KeyId::candidates(bytes) {
+            if let Some(k) = self.key_by_id(KeyAddr { region, key_id }).await? {
+                return Ok(Some(k));
+            }
+        }
+        Ok(None)
     }
 
     /// Caches a key record unless a newer version is cached already.
@@ -248,12 +283,6 @@ impl Kms {
                     )));
                 };
                 (account, id)
-            }
-            KeyRef::MultiRegion { account, key_id } => {
-                let account = account.clone().unwrap_or_else(|| caller.account_id.clone());
-                return Err(CoreError::NotFound(format!(
-                    "Key 'arn:aws:kms:{region}:{account}:key/{key_id}' does not exist"
-                )));
             }
         };
         match self.key_by_id(KeyAddr { region, key_id }).await? {

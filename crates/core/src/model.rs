@@ -44,36 +44,104 @@ impl fmt::Display for AccountId {
     }
 }
 
-/// A KMS key id: a UUID, as AWS uses (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+/// A KMS key id: a UUID, as AWS uses (`1234abcd-12ab-34cd-56ef-1234567890ab`), or a
+/// multi-Region key id, `mrk-` and 32 lowercase hex digits (ARCHITECTURE.md §10). Either is 16
+/// bytes, which ciphertext blobs and grant tokens embed. Ordered as its text orders: every
+/// UUID before every multi-Region id, each by its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub uuid::Uuid);
+pub struct KeyId {
+    multi_region: bool,
+    bytes: [u8; 16],
+}
 
 impl KeyId {
-    /// A fresh random key id.
+    /// A fresh random (UUID v4) key id.
     pub fn generate() -> Self {
-        KeyId(uuid::Uuid::new_v4())
+        KeyId::from_uuid(uuid::Uuid::new_v4())
+    }
+    /// A fresh random multi-Region key id (`mrk-` and 32 hex digits).
+    pub fn generate_multi_region() -> Self {
+        KeyId {
+            multi_region: true,
+            bytes: *uuid::Uuid::new_v4().as_bytes(),
+        }
+    }
+    /// The key id that is this UUID.
+    pub fn from_uuid(u: uuid::Uuid) -> Self {
+        KeyId {
+            multi_region: false,
+            bytes: *u.as_bytes(),
+        }
+    }
+    /// Whether this is a multi-Region key id.
+    pub fn is_multi_region(&self) -> bool {
+        self.multi_region
     }
     /// The 16 bytes embedded in ciphertext blobs.
     pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
+        &self.bytes
     }
-    /// From the 16 bytes embedded in a ciphertext blob.
+    /// From the 16 bytes embedded in a ciphertext blob: the UUID key id (see
+    /// [`KeyId::candidates`] for the multi-Region one).
     pub fn from_bytes(b: [u8; 16]) -> Self {
-        KeyId(uuid::Uuid::from_bytes(b))
+        KeyId {
+            multi_region: false,
+            bytes: b,
+        }
     }
-    /// Parses the hyphenated lowercase form only (the form AWS accepts as a key id).
+    /// The two key ids 16 embedded bytes may name: the UUID one, then the multi-Region one.
+    pub fn candidates(b: [u8; 16]) -> [KeyId; 2] {
+        [
+            KeyId::from_bytes(b),
+            KeyId {
+                multi_region: true,
+                bytes: b,
+            },
+        ]
+    }
+    /// Parses the hyphenated lowercase UUID form or `mrk-` and 32 lowercase hex digits (the
+    /// forms AWS accepts as a key id).
     pub fn parse(s: &str) -> Option<Self> {
+        if let Some(hex) = s.strip_prefix("mrk-") {
+            if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return None;
+            }
+            let v = hex::decode(hex).ok()?;
+            return Some(KeyId {
+                multi_region: true,
+                bytes: v.try_into().ok()?,
+            });
+        }
         if s.len() != 36 {
             return None;
         }
         let u = uuid::Uuid::try_parse(s).ok()?;
-        (u.hyphenated().to_string() == s.to_ascii_lowercase()).then_some(KeyId(u))
+        (u.hyphenated().to_string() == s.to_ascii_lowercase()).then_some(KeyId::from_uuid(u))
+    }
+    /// Appends the key id's text to `out` without an intermediate allocation.
+    fn push_to(&self, out: &mut String) {
+        if self.multi_region {
+            out.push_str("mrk-");
+            let mut buf = [0u8; 32];
+            // 32 hex digits of 16 bytes always fit.
+            if hex::encode_to_slice(self.bytes, &mut buf).is_ok() {
+                out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+            }
+        } else {
+            out.push_str(
+                uuid::Uuid::from_bytes(self.bytes)
+                    .hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            );
+        }
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.hyphenated())
+        let mut s = String::with_capacity(36);
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -233,8 +301,11 @@ pub struct KeyRecord {
     pub tags: Vec<Tag>,
     /// The material new encryptions use.
     pub current_key_material_id: KeyMaterialId,
-    /// Whether it is a multi-Region key (Trent makes none).
+    /// Whether it is a multi-Region key.
     pub multi_region: bool,
+    /// For a multi-Region key, the Region of its primary key (its own Region if it is the
+    /// primary); `None` for a single-Region key.
+    pub primary_region: Option<String>,
     /// Automatic rotation: `Some(period in days)` when enabled.
     pub rotation_period_days: Option<u32>,
     /// When automatic rotation next adds material (set while rotation is enabled).
@@ -301,12 +372,7 @@ pub fn key_arn(region: &str, account: &AccountId, key_id: &KeyId) -> String {
     arn.push(':');
     arn.push_str(account);
     arn.push_str(KEY);
-    arn.push_str(
-        key_id
-            .0
-            .hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer()),
-    );
+    key_id.push_to(&mut arn);
     arn
 }
 
@@ -449,7 +515,9 @@ mod tests {
     #[test]
     fn key_arn_is_the_aws_key_arn() {
         let account = AccountId::parse("111122223333").unwrap();
-        let key_id = KeyId(uuid::Uuid::parse_str("1234ABCD-12ab-34cd-56ef-1234567890ab").unwrap());
+        let key_id = KeyId::from_uuid(
+            uuid::Uuid::parse_str("1234ABCD-12ab-34cd-56ef-1234567890ab").unwrap(),
+        );
         let arn = key_arn("eu-west-1", &account, &key_id);
         assert_eq!(
             arn,
@@ -457,5 +525,34 @@ mod tests {
         );
         assert_eq!(arn, format!("arn:aws:kms:eu-west-1:{account}:key/{key_id}"));
         assert_eq!(arn.capacity(), arn.len(), "sized exactly");
+    }
+
+    #[test]
+    fn multi_region_key_ids_parse_print_and_sort_after_uuids() {
+        let text = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        let mrk = KeyId::parse(text).unwrap();
+        assert!(mrk.is_multi_region());
+        assert_eq!(mrk.to_string(), text);
+        let account = AccountId::parse("111122223333").unwrap();
+        let arn = key_arn("eu-west-1", &account, &mrk);
+        assert_eq!(
+            arn,
+            format!("arn:aws:kms:eu-west-1:111122223333:key/{text}")
+        );
+        assert_eq!(arn.capacity(), arn.len(), "sized exactly");
+        for bad in [
+            "mrk-1234ABCD12ab34cd56ef1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890a",
+            "mrk-",
+            "mrk-fake-key-id",
+        ] {
+            assert_eq!(KeyId::parse(bad), None, "{bad}");
+        }
+        let uuid = KeyId::parse("ffffffff-ffff-4fff-bfff-ffffffffffff").unwrap();
+        assert!(uuid < mrk, "ordered as the text orders");
+        assert_eq!(KeyId::candidates(*mrk.as_bytes())[1], mrk);
+        let fresh = KeyId::generate_multi_region();
+        assert_eq!(KeyId::parse(&fresh.to_string()), Some(fresh));
+        assert_eq!(fresh.to_string().len(), 36);
     }
 }

@@ -21,22 +21,6 @@ pub enum KeyRef {
         /// The alias name.
         alias_name: String,
     },
-    /// A well-formed multi-Region key id (`mrk-` and 32 hex digits). Trent makes no
-    /// multi-Region keys, so it names no key: NotFoundException `Key '<arn>' does not
-    /// exist`, as AWS answers for any missing key id.
-    MultiRegion {
-        /// The account.
-        account: Option<AccountId>,
-        /// The key's id.
-        key_id: String,
-    },
-}
-
-/// Whether `id` is a well-formed multi-Region key id: `mrk-` and 32 lowercase hex digits.
-fn is_multi_region_key_id(id: &str) -> bool {
-    id.strip_prefix("mrk-").is_some_and(|hex| {
-        hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
 }
 
 impl KeyRef {
@@ -57,12 +41,6 @@ impl KeyRef {
                 return Err(CoreError::NotFound(format!("Invalid arn {arn_region}")));
             }
             if let Some(id) = resource.strip_prefix("key/") {
-                if is_multi_region_key_id(id) {
-                    return Ok(KeyRef::MultiRegion {
-                        account: Some(account),
-                        key_id: id.to_string(),
-                    });
-                }
                 let key_id = KeyId::parse(id)
                     .ok_or_else(|| CoreError::NotFound(format!("Invalid keyId '{id}'")))?;
                 return Ok(KeyRef::Key {
@@ -82,12 +60,6 @@ impl KeyRef {
             return Ok(KeyRef::Alias {
                 account: None,
                 alias_name: text.to_string(),
-            });
-        }
-        if is_multi_region_key_id(text) {
-            return Ok(KeyRef::MultiRegion {
-                account: None,
-                key_id: text.to_string(),
             });
         }
         KeyId::parse(text)
@@ -153,9 +125,9 @@ mod tests {
         let mrk = "mrk-d3b95762d3b95762d3b95762d3b95762";
         assert_eq!(
             KeyRef::parse(mrk, "us-east-1").unwrap(),
-            KeyRef::MultiRegion {
+            KeyRef::Key {
                 account: None,
-                key_id: mrk.into()
+                key_id: KeyId::parse(mrk).unwrap()
             }
         );
         assert!(matches!(
@@ -163,10 +135,10 @@ mod tests {
                 &format!("arn:aws:kms:us-east-1:111122223333:key/{mrk}"),
                 "us-east-1"
             ),
-            Ok(KeyRef::MultiRegion {
+            Ok(KeyRef::Key {
                 account: Some(_),
-                ..
-            })
+                key_id,
+            }) if key_id.is_multi_region()
         ));
         for bad in [
             "mrk-fake-key-id",

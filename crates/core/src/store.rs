@@ -178,6 +178,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The key with this id in this Region, in any account.
     async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError>;
+    /// The keys with this id in every Region (a multi-Region key's related keys), destroyed
+    /// ones included, ordered by Region.
+    async fn related_keys(&self, key_id: KeyId) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Stores a replica of a multi-Region key: its record and every version of its material
+    /// (each wrapped for the replica), in one transaction. `AlreadyExists` if the key id is
+    /// taken in the replica's Region.
+    async fn create_replica(
+        &self,
+        key: KeyRecord,
+        materials: Vec<KeyMaterialRecord>,
+    ) -> Result<(), StoreError>;
+    /// UpdatePrimaryRegion: in one transaction, makes `new_primary` the primary Region of every
+    /// live key with this multi-Region id (bumping each `version`) and moves the automatic
+    /// rotation schedule (`next_rotation_date`) from the key in `old_primary` to the one in
+    /// `new_primary`. Returns the related keys as stored, by Region. `NotFound` if either
+    /// Region has no live key with this id.
+    async fn set_primary_region(
+        &self,
+        key_id: KeyId,
+        old_primary: &str,
+        new_primary: &str,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
     /// Keys of one account and Region ordered by key id, starting after `after`, at most
     /// `limit`. Destroyed keys (`deleted_date` set) are not listed.
     async fn list_keys(

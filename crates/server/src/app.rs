@@ -119,7 +119,8 @@ impl App {
             clock,
             config.region.clone(),
             CacheSizes::default(),
-        );
+        )
+        .with_served_regions(config.served_regions());
         let credentials = Iam::load(&kms).await?;
         let app = App {
             config,

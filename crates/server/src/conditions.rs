@@ -27,11 +27,13 @@ use trent_wire::Operation;
 /// The request members that condition keys are made of. Only these are kept for the keys,
 /// which are built later and only if a policy asks (plaintexts, ciphertexts, messages and
 /// policies are never copied).
-const CONDITION_MEMBERS: [&str; 34] = [
+const CONDITION_MEMBERS: [&str; 36] = [
     "WrappingAlgorithm",
     "WrappingKeySpec",
     "ExpirationModel",
     "ValidTo",
+    "ReplicaRegion",
+    "PrimaryRegion",
     "EncryptionContext",
     "SourceEncryptionContext",
     "DestinationEncryptionContext",
@@ -230,6 +232,9 @@ fn fill(op: Operation, obj: &Map<String, Value>, src: &Source, keys: &mut Contex
         keys.insert("kms:ValidTo", (t as i64).to_string());
     }
     copy(keys, obj, "KeyPairSpec", "kms:DataKeyPairSpec");
+    // Multi-Region keys (ARCHITECTURE.md §10): ReplicateKey's and UpdatePrimaryRegion's Region.
+    copy(keys, obj, "ReplicaRegion", "kms:ReplicaRegion");
+    copy(keys, obj, "PrimaryRegion", "kms:PrimaryRegion");
     copy(
         keys,
         obj,

@@ -1,7 +1,9 @@
 -- Trent's SQLite schema, version 7: every Region on one endpoint (ARCHITECTURE.md §10).
 -- Conventions as in 0001_init.sql.
 --
--- A key is addressed by (region, key_id): multi-Region keys share one key id across Regions.
+-- A key is addressed by (region, key_id): multi-Region keys share one key id across Regions
+-- (`mrk-` and 32 hex digits); `keys.primary_region` names the Region of a multi-Region key's
+-- primary.
 -- Keys already carried their Region; their materials, aliases, grants and last usage now name
 -- it too, and every reference to a key is (region, key_id). SQLite cannot change a primary
 -- key in place, so the five tables are rebuilt: new tables are filled from the old ones (each
@@ -30,6 +32,8 @@ CREATE TABLE keys_v7 (
     next_rotation_date_ms   INTEGER,
     pending_window_days     INTEGER CHECK (pending_window_days IS NULL OR pending_window_days >= 0),
     deleted_date_ms         INTEGER,
+    -- A multi-Region key's primary Region (its own if it is the primary); NULL otherwise.
+    primary_region          TEXT,
     PRIMARY KEY (region, key_id)
 ) STRICT;
 INSERT INTO keys_v7 (region, key_id, account_id, description, key_state, key_spec, key_usage,
@@ -115,6 +119,8 @@ ALTER TABLE aliases_v7 RENAME TO aliases;
 ALTER TABLE key_last_usage_v7 RENAME TO key_last_usage;
 ALTER TABLE grants_v7 RENAME TO grants;
 
+-- The related multi-Region keys of a key id, in every Region.
+CREATE INDEX keys_by_id ON keys (key_id);
 -- ListKeys: one account and Region, by key id.
 CREATE INDEX keys_by_account_region ON keys (account_id, region, key_id);
 CREATE INDEX keys_rotation_due ON keys (next_rotation_date_ms)

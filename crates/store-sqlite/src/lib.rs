@@ -450,7 +450,7 @@ impl<'a> KeyColumns<'a> {
         })
     }
 
-    /// Executes `sql` with the key's columns as ?1 … ?19, in [`KEY_COLUMNS`] order.
+    /// Executes `sql` with the key's columns as ?1 … ?20, in [`KEY_COLUMNS`] order.
     fn execute(&self, conn: &Connection, sql: &str) -> Result<usize, StoreError> {
         let k = self.k;
         conn.prepare_cached(sql)
@@ -475,6 +475,7 @@ impl<'a> KeyColumns<'a> {
                     self.next_rotation_ms,
                     k.pending_window_days,
                     self.deleted_ms,
+                    k.primary_region,
                 ])
             })
             .map_err(backend)
@@ -487,7 +488,7 @@ fn insert_key(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
         &format!(
             "INSERT INTO keys ({KEY_COLUMNS}) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17, ?18, ?19)"
+             ?17, ?18, ?19, ?20)"
         ),
     )?;
     Ok(())
@@ -501,7 +502,8 @@ fn update_key_row(conn: &Connection, k: &KeyRecord) -> Result<(), StoreError> {
          key_spec = ?6, key_usage = ?7, origin = ?8, creation_date_ms = ?9, \
          deletion_date_ms = ?10, policy = ?11, tags = ?12, current_key_material_id = ?13, \
          multi_region = ?14, version = ?15, rotation_period_days = ?16, \
-         next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19 \
+         next_rotation_date_ms = ?17, pending_window_days = ?18, deleted_date_ms = ?19, \
+         primary_region = ?20 \
          WHERE key_id = ?1 AND region = ?3",
     )?;
     if changed == 1 {
@@ -957,6 +959,82 @@ impl Store for SqliteStore {
 
     async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
         self.read(move |conn| select_key(conn, key)).await
+    }
+
+    async fn related_keys(&self, key_id: KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 ORDER BY region"),
+                params![key_id.to_string()],
+                key_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_replica(
+        &self,
+        key: KeyRecord,
+        materials: Vec<KeyMaterialRecord>,
+    ) -> Result<(), StoreError> {
+        if materials
+            .iter()
+            .any(|m| m.key_id != key.key_id || m.region != key.region)
+        {
+            return Err(StoreError::Backend(
+                "sqlite: replica key material belongs to another key".into(),
+            ));
+        }
+        self.write(move |conn| {
+            insert_key(conn, &key)?;
+            for m in &materials {
+                insert_material(conn, m)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_primary_region(
+        &self,
+        key_id: KeyId,
+        old_primary: &str,
+        new_primary: &str,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let (id, old, new) = (
+            key_id.to_string(),
+            old_primary.to_string(),
+            new_primary.to_string(),
+        );
+        self.write(move |conn| {
+            let live = |region: &str| -> Result<Option<KeyRecord>, StoreError> {
+                Ok(select_key(conn, KeyAddr::new(region, key_id))?
+                    .filter(|k| k.deleted_date.is_none() && k.multi_region))
+            };
+            let (Some(from), Some(_)) = (live(&old)?, live(&new)?) else {
+                return Err(StoreError::NotFound);
+            };
+            let next = opt_ms(from.next_rotation_date)?;
+            conn.execute(
+                "UPDATE keys SET primary_region = ?2, version = version + 1, \
+                 next_rotation_date_ms = CASE WHEN region = ?2 THEN ?3 \
+                 WHEN region = ?4 THEN NULL ELSE next_rotation_date_ms END \
+                 WHERE key_id = ?1 AND multi_region = 1 AND deleted_date_ms IS NULL",
+                params![id, new, next, old],
+            )
+            .map_err(backend)?;
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 \
+                     AND deleted_date_ms IS NULL ORDER BY region"
+                ),
+                params![id],
+                key_from_row,
+            )
+        })
+        .await
     }
 
     async fn list_keys(

@@ -37,6 +37,7 @@ fn key(key_id: KeyId) -> KeyRecord {
         }],
         current_key_material_id: KeyMaterialId([7; 32]),
         multi_region: false,
+        primary_region: None,
         rotation_period_days: None,
         next_rotation_date: None,
         pending_window_days: None,

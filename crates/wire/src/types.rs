@@ -105,6 +105,9 @@ pub struct KeyMetadata {
     pub mac_algorithms: Option<Vec<String>>,
     /// AWS's `MultiRegion` member.
     pub multi_region: bool,
+    /// AWS's `MultiRegionConfiguration` member (multi-Region keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `PendingDeletionWindowInDays` member.
     pub pending_deletion_window_in_days: Option<i32>,
@@ -117,6 +120,40 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// AWS's `ValidTo` member (imported material that expires).
     pub valid_to: Option<Timestamp>,
+}
+
+/// AWS's MultiRegionConfiguration: how a multi-Region key relates to the others.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionConfiguration {
+    /// `PRIMARY` or `REPLICA`.
+    pub multi_region_key_type: String,
+    /// The primary key.
+    pub primary_key: MultiRegionKey,
+    /// The replica keys.
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+/// AWS's MultiRegionKey: a related key's ARN and Region.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    /// Its key ARN.
+    pub arn: String,
+    /// Its Region.
+    pub region: String,
+}
+
+/// ReplicateKey response.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyResponse {
+    /// The replica's KeyMetadata.
+    pub replica_key_metadata: KeyMetadata,
+    /// The replica's key policy.
+    pub replica_policy: String,
+    /// The replica's tags.
+    pub replica_tags: Vec<Tag>,
 }
 
 /// CreateKey / DescribeKey response.
@@ -553,8 +590,9 @@ pub struct ScheduleKeyDeletionRequest {
 pub struct ScheduleKeyDeletionResponse {
     /// AWS's `KeyId` member.
     pub key_id: String,
-    /// AWS's `DeletionDate` member.
-    pub deletion_date: Timestamp,
+    /// AWS's `DeletionDate` member (absent for a multi-Region primary key with replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     /// AWS's `KeyState` member.
     pub key_state: String,
     /// AWS's `PendingWindowInDays` member.

@@ -460,6 +460,7 @@ pub(crate) mod tests {
             tags: vec![],
             current_key_material_id: KeyMaterialId([0; 32]),
             multi_region: false,
+            primary_region: None,
             rotation_period_days: None,
             next_rotation_date: None,
             pending_window_days: None,

@@ -22,7 +22,7 @@ use crate::key_state;
 use crate::kms::Kms;
 use crate::material::{run_blocking, KeyMaterial};
 use crate::model::{
-    DataKeyPairSpec, EncryptionAlgorithm, KeyId, KeyMaterialId, KeyRecord, KeySpec, KeyUsage,
+    DataKeyPairSpec, EncryptionAlgorithm, KeyMaterialId, KeyRecord, KeySpec, KeyUsage,
 };
 
 /// An encryption context: non-secret pairs bound to a ciphertext.
@@ -559,19 +559,15 @@ impl Kms {
             }
         }
         let parsed = blob::parse(ciphertext).map_err(|_| invalid_ciphertext())?;
-        let blob_key_id = KeyId::from_bytes(parsed.header.key_id);
         if let Some(named) = &named {
-            if named.key_id != blob_key_id {
+            if named.key_id.as_bytes() != &parsed.header.key_id {
                 return Err(incorrect_key());
             }
         }
         let key = match named {
             Some(k) => k,
             None => self
-                .key_by_id(crate::model::KeyAddr {
-                    region: caller.region,
-                    key_id: blob_key_id,
-                })
+                .key_by_blob_id(caller.region, parsed.header.key_id)
                 .await?
                 .ok_or_else(invalid_ciphertext)?,
         };

@@ -309,10 +309,7 @@ impl Kms {
             (Some(token), _, _) => {
                 let t = parse_grant_token(token)?;
                 let key = self
-                    .key_by_id(KeyAddr {
-                        region: caller.region,
-                        key_id: t.key_id,
-                    })
+                    .key_by_blob_id(caller.region, *t.key_id.as_bytes())
                     .await?
                     .filter(|k| k.deleted_date.is_none())
                     .ok_or_else(|| {

@@ -76,13 +76,17 @@ impl Kms {
                 "Key material cannot be imported into a {key_spec} key in this Trent version."
             )));
         }
+        // Replicas of an EXTERNAL key would each need the same material imported
+        // (ARCHITECTURE.md §10): not built yet, so refused rather than half-made.
+        if origin == Origin::External && input.multi_region {
+            return Err(CoreError::UnsupportedOperation(
+                "Multi-Region keys with imported key material are not supported by this Trent \
+                 version."
+                    .into(),
+            ));
+        }
         if let Some(id) = &input.custom_key_store_id {
             return Err(custom_key_store_not_found(id));
-        }
-        if input.multi_region {
-            return Err(CoreError::UnsupportedOperation(
-                "Multi-Region keys are not supported by this Trent version.".into(),
-            ));
         }
         check_tags(&input.tags)?;
         let policy = match input.policy {
@@ -103,7 +107,13 @@ impl Kms {
             None => default_key_policy(&caller.account_id),
         };
         let now = self.now();
-        let key_id = KeyId::generate();
+        // A multi-Region primary key: `mrk-` id, its own Region as the primary Region
+        // (ARCHITECTURE.md §10).
+        let key_id = if input.multi_region {
+            KeyId::generate_multi_region()
+        } else {
+            KeyId::generate()
+        };
         let external = origin == Origin::External;
         // A key for imported material has none until ImportKeyMaterial (ARCHITECTURE.md §3.1);
         // its current material id names nothing until then.
@@ -133,7 +143,8 @@ impl Kms {
             policy,
             tags: dedupe_tags(input.tags),
             current_key_material_id: material_id,
-            multi_region: false,
+            multi_region: input.multi_region,
+            primary_region: input.multi_region.then(|| caller.region.to_string()),
             rotation_period_days: None,
             next_rotation_date: None,
             pending_window_days: None,
@@ -304,27 +315,4 @@ fn dedupe_tags(tags: Vec<Tag>) -> Vec<Tag> {
 /// names nothing.
 pub fn custom_key_store_not_found(id: &str) -> CoreError {
     CoreError::CustomKeyStoreNotFound(format!("Custom key store {id} does not exist."))
-}
-
-impl Kms {
-    /// ReplicateKey and UpdatePrimaryRegion before multi-Region keys exist (issue 13): the key
-    /// is resolved and authorized as AWS does first, so a key that does not exist is
-    /// NotFoundException and a caller without `action` is AccessDeniedException; every key that
-    /// does exist is a single-Region key, which AWS refuses with UnsupportedOperationException.
-    /// Returns the error to answer.
-    pub async fn refuse_multi_region_operation(
-        &self,
-        caller: &Caller,
-        key_id: &str,
-        action: Action,
-    ) -> CoreError {
-        match self.usable_key(caller, key_id, action).await {
-            Err(e) => e,
-            Ok(key) => CoreError::UnsupportedOperation(format!(
-                "{} is not a multi-Region key: {} is not supported by this Trent version.",
-                key.record.arn(),
-                action.name()
-            )),
-        }
-    }
 }

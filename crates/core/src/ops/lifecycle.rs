@@ -67,8 +67,9 @@ pub struct RotationEntry {
 pub struct ScheduledDeletion {
     /// The ARN of the key the operation used.
     pub key_arn: String,
-    /// The deletion date.
-    pub deletion_date: OffsetDateTime,
+    /// The deletion date; `None` for a multi-Region primary key waiting for its replicas
+    /// (PendingReplicaDeletion: its window starts when the last replica is deleted).
+    pub deletion_date: Option<OffsetDateTime>,
     /// The key state.
     pub key_state: KeyState,
     /// The waiting period in days.
@@ -134,6 +135,20 @@ fn check_rotatable(key: &KeyRecord, action: Action) -> Result<(), CoreError> {
             key.arn(),
             key.key_spec,
             key.origin
+        )));
+    }
+    // A replica's material and rotation follow its primary (ARCHITECTURE.md §10): only the
+    // primary is rotated, and every replica with it.
+    let is_replica = key.multi_region && key.primary_region.as_deref() != Some(&key.region);
+    let changes_rotation = matches!(
+        action,
+        Action::EnableKeyRotation | Action::DisableKeyRotation | Action::RotateKeyOnDemand
+    );
+    if is_replica && changes_rotation {
+        return Err(CoreError::UnsupportedOperation(format!(
+            "{} is a multi-Region replica key: rotate its primary key in {}.",
+            key.arn(),
+            key.primary_region.as_deref().unwrap_or_default()
         )));
     }
     Ok(())
@@ -204,12 +219,21 @@ impl Kms {
             .await?
             .record;
         check_rotatable(&key, Action::GetKeyRotationStatus)?;
-        let started = self.rotating.started(key.addr());
+        // A replica's rotation is its primary's (ARCHITECTURE.md §10).
+        let rotation = match key.primary_region.as_deref() {
+            Some(primary) if key.multi_region && primary != key.region => self
+                .key_by_id(KeyAddr::new(primary, key.key_id))
+                .await?
+                .filter(|p| p.deleted_date.is_none())
+                .unwrap_or_else(|| key.clone()),
+            _ => key.clone(),
+        };
+        let started = self.rotating.started(rotation.addr());
         Ok(RotationStatus {
             key_arn: key.arn(),
-            enabled: key.rotation_period_days.is_some(),
-            period_days: key.rotation_period_days,
-            next_rotation_date: key.next_rotation_date,
+            enabled: rotation.rotation_period_days.is_some(),
+            period_days: rotation.rotation_period_days,
+            next_rotation_date: rotation.next_rotation_date,
             on_demand_rotation_start_date: started,
         })
     }
@@ -290,6 +314,40 @@ impl Kms {
                 }),
             )
             .await?;
+        // The related keys of a multi-Region key share its material: each gets the new
+        // version, wrapped under its own ARN (ARCHITECTURE.md §10).
+        if key.multi_region {
+            for related in self.related_keys(&updated).await? {
+                if related.region == key.region {
+                    continue;
+                }
+                let wrapped = material.wrap(&self.root_key, &related.arn(), &material_id.0)?;
+                let copy = KeyMaterialRecord {
+                    region: related.region.clone(),
+                    key_id: related.key_id,
+                    key_material_id: material_id,
+                    wrapped,
+                    created: now,
+                    rotation_type: Some(rotation_type),
+                };
+                // A replica is never due itself: the maintenance job rotates the primary.
+                let period = updated.rotation_period_days;
+                let replica = self
+                    .store
+                    .rotate_key(
+                        related.addr(),
+                        copy,
+                        Box::new(move |k| {
+                            k.current_key_material_id = material_id;
+                            k.rotation_period_days = period;
+                            k.next_rotation_date = None;
+                            Ok(())
+                        }),
+                    )
+                    .await?;
+                self.remember_key(Arc::new(replica));
+            }
+        }
         self.remember_material(key.addr(), material_id, material);
         self.remember_key(Arc::new(updated));
         Ok(())
@@ -365,12 +423,26 @@ impl Kms {
         };
         let action = Action::ScheduleKeyDeletion;
         let key = self.usable_key(caller, key_id, action).await?.record;
-        let deletion_date = self.now() + days(window);
+        // A multi-Region primary with replicas waits for them (PendingReplicaDeletion), as
+        // AWS does: its own waiting period starts when its last replica is deleted.
+        let is_primary =
+            key.multi_region && key.primary_region.as_deref() == Some(key.region.as_str());
+        let waits_for_replicas = is_primary
+            && self
+                .related_keys(&key)
+                .await?
+                .iter()
+                .any(|k| k.region != key.region);
+        let deletion_date = (!waits_for_replicas).then(|| self.now() + days(window));
         let updated = self
             .update_key(key.addr(), move |k| {
                 key_state::check(action, k)?;
-                k.key_state = KeyState::PendingDeletion;
-                k.deletion_date = Some(deletion_date);
+                k.key_state = if waits_for_replicas {
+                    KeyState::PendingReplicaDeletion
+                } else {
+                    KeyState::PendingDeletion
+                };
+                k.deletion_date = deletion_date;
                 k.pending_window_days = Some(window);
                 Ok(())
             })
@@ -542,7 +614,10 @@ impl Kms {
             .await;
         match result {
             Ok(tombstone) => {
-                self.forget_destroyed(Arc::new(tombstone));
+                let tombstone = Arc::new(tombstone);
+                self.forget_destroyed(tombstone.clone());
+                self.start_primary_deletion_if_last_replica(&tombstone, now)
+                    .await?;
                 Ok(true)
             }
             Err(StoreError::Rejected(_)) => Ok(false),
@@ -557,6 +632,46 @@ impl Kms {
                 Err(e.into())
             }
         }
+    }
+}
+
+impl Kms {
+    /// After a replica is destroyed: a primary in PendingReplicaDeletion whose last replica it
+    /// was starts its own waiting period now (PendingDeletion), as AWS does.
+    async fn start_primary_deletion_if_last_replica(
+        &self,
+        destroyed: &KeyRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let Some(primary_region) = destroyed.primary_region.as_deref() else {
+            return Ok(());
+        };
+        if !destroyed.multi_region || primary_region == destroyed.region {
+            return Ok(());
+        }
+        let related = self.related_keys(destroyed).await?;
+        let Some(primary) = related.iter().find(|k| k.region == primary_region) else {
+            return Ok(());
+        };
+        let replicas_left = related.iter().any(|k| k.region != primary_region);
+        if primary.key_state != KeyState::PendingReplicaDeletion || replicas_left {
+            return Ok(());
+        }
+        self.update_key(primary.addr(), move |k| {
+            if k.key_state != KeyState::PendingReplicaDeletion {
+                return Err(CoreError::Conflict("no longer waiting for replicas".into()));
+            }
+            let window = k.pending_window_days.unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
+            k.key_state = KeyState::PendingDeletion;
+            k.deletion_date = Some(now + days(window));
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+        .or_else(|e| match e {
+            CoreError::Conflict(_) => Ok(()),
+            other => Err(other),
+        })
     }
 }
 

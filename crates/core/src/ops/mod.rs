@@ -8,6 +8,7 @@ pub mod imports;
 pub mod keys;
 pub mod lifecycle;
 pub mod mac;
+pub mod multi_region;
 pub mod policies;
 pub mod tags;
 

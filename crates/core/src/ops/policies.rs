@@ -144,7 +144,7 @@ fn prospective_key(
     facts: NewKeyFacts<'_>,
 ) -> KeyRecord {
     KeyRecord {
-        key_id: KeyId(uuid::Uuid::nil()),
+        key_id: KeyId::from_uuid(uuid::Uuid::nil()),
         account_id,
         region,
         description: String::new(),
@@ -158,6 +158,7 @@ fn prospective_key(
         tags: facts.tags.to_vec(),
         current_key_material_id: KeyMaterialId([0; 32]),
         multi_region: false,
+        primary_region: None,
         rotation_period_days: None,
         next_rotation_date: None,
         pending_window_days: None,

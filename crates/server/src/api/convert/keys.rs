@@ -3,7 +3,8 @@
 use serde_json::Value;
 use trent_core::model::{KeyRecord, KeyUsage, Origin};
 use trent_core::ops::keys::CreateKeyInput;
-use trent_core::{Action, Caller, CoreError, Kms};
+use trent_core::ops::multi_region::ReplicateKeyInput;
+use trent_core::{Caller, CoreError, Kms};
 use trent_wire::types::*;
 
 use super::{algorithm_names, decode, epoch, parse_enum, tags_in, Outcome};
@@ -30,7 +31,7 @@ pub(super) async fn create_key(kms: &Kms, caller: &Caller, v: Value) -> Result<O
         custom_key_store_id: r.custom_key_store_id,
     };
     let key = kms.create_key(caller, input).await?;
-    metadata_outcome(&key)
+    metadata_outcome(kms, &key).await
 }
 
 /// DescribeKey.
@@ -41,13 +42,87 @@ pub(super) async fn describe_key(
 ) -> Result<Outcome, ApiError> {
     let r: KeyIdRequest = decode(v)?;
     let key = kms.describe_key(caller, &r.key_id).await?;
-    let mut key_metadata = key_metadata(&key);
-    if let Some(facts) = kms.import_facts(&key).await? {
-        key_metadata.expiration_model = facts.expiration_model.map(|m| m.to_string());
-        key_metadata.valid_to = facts.valid_to.map(epoch);
-    }
-    let resp = KeyMetadataResponse { key_metadata };
+    let resp = KeyMetadataResponse {
+        key_metadata: full_metadata(kms, &key).await?,
+    };
     Outcome::json(&resp, Some(key.arn()))
+}
+
+/// KeyMetadata with, for a multi-Region key, its MultiRegionConfiguration.
+async fn full_metadata(kms: &Kms, k: &KeyRecord) -> Result<KeyMetadata, ApiError> {
+    let mut meta = key_metadata(k);
+    if let Some(facts) = kms.import_facts(k).await? {
+        meta.expiration_model = facts.expiration_model.map(|m| m.to_string());
+        meta.valid_to = facts.valid_to.map(epoch);
+    }
+    if let Some(c) = kms.multi_region_configuration(k).await? {
+        let key = |(arn, region): (String, String)| MultiRegionKey { arn, region };
+        meta.multi_region_configuration = Some(MultiRegionConfiguration {
+            multi_region_key_type: if c.is_primary { "PRIMARY" } else { "REPLICA" }.into(),
+            primary_key: key(c.primary),
+            replica_keys: c.replicas.into_iter().map(key).collect(),
+        });
+    }
+    Ok(meta)
+}
+
+/// UpdatePrimaryRegion.
+pub(super) async fn update_primary_region(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+) -> Result<Outcome, ApiError> {
+    let member = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    kms.update_primary_region(caller, &member("KeyId"), &member("PrimaryRegion"))
+        .await?;
+    Ok(Outcome::empty(None))
+}
+
+/// ReplicateKey.
+pub(super) async fn replicate_key(
+    kms: &Kms,
+    caller: &Caller,
+    v: Value,
+) -> Result<Outcome, ApiError> {
+    let r = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+    let tags: Option<Vec<trent_wire::types::Tag>> = match v.get("Tags") {
+        Some(t) => Some(
+            serde_json::from_value(t.clone())
+                .map_err(|e| ApiError::Internal(format!("Tags: {e}")))?,
+        ),
+        None => None,
+    };
+    let input = ReplicateKeyInput {
+        key_id: r("KeyId").unwrap_or_default(),
+        replica_region: r("ReplicaRegion").unwrap_or_default(),
+        policy: r("Policy"),
+        bypass_policy_lockout_safety_check: v
+            .get("BypassPolicyLockoutSafetyCheck")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        description: r("Description"),
+        tags: tags_in(tags),
+    };
+    let replica = kms.replicate_key(caller, input).await?;
+    let resp = ReplicateKeyResponse {
+        replica_key_metadata: full_metadata(kms, &replica).await?,
+        replica_policy: replica.policy.clone(),
+        replica_tags: replica
+            .tags
+            .iter()
+            .map(|t| trent_wire::types::Tag {
+                tag_key: t.key.clone(),
+                tag_value: t.value.clone(),
+            })
+            .collect(),
+    };
+    let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Outcome::json(&resp, Some(replica.arn()))?.with_elements(elements))
 }
 
 /// ListKeys.
@@ -120,6 +195,7 @@ fn key_metadata(k: &KeyRecord) -> KeyMetadata {
         encapsulation_algorithms: algorithm_names(algorithms.encapsulation),
         mac_algorithms: algorithm_names(algorithms.mac),
         multi_region: k.multi_region,
+        multi_region_configuration: None,
         pending_deletion_window_in_days: k
             .pending_window_days
             .filter(|_| k.key_state == trent_core::model::KeyState::PendingDeletion)
@@ -140,31 +216,12 @@ fn has_key_material_id(k: &KeyRecord) -> bool {
         && (k.origin == Origin::AwsKms || (k.origin == Origin::External && !k.multi_region))
 }
 
-fn metadata_outcome(k: &KeyRecord) -> Result<Outcome, ApiError> {
+async fn metadata_outcome(kms: &Kms, k: &KeyRecord) -> Result<Outcome, ApiError> {
     let resp = KeyMetadataResponse {
-        key_metadata: key_metadata(k),
+        key_metadata: full_metadata(kms, k).await?,
     };
     let elements = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Outcome::json(&resp, Some(k.arn()))?.with_elements(elements))
-}
-
-/// ReplicateKey and UpdatePrimaryRegion, until multi-Region keys exist: the key is resolved and
-/// authorized, then refused as the single-Region key it is (`Kms::refuse_multi_region_operation`).
-pub(super) async fn refuse_multi_region(
-    kms: &Kms,
-    caller: &Caller,
-    v: Value,
-    action: Action,
-) -> Result<Outcome, ApiError> {
-    let key_id = v
-        .get("KeyId")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    Err(kms
-        .refuse_multi_region_operation(caller, &key_id, action)
-        .await
-        .into())
 }
 
 /// The custom key store operations that name a store by id (or DescribeCustomKeyStores by id

@@ -127,7 +127,7 @@ pub(super) async fn schedule_key_deletion(
         .await?;
     let resp = ScheduleKeyDeletionResponse {
         key_id: d.key_arn.clone(),
-        deletion_date: epoch(d.deletion_date),
+        deletion_date: d.deletion_date.map(epoch),
         key_state: d.key_state.to_string(),
         pending_window_in_days: d.pending_window_days,
     };

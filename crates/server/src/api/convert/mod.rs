@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use trent_core::model::Tag;
-use trent_core::{Action, Caller, CoreError, Kms};
+use trent_core::{Caller, CoreError, Kms};
 use trent_wire::{Operation, SecretBlob, WireError};
 use zeroize::Zeroizing;
 
@@ -200,10 +200,8 @@ pub async fn execute(
         O::GetParametersForImport => imports::get_parameters_for_import(kms, caller, v).await,
         O::ImportKeyMaterial => imports::import_key_material(kms, caller, v).await,
         O::DeleteImportedKeyMaterial => imports::delete_imported_key_material(kms, caller, v).await,
-        O::ReplicateKey => keys::refuse_multi_region(kms, caller, v, Action::ReplicateKey).await,
-        O::UpdatePrimaryRegion => {
-            keys::refuse_multi_region(kms, caller, v, Action::UpdatePrimaryRegion).await
-        }
+        O::ReplicateKey => keys::replicate_key(kms, caller, v).await,
+        O::UpdatePrimaryRegion => keys::update_primary_region(kms, caller, v).await,
         O::DescribeCustomKeyStores
         | O::ConnectCustomKeyStore
         | O::DisconnectCustomKeyStore
