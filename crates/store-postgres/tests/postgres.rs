@@ -72,6 +72,7 @@ fn key(key_id: KeyId) -> KeyRecord {
 
 fn material(key_id: KeyId, n: u8) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: "us-east-1".into(),
         key_id,
         key_material_id: KeyMaterialId([n; 32]),
         wrapped: (0..=255u8).rev().map(|b| b ^ n).collect(),
@@ -134,7 +135,7 @@ async fn destroy_key_deletes_the_material_rows_and_keeps_a_tombstone() {
     let materials = "SELECT count(*) FROM key_materials WHERE key_id = $1";
     assert_eq!(count(&db, materials, k.key_id).await, 2);
 
-    store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    store.destroy_key(k.addr(), destroy_now()).await.unwrap();
 
     assert_eq!(
         count(&db, materials, k.key_id).await,
@@ -305,10 +306,10 @@ async fn two_stores_on_one_database_see_each_others_changes() {
     a.create_key(k.clone(), material(k.key_id, 1))
         .await
         .unwrap();
-    let seen = b.get_key(k.key_id).await.unwrap().expect("b sees a's key");
+    let seen = b.get_key(k.addr()).await.unwrap().expect("b sees a's key");
     assert_eq!(seen, k);
     b.update_key(
-        k.key_id,
+        k.addr(),
         Box::new(|r| {
             r.key_state = KeyState::Disabled;
             Ok(())
@@ -316,7 +317,7 @@ async fn two_stores_on_one_database_see_each_others_changes() {
     )
     .await
     .unwrap();
-    let seen = a.get_key(k.key_id).await.unwrap().unwrap();
+    let seen = a.get_key(k.addr()).await.unwrap().unwrap();
     assert_eq!(
         (seen.key_state, seen.version),
         (KeyState::Disabled, k.version + 1)
@@ -404,6 +405,7 @@ async fn a_grant_created_while_its_key_is_destroyed_is_refused() {
         .await
         .unwrap();
     let grant = GrantRecord {
+        region: k.region.clone(),
         key_id: k.key_id,
         grant_id: "ab".repeat(32),
         name: None,
@@ -423,7 +425,7 @@ async fn a_grant_created_while_its_key_is_destroyed_is_refused() {
     destruction.commit().await.unwrap();
     let r = create.await.unwrap();
     assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
-    assert!(store.list_grants(k.key_id).await.unwrap().is_empty());
+    assert!(store.list_grants(k.addr()).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,7 +580,7 @@ async fn calls_fail_with_a_backend_error_once_the_database_is_gone() {
         .unwrap();
     pg.stop().unwrap();
     for _ in 0..2 {
-        let r = tokio::time::timeout(Duration::from_secs(10), store.get_key(k.key_id))
+        let r = tokio::time::timeout(Duration::from_secs(10), store.get_key(k.addr()))
             .await
             .expect("a call must not hang");
         assert!(matches!(r, Err(StoreError::Backend(_))), "got {r:?}");
