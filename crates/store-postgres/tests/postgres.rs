@@ -158,6 +158,68 @@ async fn destroy_key_deletes_the_material_rows_and_keeps_a_tombstone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroying_a_key_leaves_the_rows_of_its_key_id_in_another_region() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let db = raw(&url).await;
+    // One key id in two Regions (a multi-Region key and its replica): two keys.
+    let east = key(KeyId::generate());
+    let west = KeyRecord {
+        region: "eu-west-1".into(),
+        ..east.clone()
+    };
+    for k in [&east, &west] {
+        let m = KeyMaterialRecord {
+            region: k.region.clone(),
+            ..material(k.key_id, 1)
+        };
+        store.create_key(k.clone(), m).await.unwrap();
+        store
+            .create_grant(GrantRecord {
+                region: k.region.clone(),
+                key_id: k.key_id,
+                // Grant ids are unique across Regions.
+                grant_id: if k.region == "us-east-1" { "ab" } else { "cd" }.repeat(32),
+                name: None,
+                creation_date: ts(1_700_000_000_000),
+                grantee_principal: "arn:aws:iam::111122223333:root".into(),
+                retiring_principal: None,
+                issuing_account: account(),
+                operations: vec![trent_core::Action::Encrypt],
+                constraints: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    store.destroy_key(east.addr(), destroy_now()).await.unwrap();
+
+    for (table, region, expected) in [
+        ("key_materials", "us-east-1", 0),
+        ("key_materials", "eu-west-1", 1),
+        ("grants", "us-east-1", 0),
+        ("grants", "eu-west-1", 1),
+    ] {
+        let n: i64 = db
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE region = $1 AND key_id = $2"),
+                &[&region, &east.key_id.to_string()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, expected, "{table} rows in {region}");
+    }
+    let kept = store.get_key(west.addr()).await.unwrap().unwrap();
+    assert_eq!(
+        kept.deleted_date, None,
+        "the other Region's key is not a tombstone"
+    );
+    assert_eq!(store.get_key_materials(west.addr()).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_connecting_together_migrate_a_fresh_database_once() {
     let Some(pg) = server() else { return };
     let url = pg.create_database().await.unwrap();
@@ -282,6 +344,13 @@ async fn columns_are_stored_as_documented() {
         ("grants", "grant_id"),
         ("grants", "retiring_principal"),
         ("audit_intents", "event_id"),
+        ("key_materials", "region"),
+        ("key_materials", "key_id"),
+        ("aliases", "region"),
+        ("key_last_usage", "region"),
+        ("grants", "region"),
+        ("key_imports", "region"),
+        ("key_imports", "key_id"),
     ] {
         let collation: Option<String> = db
             .query_one(
