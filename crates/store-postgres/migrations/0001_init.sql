@@ -1,5 +1,5 @@
 -- Trent's PostgreSQL schema, version 1: the same tables and rules as the SQLite schema at its
--- version 6 (crates/store-sqlite/migrations/0001..0006), in plain SQL that PostgreSQL-compatible
+-- version 8 (crates/store-sqlite/migrations/0001..0008), in plain SQL that PostgreSQL-compatible
 -- distributed databases also run (no extensions, no stored procedures, no triggers).
 --
 -- Conventions (ARCHITECTURE.md §6.1):
@@ -11,7 +11,10 @@
 --     produced them (the store never sees plaintext key material);
 --   * IAM user and role names are unique per account regardless of ASCII case (IAM's rule):
 --     beside the name as given, a `*_folded` column holds it ASCII-lowercased (set by the store),
---     and keys, lookups and lists use that column (SQLite's NOCASE).
+--     and keys, lookups and lists use that column (SQLite's NOCASE);
+--   * a key is addressed by (region, key_id) (SQLite's version 7, ARCHITECTURE.md §10):
+--     multi-Region keys share one key id across Regions, so every table about a key names the
+--     Region, and every reference to a key is (region, key_id).
 
 CREATE TABLE accounts (
     account_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -31,9 +34,9 @@ CREATE INDEX access_keys_by_account ON access_keys (account_id);
 CREATE INDEX access_keys_by_principal ON access_keys (principal_arn);
 
 CREATE TABLE keys (
-    key_id                  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-    account_id              TEXT COLLATE "C" NOT NULL,
     region                  TEXT COLLATE "C" NOT NULL,
+    key_id                  TEXT COLLATE "C" NOT NULL,
+    account_id              TEXT COLLATE "C" NOT NULL,
     description             TEXT             NOT NULL,
     key_state               TEXT             NOT NULL,
     key_spec                TEXT             NOT NULL,
@@ -57,7 +60,8 @@ CREATE TABLE keys (
         CHECK (pending_window_days IS NULL OR pending_window_days >= 0),
     -- Set when the key was destroyed: the row stays as a tombstone, its materials, aliases and
     -- grants are gone. ListKeys skips tombstones.
-    deleted_date_ms         BIGINT
+    deleted_date_ms         BIGINT,
+    PRIMARY KEY (region, key_id)
 );
 -- ListKeys: one account and Region, by key id.
 CREATE INDEX keys_by_account_region ON keys (account_id, region, key_id);
@@ -71,37 +75,43 @@ CREATE INDEX keys_deletion_due ON keys (deletion_date_ms)
 CREATE TABLE key_materials (
     -- Insertion order, the tie-breaker when two versions share a creation time.
     seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    key_id          TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id),
+    region          TEXT COLLATE "C" NOT NULL,
+    key_id          TEXT COLLATE "C" NOT NULL,
     key_material_id BYTEA            NOT NULL CHECK (octet_length(key_material_id) = 32),
     wrapped         BYTEA            NOT NULL,
     created_ms      BIGINT           NOT NULL,
     -- How this version came to be: NULL for the key's first material.
     rotation_type   TEXT CHECK (rotation_type IS NULL OR rotation_type IN ('AUTOMATIC', 'ON_DEMAND')),
-    UNIQUE (key_id, key_material_id)
+    UNIQUE (region, key_id, key_material_id),
+    FOREIGN KEY (region, key_id) REFERENCES keys (region, key_id)
 );
 -- A key's versions, oldest first.
-CREATE INDEX key_materials_by_key ON key_materials (key_id, created_ms, seq);
+CREATE INDEX key_materials_by_key ON key_materials (region, key_id, created_ms, seq);
 
 CREATE TABLE aliases (
     account_id           TEXT COLLATE "C" NOT NULL,
     region               TEXT COLLATE "C" NOT NULL,
     alias_name           TEXT COLLATE "C" NOT NULL,
-    target_key_id        TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id),
+    target_key_id        TEXT COLLATE "C" NOT NULL,
     creation_date_ms     BIGINT           NOT NULL,
     last_updated_date_ms BIGINT           NOT NULL,
     -- ListAliases: one account and Region, by alias name.
-    PRIMARY KEY (account_id, region, alias_name)
+    PRIMARY KEY (account_id, region, alias_name),
+    FOREIGN KEY (region, target_key_id) REFERENCES keys (region, key_id)
 );
 -- Aliases of one key (destruction; foreign-key checks).
-CREATE INDEX aliases_by_target ON aliases (target_key_id);
+CREATE INDEX aliases_by_target ON aliases (region, target_key_id);
 
 -- The last successful cryptographic use of each key (GetKeyLastUsage). One row per key.
 CREATE TABLE key_last_usage (
-    key_id              TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES keys (key_id),
+    region              TEXT COLLATE "C" NOT NULL,
+    key_id              TEXT COLLATE "C" NOT NULL,
     operation           TEXT             NOT NULL,
     timestamp_ms        BIGINT           NOT NULL,
     cloudtrail_event_id TEXT             NOT NULL,
-    kms_request_id      TEXT             NOT NULL
+    kms_request_id      TEXT             NOT NULL,
+    PRIMARY KEY (region, key_id),
+    FOREIGN KEY (region, key_id) REFERENCES keys (region, key_id)
 );
 
 CREATE TABLE iam_users (
@@ -146,16 +156,18 @@ CREATE TABLE iam_inline_policies (
 -- object or NULL. A destroyed key's grants are deleted with its material.
 CREATE TABLE grants (
     grant_id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-    key_id             TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id),
+    region             TEXT COLLATE "C" NOT NULL,
+    key_id             TEXT COLLATE "C" NOT NULL,
     name               TEXT,
     creation_date_ms   BIGINT           NOT NULL,
     grantee_principal  TEXT             NOT NULL,
     retiring_principal TEXT COLLATE "C",
     issuing_account    TEXT             NOT NULL,
     operations         TEXT             NOT NULL,
-    constraints        TEXT
+    constraints        TEXT,
+    FOREIGN KEY (region, key_id) REFERENCES keys (region, key_id)
 );
-CREATE INDEX grants_by_key ON grants (key_id, creation_date_ms, grant_id);
+CREATE INDEX grants_by_key ON grants (region, key_id, creation_date_ms, grant_id);
 CREATE INDEX grants_by_retiring_principal ON grants (retiring_principal)
     WHERE retiring_principal IS NOT NULL;
 
@@ -178,3 +190,19 @@ CREATE TABLE audit_intents (
     record     BYTEA            NOT NULL
 );
 CREATE INDEX audit_intents_by_age ON audit_intents (created_ms, event_id);
+
+-- Imported key material (SQLite's version 8, ARCHITECTURE.md §3.1): one row per key with Origin
+-- EXTERNAL, core's import bookkeeping as an opaque JSON document (parameter sets of
+-- GetParametersForImport, each wrapping private key wrapped under the root key, and the state,
+-- expiration and description of each imported version). The store never sees a plaintext
+-- wrapping key or material. `next_expiry_ms` is the earliest time something in the document
+-- expires, for the maintenance job's `due_imports`.
+CREATE TABLE key_imports (
+    region         TEXT COLLATE "C" NOT NULL,
+    key_id         TEXT COLLATE "C" NOT NULL,
+    document       BYTEA            NOT NULL,
+    next_expiry_ms BIGINT,
+    PRIMARY KEY (region, key_id),
+    FOREIGN KEY (region, key_id) REFERENCES keys (region, key_id)
+);
+CREATE INDEX key_imports_due ON key_imports (next_expiry_ms) WHERE next_expiry_ms IS NOT NULL;

@@ -32,11 +32,14 @@ use trent_core::audit_intent::{AuditIntent, StoredIntent};
 use trent_core::grant::GrantRecord;
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
-    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage, KeyMaterialRecord,
-    KeyRecord,
+    AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId, KeyLastUsage,
+    KeyMaterialRecord, KeyRecord,
 };
-use trent_core::store::{KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId};
+use trent_core::store::{
+    ImportChange, ImportRecord, KeyUpdate, Store, StoreError, WrappedSecret, WrappedSecretId,
+};
 
+mod imports;
 mod migrate;
 mod rows;
 #[cfg(feature = "test-util")]
@@ -44,12 +47,12 @@ pub mod test_util;
 
 use rows::{
     access_key_from_row, account_from_row, alias_from_row, constraints_to_json, days_to_sql, fold,
-    from_ms, grant_from_row, inline_policy_from_row, key_from_row, last_usage_from_row,
-    material_from_row, operations_to_json, opt_ms, role_from_row, status_to_sql, tags_to_json,
-    to_ms, truncate, user_from_row, version_to_sql, wrapped_access_key_from_row,
-    wrapped_material_from_row, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, GRANT_COLUMNS,
-    INLINE_POLICY_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS, MATERIAL_COLUMNS, ROLE_COLUMNS,
-    USER_COLUMNS,
+    from_ms, grant_from_row, inline_policy_from_row, key_addr_from_row, key_from_row,
+    last_usage_from_row, material_from_row, operations_to_json, opt_ms, role_from_row,
+    status_to_sql, tags_to_json, to_ms, truncate, user_from_row, version_to_sql,
+    wrapped_access_key_from_row, wrapped_material_from_row, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS,
+    GRANT_COLUMNS, INLINE_POLICY_COLUMNS, KEY_COLUMNS, LAST_USAGE_COLUMNS, MATERIAL_COLUMNS,
+    ROLE_COLUMNS, USER_COLUMNS,
 };
 
 /// The schema version this code creates and understands. A database with a higher version is
@@ -340,13 +343,14 @@ async fn insert_material(tx: &Transaction<'_>, m: &KeyMaterialRecord) -> Result<
     let material_id: &[u8] = &m.key_material_id.0;
     exec(
         tx,
-        &format!("INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+        &format!("INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
         &[
             &m.key_id.to_string(),
             &material_id,
             &m.wrapped,
             &created,
             &m.rotation_type.map(|t| t.as_str()),
+            &m.region,
         ],
     )
     .await?;
@@ -383,6 +387,22 @@ async fn insert_access_key(
     Ok(())
 }
 
+/// After a commit that deleted key material: PostgreSQL keeps the deleted rows' old versions in
+/// the table until VACUUM, so ask for it now rather than at autovacuum's leisure. Best effort,
+/// and no guarantee for the WAL, standbys or backups (ARCHITECTURE.md §6.1).
+async fn vacuum_secrets(client: &Client, after: &str) {
+    if let Err(e) = client
+        .batch_execute("VACUUM key_materials, key_imports")
+        .await
+    {
+        tracing::warn!(
+            error = %describe(&e),
+            after,
+            "VACUUM of key_materials failed; autovacuum will reclaim"
+        );
+    }
+}
+
 /// The record as stored: timestamps truncated to whole milliseconds.
 fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
     k.creation_date = truncate(k.creation_date)?;
@@ -398,32 +418,34 @@ fn key_as_stored(mut k: KeyRecord) -> Result<KeyRecord, StoreError> {
 /// `NotFound` (closure not called) or `Rejected`; the caller's transaction then rolls back.
 async fn apply_key_update(
     tx: &Transaction<'_>,
-    key_id: KeyId,
+    key: KeyAddr,
     update: KeyUpdate,
 ) -> Result<KeyRecord, StoreError> {
     let stored = query_opt(
         tx,
-        &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 FOR UPDATE"),
-        &[&key_id.to_string()],
+        &format!("SELECT {KEY_COLUMNS} FROM keys WHERE region = $1 AND key_id = $2 FOR UPDATE"),
+        &[&key.region, &key.key_id.to_string()],
         key_from_row,
     )
     .await?
     .ok_or(StoreError::NotFound)?;
     let mut next = stored.clone();
     update(&mut next).map_err(|e| StoreError::Rejected(Box::new(e)))?;
-    next.key_id = key_id;
+    // The address is the row's: an update never moves a key to another id or Region.
+    next.key_id = key.key_id;
+    next.region = stored.region.clone();
     next.version = stored
         .version
         .checked_add(1)
         .ok_or_else(|| StoreError::Backend("postgres: key version overflow".into()))?;
     let changed = write_key_row(
         tx,
-        "UPDATE keys SET account_id = $2, region = $3, description = $4, key_state = $5, \
+        "UPDATE keys SET account_id = $2, description = $4, key_state = $5, \
          key_spec = $6, key_usage = $7, origin = $8, creation_date_ms = $9, \
          deletion_date_ms = $10, policy = $11, tags = $12, current_key_material_id = $13, \
          multi_region = $14, version = $15, rotation_period_days = $16, \
          next_rotation_date_ms = $17, pending_window_days = $18, deleted_date_ms = $19 \
-         WHERE key_id = $1",
+         WHERE key_id = $1 AND region = $3",
         &next,
     )
     .await?;
@@ -786,7 +808,7 @@ impl Store for PostgresStore {
         key: KeyRecord,
         material: KeyMaterialRecord,
     ) -> Result<(), StoreError> {
-        if material.key_id != key.key_id {
+        if material.key_id != key.key_id || material.region != key.region {
             return Err(StoreError::Backend(
                 "postgres: first key material belongs to another key".into(),
             ));
@@ -806,12 +828,12 @@ impl Store for PostgresStore {
         commit(tx).await
     }
 
-    async fn get_key(&self, key_id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
         let client = self.client().await?;
         query_opt(
             &client,
-            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1"),
-            &[&key_id.to_string()],
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE region = $1 AND key_id = $2"),
+            &[&key.region, &key.key_id.to_string()],
             key_from_row,
         )
         .await
@@ -842,11 +864,11 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn update_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+    async fn update_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
         // On refusal the transaction is dropped, which rolls it back.
-        let next = apply_key_update(&tx, key_id, update).await?;
+        let next = apply_key_update(&tx, key, update).await?;
         commit(tx).await?;
         key_as_stored(next)
     }
@@ -858,15 +880,15 @@ impl Store for PostgresStore {
         commit(tx).await
     }
 
-    async fn get_key_materials(&self, key_id: KeyId) -> Result<Vec<KeyMaterialRecord>, StoreError> {
+    async fn get_key_materials(&self, key: KeyAddr) -> Result<Vec<KeyMaterialRecord>, StoreError> {
         let client = self.client().await?;
         query_all(
             &client,
             &format!(
-                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = $1 \
+                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE region = $1 AND key_id = $2 \
                  ORDER BY created_ms, seq"
             ),
-            &[&key_id.to_string()],
+            &[&key.region, &key.key_id.to_string()],
             material_from_row,
         )
         .await
@@ -874,11 +896,11 @@ impl Store for PostgresStore {
 
     async fn rotate_key(
         &self,
-        key_id: KeyId,
+        key: KeyAddr,
         material: KeyMaterialRecord,
         update: KeyUpdate,
     ) -> Result<KeyRecord, StoreError> {
-        if material.key_id != key_id {
+        if material.key_id != key.key_id || material.region != key.region {
             return Err(StoreError::Backend(
                 "postgres: rotated key material belongs to another key".into(),
             ));
@@ -886,53 +908,137 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
         // Any failure drops the transaction, which rolls back the key update too.
-        let next = apply_key_update(&tx, key_id, update).await?;
+        let next = apply_key_update(&tx, key, update).await?;
         insert_material(&tx, &material).await?;
         commit(tx).await?;
         key_as_stored(next)
     }
 
-    async fn destroy_key(&self, key_id: KeyId, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
+    async fn destroy_key(&self, key: KeyAddr, update: KeyUpdate) -> Result<KeyRecord, StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
-        let next = apply_key_update(&tx, key_id, update).await?;
-        let id = key_id.to_string();
-        exec(&tx, "DELETE FROM key_materials WHERE key_id = $1", &[&id]).await?;
-        exec(&tx, "DELETE FROM aliases WHERE target_key_id = $1", &[&id]).await?;
-        exec(&tx, "DELETE FROM grants WHERE key_id = $1", &[&id]).await?;
+        let next = apply_key_update(&tx, key, update).await?;
+        let (region, id) = (key.region, key.key_id.to_string());
+        exec(
+            &tx,
+            "DELETE FROM key_materials WHERE region = $1 AND key_id = $2",
+            &[&region, &id],
+        )
+        .await?;
+        // Import bookkeeping holds wrapped wrapping keys: erased with the key.
+        exec(
+            &tx,
+            "DELETE FROM key_imports WHERE region = $1 AND key_id = $2",
+            &[&region, &id],
+        )
+        .await?;
+        exec(
+            &tx,
+            "DELETE FROM aliases WHERE region = $1 AND target_key_id = $2",
+            &[&region, &id],
+        )
+        .await?;
+        exec(
+            &tx,
+            "DELETE FROM grants WHERE region = $1 AND key_id = $2",
+            &[&region, &id],
+        )
+        .await?;
         commit(tx).await?;
-        // PostgreSQL keeps the deleted rows' old versions in the table until VACUUM: ask for it
-        // now rather than at autovacuum's leisure. Best effort, and no guarantee for the WAL,
-        // standbys or backups (ARCHITECTURE.md §6.1).
-        if let Err(e) = client.batch_execute("VACUUM key_materials").await {
-            tracing::warn!(
-                error = %describe(&e),
-                "key destroyed, but VACUUM of key_materials failed; autovacuum will reclaim"
-            );
-        }
+        vacuum_secrets(&client, "key destroyed").await;
         key_as_stored(next)
     }
 
-    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyId>, StoreError> {
+    async fn due_keys(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError> {
         let now = to_ms(now)?;
         let client = self.client().await?;
         // One arm per partial index (keys_rotation_due, keys_deletion_due).
         query_all(
             &client,
-            "SELECT key_id FROM keys WHERE deleted_date_ms IS NULL \
+            "SELECT region, key_id FROM keys WHERE deleted_date_ms IS NULL \
              AND next_rotation_date_ms IS NOT NULL AND next_rotation_date_ms <= $1 \
              UNION \
-             SELECT key_id FROM keys WHERE deleted_date_ms IS NULL \
+             SELECT region, key_id FROM keys WHERE deleted_date_ms IS NULL \
              AND key_state = 'PendingDeletion' AND deletion_date_ms <= $1 \
-             ORDER BY key_id",
+             ORDER BY region, key_id",
             &[&now],
-            |row| {
-                let id: String = row.try_get(0).map_err(pg)?;
-                KeyId::parse(&id)
-                    .ok_or_else(|| StoreError::Backend("postgres: stored key id is invalid".into()))
-            },
+            key_addr_from_row,
         )
         .await
+    }
+
+    async fn create_key_without_material(
+        &self,
+        key: KeyRecord,
+        import: ImportRecord,
+    ) -> Result<(), StoreError> {
+        if import.key != key.addr() {
+            return Err(StoreError::Backend(
+                "postgres: import bookkeeping belongs to another key".into(),
+            ));
+        }
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        write_key_row(
+            &tx,
+            &format!(
+                "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            ),
+            &key,
+        )
+        .await?;
+        imports::put_import(&tx, &import).await?;
+        commit(tx).await
+    }
+
+    async fn get_import_record(&self, key: KeyAddr) -> Result<Option<ImportRecord>, StoreError> {
+        let client = self.client().await?;
+        imports::select_import(&client, key).await
+    }
+
+    async fn apply_import_change(
+        &self,
+        key: KeyAddr,
+        change: ImportChange,
+    ) -> Result<KeyRecord, StoreError> {
+        let ImportChange {
+            update,
+            put_material,
+            delete_materials,
+            record,
+        } = change;
+        if record.key != key
+            || put_material
+                .as_ref()
+                .is_some_and(|m| m.key_id != key.key_id || m.region != key.region)
+        {
+            return Err(StoreError::Backend(
+                "postgres: import change belongs to another key".into(),
+            ));
+        }
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        // Any failure drops the transaction, which rolls back the key update too.
+        let next = apply_key_update(&tx, key, update).await?;
+        if let Some(m) = &put_material {
+            imports::upsert_material(&tx, m).await?;
+        }
+        for id in &delete_materials {
+            imports::delete_material(&tx, key, id).await?;
+        }
+        imports::put_import(&tx, &record).await?;
+        commit(tx).await?;
+        if !delete_materials.is_empty() {
+            vacuum_secrets(&client, "imported material deleted").await;
+        }
+        key_as_stored(next)
+    }
+
+    async fn due_imports(&self, now: OffsetDateTime) -> Result<Vec<KeyAddr>, StoreError> {
+        let now = to_ms(now)?;
+        let client = self.client().await?;
+        imports::due(&client, now).await
     }
 
     async fn put_key_last_usage(&self, usages: Vec<KeyLastUsage>) -> Result<(), StoreError> {
@@ -947,8 +1053,8 @@ impl Store for PostgresStore {
                 &tx,
                 &format!(
                     "INSERT INTO key_last_usage ({LAST_USAGE_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (region, key_id) DO UPDATE SET operation = excluded.operation, \
                      timestamp_ms = excluded.timestamp_ms, \
                      cloudtrail_event_id = excluded.cloudtrail_event_id, \
                      kms_request_id = excluded.kms_request_id \
@@ -960,6 +1066,7 @@ impl Store for PostgresStore {
                     &to_ms(u.timestamp)?,
                     &u.cloudtrail_event_id,
                     &u.kms_request_id,
+                    &u.region,
                 ],
             )
             .await?;
@@ -967,12 +1074,14 @@ impl Store for PostgresStore {
         commit(tx).await
     }
 
-    async fn get_key_last_usage(&self, key_id: KeyId) -> Result<Option<KeyLastUsage>, StoreError> {
+    async fn get_key_last_usage(&self, key: KeyAddr) -> Result<Option<KeyLastUsage>, StoreError> {
         let client = self.client().await?;
         query_opt(
             &client,
-            &format!("SELECT {LAST_USAGE_COLUMNS} FROM key_last_usage WHERE key_id = $1"),
-            &[&key_id.to_string()],
+            &format!(
+                "SELECT {LAST_USAGE_COLUMNS} FROM key_last_usage WHERE region = $1 AND key_id = $2"
+            ),
+            &[&key.region, &key.key_id.to_string()],
             last_usage_from_row,
         )
         .await
@@ -1101,8 +1210,9 @@ impl Store for PostgresStore {
         // tombstone, which this query then does not return.
         query_opt(
             &tx,
-            "SELECT 1 FROM keys WHERE key_id = $1 AND deleted_date_ms IS NULL FOR SHARE",
-            &[&key],
+            "SELECT 1 FROM keys WHERE region = $1 AND key_id = $2 AND deleted_date_ms IS NULL \
+             FOR SHARE",
+            &[&grant.region, &key],
             |_| Ok(()),
         )
         .await?
@@ -1110,7 +1220,8 @@ impl Store for PostgresStore {
         let inserted = exec(
             &tx,
             &format!(
-                "INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                "INSERT INTO grants ({GRANT_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (grant_id) DO NOTHING"
             ),
             &[
@@ -1123,6 +1234,7 @@ impl Store for PostgresStore {
                 &grant.issuing_account.as_str(),
                 &operations,
                 &constraints,
+                &grant.region,
             ],
         )
         .await?;
@@ -1132,15 +1244,15 @@ impl Store for PostgresStore {
         commit(tx).await
     }
 
-    async fn list_grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+    async fn list_grants(&self, key: KeyAddr) -> Result<Vec<GrantRecord>, StoreError> {
         let client = self.client().await?;
         query_all(
             &client,
             &format!(
-                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 \
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE region = $1 AND key_id = $2 \
                  ORDER BY creation_date_ms, grant_id"
             ),
-            &[&key_id.to_string()],
+            &[&key.region, &key.key_id.to_string()],
             grant_from_row,
         )
         .await
@@ -1155,7 +1267,7 @@ impl Store for PostgresStore {
             &client,
             &format!(
                 "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = $1 \
-                 ORDER BY key_id, creation_date_ms, grant_id"
+                 ORDER BY key_id, region, creation_date_ms, grant_id"
             ),
             &[&principal],
             grant_from_row,
@@ -1163,13 +1275,13 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn delete_grant(&self, key_id: KeyId, grant_id: &str) -> Result<(), StoreError> {
+    async fn delete_grant(&self, key: KeyAddr, grant_id: &str) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
         let n = exec(
             &tx,
-            "DELETE FROM grants WHERE key_id = $1 AND grant_id = $2",
-            &[&key_id.to_string(), &grant_id],
+            "DELETE FROM grants WHERE region = $1 AND key_id = $2 AND grant_id = $3",
+            &[&key.region, &key.key_id.to_string(), &grant_id],
         )
         .await?;
         one_row(n)?;
@@ -1189,8 +1301,8 @@ impl Store for PostgresStore {
         let mut out = query_all(
             &tx,
             "SELECT m.key_id, m.key_material_id, m.wrapped, k.account_id, k.region \
-             FROM key_materials m JOIN keys k ON k.key_id = m.key_id \
-             WHERE k.deleted_date_ms IS NULL ORDER BY m.key_id, m.created_ms, m.seq",
+             FROM key_materials m JOIN keys k ON k.region = m.region AND k.key_id = m.key_id \
+             WHERE k.deleted_date_ms IS NULL ORDER BY m.key_id, m.region, m.created_ms, m.seq",
             &[],
             wrapped_material_from_row,
         )
@@ -1220,15 +1332,21 @@ impl Store for PostgresStore {
         // transaction changed, so a concurrent change is never overwritten.
         let changed = match &id {
             WrappedSecretId::KeyMaterial {
-                key_id,
+                key,
                 key_material_id,
             } => {
                 let material_id: &[u8] = &key_material_id.0;
                 exec(
                     &tx,
                     "UPDATE key_materials SET wrapped = $3 \
-                     WHERE key_id = $1 AND key_material_id = $2 AND wrapped = $4",
-                    &[&key_id.to_string(), &material_id, &new, &expected],
+                     WHERE key_id = $1 AND key_material_id = $2 AND wrapped = $4 AND region = $5",
+                    &[
+                        &key.key_id.to_string(),
+                        &material_id,
+                        &new,
+                        &expected,
+                        &key.region,
+                    ],
                 )
                 .await?
             }

@@ -11,8 +11,8 @@ use tokio_postgres::Row;
 use trent_core::grant::{GrantConstraints, GrantRecord};
 use trent_core::iam::{InlinePolicyRecord, PrincipalKind, RoleRecord, UserRecord};
 use trent_core::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyId, KeyLastUsage,
-    KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyAddr, KeyId,
+    KeyLastUsage, KeyMaterialId, KeyMaterialRecord, KeyRecord, RotationType, Tag,
 };
 use trent_core::store::StoreError;
 use trent_core::store::{WrappedSecret, WrappedSecretId};
@@ -49,15 +49,15 @@ pub(crate) const INLINE_POLICY_COLUMNS: &str =
 
 /// Columns of `key_materials`, in the order [`material_from_row`] reads them.
 pub(crate) const MATERIAL_COLUMNS: &str =
-    "key_id, key_material_id, wrapped, created_ms, rotation_type";
+    "key_id, key_material_id, wrapped, created_ms, rotation_type, region";
 
 /// Columns of `key_last_usage`, in the order [`last_usage_from_row`] reads them.
 pub(crate) const LAST_USAGE_COLUMNS: &str =
-    "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id";
+    "key_id, operation, timestamp_ms, cloudtrail_event_id, kms_request_id, region";
 
 /// Columns of `grants`, in the order [`grant_from_row`] reads them.
 pub(crate) const GRANT_COLUMNS: &str = "grant_id, key_id, name, creation_date_ms, \
-     grantee_principal, retiring_principal, issuing_account, operations, constraints";
+     grantee_principal, retiring_principal, issuing_account, operations, constraints, region";
 
 /// A grant's operations as stored: a JSON array of names.
 pub(crate) fn operations_to_json(ops: &[Action]) -> Result<String, StoreError> {
@@ -91,6 +91,7 @@ pub(crate) fn grant_from_row(row: &Row) -> Result<GrantRecord, StoreError> {
         .map(|c| serde_json::from_str(&c).map_err(|_| corrupt("grant constraints")))
         .transpose()?;
     Ok(GrantRecord {
+        region: text(row, 9)?,
         grant_id: text(row, 0)?,
         key_id: key_id(row, 1)?,
         name: row.try_get(2).map_err(pg)?,
@@ -220,10 +221,11 @@ pub(crate) fn key_from_row(row: &Row) -> Result<KeyRecord, StoreError> {
 /// Region (root key rotation's listing).
 pub(crate) fn wrapped_material_from_row(row: &Row) -> Result<WrappedSecret, StoreError> {
     let key_id = key_id(row, 0)?;
-    let key_arn = trent_core::model::key_arn(&text(row, 4)?, &account_id(row, 3)?, &key_id);
+    let region = text(row, 4)?;
+    let key_arn = trent_core::model::key_arn(&region, &account_id(row, 3)?, &key_id);
     Ok(WrappedSecret {
         id: WrappedSecretId::KeyMaterial {
-            key_id,
+            key: KeyAddr::new(&region, key_id),
             key_material_id: material_id(row, 1)?,
         },
         key_arn: Some(key_arn),
@@ -245,6 +247,7 @@ pub(crate) fn wrapped_access_key_from_row(row: &Row) -> Result<WrappedSecret, St
 /// Reads a row selected with [`MATERIAL_COLUMNS`].
 pub(crate) fn material_from_row(row: &Row) -> Result<KeyMaterialRecord, StoreError> {
     Ok(KeyMaterialRecord {
+        region: text(row, 5)?,
         key_id: key_id(row, 0)?,
         key_material_id: material_id(row, 1)?,
         wrapped: blob(row, 2)?,
@@ -260,6 +263,7 @@ pub(crate) fn material_from_row(row: &Row) -> Result<KeyMaterialRecord, StoreErr
 /// Reads a row selected with [`LAST_USAGE_COLUMNS`].
 pub(crate) fn last_usage_from_row(row: &Row) -> Result<KeyLastUsage, StoreError> {
     Ok(KeyLastUsage {
+        region: text(row, 5)?,
         key_id: key_id(row, 0)?,
         operation: text(row, 1)?,
         timestamp: time(row, 2)?,
@@ -358,4 +362,9 @@ pub(crate) fn fold(name: &str) -> String {
 /// A number of days as stored (BIGINT).
 pub(crate) fn days_to_sql(days: Option<u32>) -> Option<i64> {
     days.map(i64::from)
+}
+
+/// Reads a key's address from a row whose first two columns are its Region and key id.
+pub(crate) fn key_addr_from_row(row: &Row) -> Result<KeyAddr, StoreError> {
+    Ok(KeyAddr::new(&text(row, 0)?, key_id(row, 1)?))
 }

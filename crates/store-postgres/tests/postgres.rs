@@ -72,6 +72,7 @@ fn key(key_id: KeyId) -> KeyRecord {
 
 fn material(key_id: KeyId, n: u8) -> KeyMaterialRecord {
     KeyMaterialRecord {
+        region: "us-east-1".into(),
         key_id,
         key_material_id: KeyMaterialId([n; 32]),
         wrapped: (0..=255u8).rev().map(|b| b ^ n).collect(),
@@ -134,7 +135,7 @@ async fn destroy_key_deletes_the_material_rows_and_keeps_a_tombstone() {
     let materials = "SELECT count(*) FROM key_materials WHERE key_id = $1";
     assert_eq!(count(&db, materials, k.key_id).await, 2);
 
-    store.destroy_key(k.key_id, destroy_now()).await.unwrap();
+    store.destroy_key(k.addr(), destroy_now()).await.unwrap();
 
     assert_eq!(
         count(&db, materials, k.key_id).await,
@@ -154,6 +155,68 @@ async fn destroy_key_deletes_the_material_rows_and_keeps_a_tombstone() {
         .await
         .unwrap();
     assert_eq!(tombstone.get::<_, Option<i64>>(0), Some(1_900_000_000_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroying_a_key_leaves_the_rows_of_its_key_id_in_another_region() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let db = raw(&url).await;
+    // One key id in two Regions (a multi-Region key and its replica): two keys.
+    let east = key(KeyId::generate());
+    let west = KeyRecord {
+        region: "eu-west-1".into(),
+        ..east.clone()
+    };
+    for k in [&east, &west] {
+        let m = KeyMaterialRecord {
+            region: k.region.clone(),
+            ..material(k.key_id, 1)
+        };
+        store.create_key(k.clone(), m).await.unwrap();
+        store
+            .create_grant(GrantRecord {
+                region: k.region.clone(),
+                key_id: k.key_id,
+                // Grant ids are unique across Regions.
+                grant_id: if k.region == "us-east-1" { "ab" } else { "cd" }.repeat(32),
+                name: None,
+                creation_date: ts(1_700_000_000_000),
+                grantee_principal: "arn:aws:iam::111122223333:root".into(),
+                retiring_principal: None,
+                issuing_account: account(),
+                operations: vec![trent_core::Action::Encrypt],
+                constraints: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    store.destroy_key(east.addr(), destroy_now()).await.unwrap();
+
+    for (table, region, expected) in [
+        ("key_materials", "us-east-1", 0),
+        ("key_materials", "eu-west-1", 1),
+        ("grants", "us-east-1", 0),
+        ("grants", "eu-west-1", 1),
+    ] {
+        let n: i64 = db
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE region = $1 AND key_id = $2"),
+                &[&region, &east.key_id.to_string()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, expected, "{table} rows in {region}");
+    }
+    let kept = store.get_key(west.addr()).await.unwrap().unwrap();
+    assert_eq!(
+        kept.deleted_date, None,
+        "the other Region's key is not a tombstone"
+    );
+    assert_eq!(store.get_key_materials(west.addr()).await.unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,6 +344,13 @@ async fn columns_are_stored_as_documented() {
         ("grants", "grant_id"),
         ("grants", "retiring_principal"),
         ("audit_intents", "event_id"),
+        ("key_materials", "region"),
+        ("key_materials", "key_id"),
+        ("aliases", "region"),
+        ("key_last_usage", "region"),
+        ("grants", "region"),
+        ("key_imports", "region"),
+        ("key_imports", "key_id"),
     ] {
         let collation: Option<String> = db
             .query_one(
@@ -305,10 +375,10 @@ async fn two_stores_on_one_database_see_each_others_changes() {
     a.create_key(k.clone(), material(k.key_id, 1))
         .await
         .unwrap();
-    let seen = b.get_key(k.key_id).await.unwrap().expect("b sees a's key");
+    let seen = b.get_key(k.addr()).await.unwrap().expect("b sees a's key");
     assert_eq!(seen, k);
     b.update_key(
-        k.key_id,
+        k.addr(),
         Box::new(|r| {
             r.key_state = KeyState::Disabled;
             Ok(())
@@ -316,7 +386,7 @@ async fn two_stores_on_one_database_see_each_others_changes() {
     )
     .await
     .unwrap();
-    let seen = a.get_key(k.key_id).await.unwrap().unwrap();
+    let seen = a.get_key(k.addr()).await.unwrap().unwrap();
     assert_eq!(
         (seen.key_state, seen.version),
         (KeyState::Disabled, k.version + 1)
@@ -404,6 +474,7 @@ async fn a_grant_created_while_its_key_is_destroyed_is_refused() {
         .await
         .unwrap();
     let grant = GrantRecord {
+        region: k.region.clone(),
         key_id: k.key_id,
         grant_id: "ab".repeat(32),
         name: None,
@@ -423,7 +494,7 @@ async fn a_grant_created_while_its_key_is_destroyed_is_refused() {
     destruction.commit().await.unwrap();
     let r = create.await.unwrap();
     assert!(matches!(r, Err(StoreError::NotFound)), "got {r:?}");
-    assert!(store.list_grants(k.key_id).await.unwrap().is_empty());
+    assert!(store.list_grants(k.addr()).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,7 +649,7 @@ async fn calls_fail_with_a_backend_error_once_the_database_is_gone() {
         .unwrap();
     pg.stop().unwrap();
     for _ in 0..2 {
-        let r = tokio::time::timeout(Duration::from_secs(10), store.get_key(k.key_id))
+        let r = tokio::time::timeout(Duration::from_secs(10), store.get_key(k.addr()))
             .await
             .expect("a call must not hang");
         assert!(matches!(r, Err(StoreError::Backend(_))), "got {r:?}");
