@@ -84,8 +84,7 @@ pub(crate) trait Protocol: Clone {
     /// ② The signing name and Regions the signature must name: `request_region` is the
     /// served Region the credential scope names (else the default Region), `default_region`
     /// the data dir's (ARCHITECTURE.md §10).
-    fn signing<'a>(op: &Self::Op, request_region: &'a str, default_region: &'a str)
-        -> Signing<'a>;
+    fn signing<'a>(op: &Self::Op, request_region: &'a str, default_region: &'a str) -> Signing<'a>;
     /// The Region a request is for (`aws:RequestedRegion`, the record's `awsRegion`).
     fn region<'a>(head: &Self::Head, op: Option<&Self::Op>, request_region: &'a str) -> &'a str;
     /// ② The caller, from who signed.

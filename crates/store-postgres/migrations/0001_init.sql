@@ -61,8 +61,12 @@ CREATE TABLE keys (
     -- Set when the key was destroyed: the row stays as a tombstone, its materials, aliases and
     -- grants are gone. ListKeys skips tombstones.
     deleted_date_ms         BIGINT,
+    -- A multi-Region key's primary Region (ARCHITECTURE.md §10); NULL for other keys.
+    primary_region          TEXT COLLATE "C",
     PRIMARY KEY (region, key_id)
 );
+-- A multi-Region key's related keys share its id across Regions (related_keys).
+CREATE INDEX keys_by_id ON keys (key_id);
 -- ListKeys: one account and Region, by key id.
 CREATE INDEX keys_by_account_region ON keys (account_id, region, key_id);
 -- The background job's query (due_keys): one partial index per condition, each holding only

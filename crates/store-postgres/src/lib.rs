@@ -333,6 +333,7 @@ async fn write_key_row(tx: &Transaction<'_>, sql: &str, k: &KeyRecord) -> Result
             &next_rotation_ms,
             &pending_window,
             &deleted_ms,
+            &k.primary_region,
         ],
     )
     .await
@@ -444,8 +445,8 @@ async fn apply_key_update(
          key_spec = $6, key_usage = $7, origin = $8, creation_date_ms = $9, \
          deletion_date_ms = $10, policy = $11, tags = $12, current_key_material_id = $13, \
          multi_region = $14, version = $15, rotation_period_days = $16, \
-         next_rotation_date_ms = $17, pending_window_days = $18, deleted_date_ms = $19 \
-         WHERE key_id = $1 AND region = $3",
+         next_rotation_date_ms = $17, pending_window_days = $18, deleted_date_ms = $19, \
+         primary_region = $20 WHERE key_id = $1 AND region = $3",
         &next,
     )
     .await?;
@@ -819,13 +820,102 @@ impl Store for PostgresStore {
             &tx,
             &format!(
                 "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
             ),
             &key,
         )
         .await?;
         insert_material(&tx, &material).await?;
         commit(tx).await
+    }
+
+    async fn related_keys(&self, key_id: KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+        let client = self.client().await?;
+        query_all(
+            &client,
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 ORDER BY region"),
+            &[&key_id.to_string()],
+            key_from_row,
+        )
+        .await
+    }
+
+    async fn create_replica(
+        &self,
+        key: KeyRecord,
+        materials: Vec<KeyMaterialRecord>,
+    ) -> Result<(), StoreError> {
+        if materials
+            .iter()
+            .any(|m| m.key_id != key.key_id || m.region != key.region)
+        {
+            return Err(StoreError::Backend(
+                "postgres: replica key material belongs to another key".into(),
+            ));
+        }
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        write_key_row(
+            &tx,
+            &format!(
+                "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            ),
+            &key,
+        )
+        .await?;
+        for m in &materials {
+            insert_material(&tx, m).await?;
+        }
+        commit(tx).await
+    }
+
+    async fn set_primary_region(
+        &self,
+        key_id: KeyId,
+        old_primary: &str,
+        new_primary: &str,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let id = key_id.to_string();
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        // Every related key is locked, in Region order, for the swap (SQLite: its one writer).
+        let related = query_all(
+            &tx,
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 AND multi_region \
+                 AND deleted_date_ms IS NULL ORDER BY region FOR UPDATE"
+            ),
+            &[&id],
+            key_from_row,
+        )
+        .await?;
+        let live = |region: &str| related.iter().find(|k| k.region == region);
+        let (Some(from), Some(_)) = (live(old_primary), live(new_primary)) else {
+            return Err(StoreError::NotFound);
+        };
+        let next = opt_ms(from.next_rotation_date)?;
+        exec(
+            &tx,
+            "UPDATE keys SET primary_region = $2, version = version + 1, \
+             next_rotation_date_ms = CASE WHEN region = $2 THEN $3 \
+             WHEN region = $4 THEN NULL ELSE next_rotation_date_ms END \
+             WHERE key_id = $1 AND multi_region AND deleted_date_ms IS NULL",
+            &[&id, &new_primary, &next, &old_primary],
+        )
+        .await?;
+        let keys = query_all(
+            &tx,
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 \
+                 AND deleted_date_ms IS NULL ORDER BY region"
+            ),
+            &[&id],
+            key_from_row,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(keys)
     }
 
     async fn get_key(&self, key: KeyAddr) -> Result<Option<KeyRecord>, StoreError> {
@@ -983,7 +1073,7 @@ impl Store for PostgresStore {
             &tx,
             &format!(
                 "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
             ),
             &key,
         )

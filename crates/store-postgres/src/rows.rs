@@ -24,7 +24,7 @@ use crate::pg;
 pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_state, \
      key_spec, key_usage, origin, creation_date_ms, deletion_date_ms, policy, tags, \
      current_key_material_id, multi_region, version, rotation_period_days, \
-     next_rotation_date_ms, pending_window_days, deleted_date_ms";
+     next_rotation_date_ms, pending_window_days, deleted_date_ms, primary_region";
 
 /// Columns of `aliases`, in the order [`alias_from_row`] reads them.
 pub(crate) const ALIAS_COLUMNS: &str =
@@ -214,6 +214,7 @@ pub(crate) fn key_from_row(row: &Row) -> Result<KeyRecord, StoreError> {
         next_rotation_date: opt_time(row, 16)?,
         pending_window_days: opt_days(row, 17, "pending window")?,
         deleted_date: opt_time(row, 18)?,
+        primary_region: row.try_get(19).map_err(pg)?,
     })
 }
 

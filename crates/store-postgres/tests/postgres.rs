@@ -66,6 +66,7 @@ fn key(key_id: KeyId) -> KeyRecord {
         next_rotation_date: Some(ts(1_800_000_000_456)),
         pending_window_days: None,
         deleted_date: None,
+        primary_region: None,
         version: 3,
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn delete_material(
         "DELETE FROM key_materials WHERE region = ?1 AND key_id = ?2 AND key_material_id = ?3",
     )
     .and_then(|mut stmt| stmt.execute(params![key.region, key.key_id.to_string(), &id.0[..]]))
-        .map_err(backend)?;
+    .map_err(backend)?;
     Ok(())
 }
 
