@@ -399,7 +399,7 @@ async fn vacuum_secrets(client: &Client, after: &str) {
         tracing::warn!(
             error = %describe(&e),
             after,
-            "VACUUM of key_materials failed; autovacuum will reclaim"
+            "VACUUM of key_materials and key_imports failed; autovacuum will reclaim"
         );
     }
 }
