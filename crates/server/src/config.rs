@@ -71,13 +71,21 @@ impl ServerConfig {
     }
 }
 
+/// Why a `--regions` list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegionsError {
+    /// An entry that is not a Region name (empty, upper case, no digits…).
+    #[error("'{0}' is not a Region name (e.g. us-east-1)")]
+    NotARegion(String),
+}
+
 /// Parses `--regions`: comma-separated Region names, at least one, each well-formed
 /// ([`trent_core::region::is_region_name`]); duplicates are dropped.
-pub fn parse_regions(text: &str) -> Result<Vec<String>, String> {
+pub fn parse_regions(text: &str) -> Result<Vec<String>, RegionsError> {
     let mut out: Vec<String> = Vec::new();
     for r in text.split(',').map(str::trim) {
         if !trent_core::region::is_region_name(r) {
-            return Err(format!("'{r}' is not a Region name (e.g. us-east-1)"));
+            return Err(RegionsError::NotARegion(r.to_string()));
         }
         if !out.iter().any(|o| o == r) {
             out.push(r.to_string());
@@ -347,6 +355,9 @@ mod tests {
             vec!["us-east-1".to_string(), "eu-west-1".to_string()]
         );
         assert!(parse_regions("us-east-1,,eu-west-1").is_err());
-        assert!(parse_regions("US-EAST-1").is_err());
+        assert_eq!(
+            parse_regions("US-EAST-1"),
+            Err(RegionsError::NotARegion("US-EAST-1".into()))
+        );
     }
 }
